@@ -1,0 +1,107 @@
+/*
+ * The update manifest: what a service pack is and how to install it.
+ *
+ * An INI file in the spirit of a systemd unit (parsed with libinih), so
+ * that a Linux administrator reads it at sight. doc/manifest.md documents
+ * every key with a complete example. Unknown sections and keys are errors,
+ * and every error names the file, line, key and what was expected.
+ *
+ *   [update]     name, version, groups, strategy, data-migration,
+ *                takeover-compatible, max-unavailable, max-failed-nodes,
+ *                retries, expected-install-time, expected-switchover-time,
+ *                version-attribute
+ *   [install]    command, verify, rollback, timeout
+ *   [hook "N"]   pre, post, timeout               (zero or more)
+ *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms
+ *                                                 (zero or more)
+ */
+#ifndef CLUPDATE_MANIFEST_H
+#define CLUPDATE_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clupdate/err.h"
+
+enum clu_strategy {
+	CLU_STRATEGY_IN_PLACE,   /* the seed: owner first, pinned; then passives */
+	CLU_STRATEGY_ROLLING,    /* passives first; one switchover; old owner last */
+	CLU_STRATEGY_AUTO,       /* the permitted one with the smaller interruption */
+};
+
+enum clu_probe_type {
+	CLU_PROBE_TCP,           /* connect to address */
+	CLU_PROBE_SMTP,          /* a full SMTP transaction against address */
+	CLU_PROBE_COMMAND,       /* run command; exit 0 means up */
+};
+
+struct clu_hook {
+	char *name;
+	char *pre;               /* run on a node before its install; failure vetoes the node */
+	char *post;              /* run on a node after its verify */
+	unsigned timeout_ms;     /* default 60 s */
+};
+
+struct clu_probe_spec {
+	char *name;
+	enum clu_probe_type type;
+	char *group;             /* the group it watches; default: the first updated group */
+	char *address;           /* "HOST:PORT", or ":PORT" for the group's service address */
+	char *command;           /* type=command only */
+	unsigned interval_ms;    /* default 50 */
+	unsigned timeout_ms;     /* one probe's timeout; default 1000 */
+};
+
+struct clu_manifest {
+	char *path;              /* as given to clu_manifest_load() */
+
+	/* [update] */
+	char *name;              /* required: e.g. "mail-sp2" */
+	char *version;           /* required: the version it installs, e.g. "2" */
+	char **groups;           /* required: the groups it updates */
+	size_t n_groups;
+	enum clu_strategy strategy;      /* default auto */
+	int strategy_line;       /* line of `strategy`, 0 when defaulted */
+	bool data_migration;     /* required: installer upgrades the shared data on the owner */
+	bool takeover_compatible;        /* default no: the new version may take over old data */
+	unsigned max_unavailable;        /* nodes out of service at once; default 1 */
+	unsigned max_failed_nodes;       /* node failures tolerated before stopping; default 0 */
+	unsigned retries;                /* retries of a failed step; default 0 */
+	unsigned expected_install_ms;    /* the installer's estimated run; default 60 s */
+	unsigned expected_switchover_ms; /* estimated switchover outage; default 5 s */
+	char *version_attribute;         /* node attribute holding the installed version;
+					    default "clupdate-version" */
+
+	/* [install] */
+	char *install_command;   /* required: the "Update.exe", run on one node by a shell */
+	char *verify_command;    /* required: prints the version installed on the node */
+	char *rollback_command;  /* optional */
+	unsigned install_timeout_ms;     /* default 30 min */
+
+	struct clu_hook *hooks;
+	size_t n_hooks;
+	struct clu_probe_spec *probes;
+	size_t n_probes;
+};
+
+/*
+ * Parse the manifest at path into *manifest (which it initialises).
+ * Returns 0, or CLU_E_MANIFEST with err naming file:line, section, key and
+ * what was expected (e.g. "sp2.conf:7: [update] unknown key 'stratgy'"),
+ * or CLU_E_IO when the file cannot be read. On error *manifest holds
+ * nothing that needs releasing.
+ */
+int clu_manifest_load(struct clu_manifest *manifest, const char *path,
+		      struct clu_err *err);
+
+/* Free the contents of *manifest and zero it. */
+void clu_manifest_release(struct clu_manifest *manifest);
+
+/* "in-place", "rolling", "auto"; and the reverse (-1 when unknown). */
+const char *clu_strategy_name(enum clu_strategy strategy);
+int clu_strategy_parse(const char *name);
+
+/* "tcp", "smtp", "command". */
+const char *clu_probe_type_name(enum clu_probe_type type);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * clupdate: apply a service pack to an application on a failover cluster,
+ * node by node, safely and with the least interruption for its users.
+ *
+ * main() handles the global options (--help, --version) and dispatches to
+ * the command table in cmd.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "clupdate/err.h"
+#include "cmd.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: clupdate [--version] [--help] COMMAND [ARGS]\n"
+	      "\n"
+	      "Apply a service pack to an application on a Pacemaker/Corosync\n"
+	      "cluster in the safe order: the owner of the group first, pinned so\n"
+	      "the group cannot fail over, then the passive nodes; or drain the\n"
+	      "passives first and switch over once. Every step is checked against\n"
+	      "the live cluster and journalled.\n"
+	      "\n"
+	      "commands:\n", out);
+	for (const struct cmd *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n"
+	      "'clupdate help COMMAND' explains a command and its options.\n"
+	      "Exit status: 0 ok, 2 usage, 3 bad manifest, 4 cluster unreadable,\n"
+	      "5 refused as unsafe, 6 command failed, 7 i/o, 8 journal, 9 step\n"
+	      "failed, 10 cluster locked, 11 interrupted (see clupdate(1)).\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return clu_exit_status(CLU_E_USAGE);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("clupdate %s\n", CLU_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		cmd = cmd_find(argv[2]);
+		if (!cmd)
+			return cmd_fail(CLU_E_USAGE, "no such command '%s' (see 'clupdate --help')", argv[2]);
+		cmd_print_help(cmd);
+		return 0;
+	}
+	cmd = cmd_find(argv[1]);
+	if (!cmd)
+		return cmd_fail(CLU_E_USAGE, "no such command '%s' (see 'clupdate --help')", argv[1]);
+	return cmd->run(argc - 1, argv + 1);
+}
