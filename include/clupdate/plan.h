@@ -1,0 +1,171 @@
+/*
+ * The planner: "apply this service pack to this cluster" -> an ordered,
+ * checked plan.
+ *
+ * A plan is a list of steps (pin, install, verify, drain, move, ...), each
+ * with the facts that must hold before it and the facts it establishes,
+ * plus guards (a group must not run on a node for a span of steps, because
+ * its data will be newer than the node) and the predicted interruptions of
+ * each group. The planner builds the plan for a strategy, then simulates
+ * it step by step on a copy of the cluster model and checks DESIGN.md's
+ * invariants after every step: version guard, availability (max-unavailable
+ * and quorum), no surprise failover. A plan that would break one is
+ * refused with a message naming the step and the invariant.
+ *
+ * Strategies:
+ *   in-place  for each owner: pin its groups, [pre-hook], install, verify,
+ *             [post-hook], unpin; then for each passive node: drain,
+ *             [pre-hook], install, verify, [post-hook], undrain. With
+ *             data-migration, a guard keeps each group off every node not
+ *             yet verified from the owner's install on; the executor
+ *             enforces guards with location bans.
+ *   rolling   passive nodes first (drain ... undrain); then for each owner:
+ *             ban its groups from every node not yet updated (the owner
+ *             included) and move them to an updated node, in one switchover;
+ *             install and verify the old owner; finally clear the bans and
+ *             the move preferences. No failback.
+ *   auto      the permitted strategy with the smaller predicted interruption
+ *             (in-place when equal: it is the seed's procedure).
+ */
+#ifndef CLUPDATE_PLAN_H
+#define CLUPDATE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clupdate/cluster.h"
+#include "clupdate/err.h"
+#include "clupdate/manifest.h"
+
+enum clu_action {
+	CLU_ACTION_PIN,        /* group unmanaged where it runs: no failover */
+	CLU_ACTION_UNPIN,      /* group managed again */
+	CLU_ACTION_DRAIN,      /* node standby on */
+	CLU_ACTION_UNDRAIN,    /* node standby off */
+	CLU_ACTION_PRE_HOOK,   /* a hook's pre command on a node */
+	CLU_ACTION_INSTALL,    /* the installer on a node */
+	CLU_ACTION_VERIFY,     /* the verify command prints the target version */
+	CLU_ACTION_POST_HOOK,  /* a hook's post command on a node */
+	CLU_ACTION_MOVE,       /* move a group to a node (prefer it) */
+	CLU_ACTION_BAN,        /* keep a group off a node */
+	CLU_ACTION_CLEAR,      /* remove the bans and move preferences of a group */
+};
+
+/* A fact about the cluster that a step needs or establishes. */
+enum clu_fact_kind {
+	CLU_FACT_NODE_ONLINE,      /* node */
+	CLU_FACT_NODE_STANDBY,     /* node */
+	CLU_FACT_NODE_ACTIVE,      /* node: online and not in standby */
+	CLU_FACT_NODE_VERSION,     /* node, version: node's installed version is version */
+	CLU_FACT_NODE_HOSTS_NONE,  /* node: runs none of the updated groups */
+	CLU_FACT_GROUP_ON,         /* group, node: group runs on node */
+	CLU_FACT_GROUP_PINNED,     /* group: unmanaged */
+	CLU_FACT_GROUP_MANAGED,    /* group: managed */
+	CLU_FACT_GROUP_BANNED,     /* group, node: group may not run on node */
+	CLU_FACT_GROUP_UNBANNED,   /* group, node: no ban of group from node */
+};
+
+struct clu_fact {
+	enum clu_fact_kind kind;
+	char *node;
+	char *group;
+	char *version;
+};
+
+struct clu_step {
+	unsigned index;            /* 1-based position in the plan */
+	enum clu_action action;
+	char *node;                /* pin: owner; move: destination; ban: banned node;
+				      drain/install/...: the node; clear: NULL */
+	char *group;               /* pin/unpin/move/ban/clear; NULL otherwise */
+	char *hook;                /* pre-hook/post-hook: the hook's name */
+	struct clu_fact *pre;      /* must hold before the step */
+	size_t n_pre;
+	struct clu_fact *post;     /* must hold after the step */
+	size_t n_post;
+	unsigned interrupts_ms;    /* predicted interruption caused by this step, 0 if none */
+	char **interrupts;         /* the groups it interrupts */
+	size_t n_interrupts;
+};
+
+/*
+ * A guard: group must not run on node from step `from` to step `until`
+ * (inclusive), because from `from` on its data is newer than node's
+ * installed version. enforced_by is the ban step that enforces it, or 0
+ * when the executor must place a location ban itself before step `from`
+ * and clear it after step `until`.
+ */
+struct clu_guard {
+	char *group;
+	char *node;
+	unsigned from;
+	unsigned until;
+	unsigned enforced_by;
+};
+
+struct clu_interruption {
+	char *group;
+	unsigned count;            /* predicted number of outage windows */
+	unsigned ms;               /* predicted total outage */
+};
+
+struct clu_plan {
+	char *update;              /* manifest name */
+	char *version;             /* target version */
+	enum clu_strategy strategy;        /* the one planned (never auto) */
+	char *choice;              /* why this strategy (for auto), or NULL */
+	struct clu_step *steps;
+	size_t n_steps;
+	struct clu_guard *guards;
+	size_t n_guards;
+	struct clu_interruption *interruptions;    /* one per updated group */
+	size_t n_interruptions;
+	char **notes;              /* things the operator should know: skipped
+				      nodes, stopped groups, ... */
+	size_t n_notes;
+};
+
+/*
+ * Plan the update described by manifest for cluster, with the manifest's
+ * strategy, or `strategy` when it is >= 0 (a command-line override).
+ * Fills *plan (which it initialises). Returns 0; CLU_E_REFUSED when the
+ * strategy is forbidden by the manifest or the plan would break an
+ * invariant (err names the step and the invariant; for auto, why neither
+ * strategy is possible); CLU_E_CLUSTER when the cluster does not match
+ * the manifest (an updated group that does not exist). On error *plan
+ * holds nothing to release.
+ */
+int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *manifest,
+		  const struct clu_cluster *cluster, int strategy,
+		  struct clu_err *err);
+
+/* Free the contents of *plan and zero it. */
+void clu_plan_release(struct clu_plan *plan);
+
+/*
+ * Check the invariants on a cluster state with the plan's guards active at
+ * step `step` (0: before the first step). Used by the planner after every
+ * simulated step and by the executor against the live cluster. Returns 0
+ * or CLU_E_REFUSED with the broken invariant in err.
+ */
+int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest *manifest,
+			 const struct clu_cluster *cluster, unsigned step,
+			 struct clu_err *err);
+
+/* Whether fact holds in cluster. */
+bool clu_fact_holds(const struct clu_fact *fact, const struct clu_cluster *cluster,
+		    const struct clu_manifest *manifest);
+
+/* "pin", "unpin", "drain", "undrain", "pre-hook", "install", "verify",
+ * "post-hook", "move", "ban", "clear". */
+const char *clu_action_name(enum clu_action action);
+
+/*
+ * A runbook sentence for a step ("pin group 'mail' to its owner 'b' (no
+ * failover)") or a fact ("'mail' runs on 'b'"), newly allocated; the
+ * caller frees it.
+ */
+char *clu_step_describe(const struct clu_step *step, const struct clu_plan *plan);
+char *clu_fact_describe(const struct clu_fact *fact);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * The cluster model (see cluster.h): building, copying, looking up and
+ * checking it, and comparing versions. State readers fill it; the planner
+ * copies it and simulates each step on the copy.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clupdate/cluster.h"
+#include "util.h"
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **copy_strings(char *const *v, size_t n)
+{
+	char **copy;
+
+	if (!n)
+		return NULL;
+	copy = clu__xcalloc(n, sizeof(*copy));
+	for (size_t i = 0; i < n; i++)
+		copy[i] = clu__xstrdup(v[i]);
+	return copy;
+}
+
+static void node_release(struct clu_node *node)
+{
+	free(node->name);
+	free(node->version);
+}
+
+static void group_release(struct clu_group *group)
+{
+	free(group->name);
+	free_strings(group->members, group->n_members);
+	free(group->owner);
+	free_strings(group->banned, group->n_banned);
+	free(group->data_version);
+	free(group->address);
+}
+
+void clu_cluster_release(struct clu_cluster *cluster)
+{
+	if (!cluster)
+		return;
+	for (size_t i = 0; i < cluster->n_nodes; i++)
+		node_release(&cluster->nodes[i]);
+	for (size_t i = 0; i < cluster->n_groups; i++)
+		group_release(&cluster->groups[i]);
+	free(cluster->nodes);
+	free(cluster->groups);
+	free(cluster->name);
+	memset(cluster, 0, sizeof(*cluster));
+}
+
+void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->name = clu__xstrdup_or_null(src->name);
+	dst->quorum = src->quorum;
+	dst->n_nodes = src->n_nodes;
+	dst->nodes = clu__xcalloc(src->n_nodes, sizeof(*dst->nodes));
+	for (size_t i = 0; i < src->n_nodes; i++) {
+		dst->nodes[i] = src->nodes[i];
+		dst->nodes[i].name = clu__xstrdup(src->nodes[i].name);
+		dst->nodes[i].version = clu__xstrdup_or_null(src->nodes[i].version);
+	}
+	dst->n_groups = src->n_groups;
+	dst->groups = clu__xcalloc(src->n_groups, sizeof(*dst->groups));
+	for (size_t i = 0; i < src->n_groups; i++) {
+		const struct clu_group *s = &src->groups[i];
+		struct clu_group *d = &dst->groups[i];
+
+		*d = *s;
+		d->name = clu__xstrdup(s->name);
+		d->members = copy_strings(s->members, s->n_members);
+		d->owner = clu__xstrdup_or_null(s->owner);
+		d->banned = copy_strings(s->banned, s->n_banned);
+		d->data_version = clu__xstrdup_or_null(s->data_version);
+		d->address = clu__xstrdup_or_null(s->address);
+	}
+}
+
+struct clu_node *clu_cluster_node(const struct clu_cluster *cluster, const char *name)
+{
+	for (size_t i = 0; name && i < cluster->n_nodes; i++)
+		if (strcmp(cluster->nodes[i].name, name) == 0)
+			return &cluster->nodes[i];
+	return NULL;
+}
+
+struct clu_group *clu_cluster_group(const struct clu_cluster *cluster, const char *name)
+{
+	for (size_t i = 0; name && i < cluster->n_groups; i++)
+		if (strcmp(cluster->groups[i].name, name) == 0)
+			return &cluster->groups[i];
+	return NULL;
+}
+
+size_t clu_cluster_online(const struct clu_cluster *cluster)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cluster->n_nodes; i++)
+		n += cluster->nodes[i].online;
+	return n;
+}
+
+bool clu_group_banned(const struct clu_group *group, const char *node)
+{
+	for (size_t i = 0; i < group->n_banned; i++)
+		if (strcmp(group->banned[i], node) == 0)
+			return true;
+	return false;
+}
+
+void clu_group_ban(struct clu_group *group, const char *node)
+{
+	if (clu_group_banned(group, node))
+		return;
+	group->banned = clu__xrealloc(group->banned, (group->n_banned + 1) * sizeof(char *));
+	group->banned[group->n_banned++] = clu__xstrdup(node);
+}
+
+void clu_group_unban(struct clu_group *group, const char *node)
+{
+	for (size_t i = 0; i < group->n_banned; i++) {
+		if (strcmp(group->banned[i], node) != 0)
+			continue;
+		free(group->banned[i]);
+		memmove(&group->banned[i], &group->banned[i + 1],
+			(group->n_banned - i - 1) * sizeof(char *));
+		group->n_banned--;
+		return;
+	}
+}
+
+struct clu_node *clu_cluster_add_node(struct clu_cluster *cluster, const char *name)
+{
+	struct clu_node *node;
+
+	cluster->nodes = clu__xrealloc(cluster->nodes, (cluster->n_nodes + 1) * sizeof(*node));
+	node = &cluster->nodes[cluster->n_nodes++];
+	memset(node, 0, sizeof(*node));
+	node->name = clu__xstrdup(name);
+	return node;
+}
+
+struct clu_group *clu_cluster_add_group(struct clu_cluster *cluster, const char *name)
+{
+	struct clu_group *group;
+
+	cluster->groups = clu__xrealloc(cluster->groups, (cluster->n_groups + 1) * sizeof(*group));
+	group = &cluster->groups[cluster->n_groups++];
+	memset(group, 0, sizeof(*group));
+	group->name = clu__xstrdup(name);
+	group->managed = true;
+	return group;
+}
+
+void clu_group_add_member(struct clu_group *group, const char *resource)
+{
+	group->members = clu__xrealloc(group->members, (group->n_members + 1) * sizeof(char *));
+	group->members[group->n_members++] = clu__xstrdup(resource);
+}
+
+void clu_set_string(char **field, const char *value)
+{
+	char *copy = clu__xstrdup_or_null(value);
+
+	free(*field);
+	*field = copy;
+}
+
+/* Compare one component of two versions: numbers numerically, text as text. */
+static int component_cmp(const char **pa, const char **pb)
+{
+	const char *a = *pa, *b = *pb;
+	size_t la = strcspn(a, ".-"), lb = strcspn(b, ".-");
+	int result;
+
+	if (la && lb && strspn(a, "0123456789") >= la && strspn(b, "0123456789") >= lb) {
+		/* Skip leading zeros, then the longer number is larger. */
+		const char *da = a, *db = b;
+		size_t na = la, nb = lb;
+
+		while (na > 1 && *da == '0') da++, na--;
+		while (nb > 1 && *db == '0') db++, nb--;
+		result = na != nb ? (na < nb ? -1 : 1) : strncmp(da, db, na);
+	} else {
+		result = strncmp(a, b, la < lb ? la : lb);
+		if (!result && la != lb)
+			result = la < lb ? -1 : 1;
+	}
+	*pa = a + la + (a[la] ? 1 : 0);
+	*pb = b + lb + (b[lb] ? 1 : 0);
+	return result;
+}
+
+int clu_version_cmp(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	while (*a || *b) {
+		int c;
+
+		if (!*a)
+			return -1;
+		if (!*b)
+			return 1;
+		c = component_cmp(&a, &b);
+		if (c)
+			return c < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+int clu_cluster_validate(const struct clu_cluster *cluster, const char *where,
+			 struct clu_err *err)
+{
+	for (size_t i = 0; i < cluster->n_nodes; i++)
+		for (size_t j = i + 1; j < cluster->n_nodes; j++)
+			if (!strcmp(cluster->nodes[i].name, cluster->nodes[j].name))
+				return clu_err_set(err, CLU_E_CLUSTER, "%s: node '%s' is described twice",
+						   where, cluster->nodes[i].name);
+	for (size_t i = 0; i < cluster->n_groups; i++) {
+		const struct clu_group *g = &cluster->groups[i];
+
+		for (size_t j = i + 1; j < cluster->n_groups; j++)
+			if (!strcmp(g->name, cluster->groups[j].name))
+				return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' is described twice",
+						   where, g->name);
+		if (g->owner && !clu_cluster_node(cluster, g->owner))
+			return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' runs on unknown node '%s'",
+					   where, g->name, g->owner);
+		for (size_t j = 0; j < g->n_banned; j++)
+			if (!clu_cluster_node(cluster, g->banned[j]))
+				return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' is banned from unknown node '%s'",
+						   where, g->name, g->banned[j]);
+	}
+	return 0;
+}

@@ -1,0 +1,1047 @@
+/*
+ * The planner (see plan.h): builds the steps of a strategy, then proves
+ * them safe by simulating every step on a copy of the cluster model and
+ * checking DESIGN.md's invariants after each one. The same invariant check
+ * (clu_plan_check_state) serves the executor against the live cluster, so
+ * what the plan promised is what is enforced.
+ *
+ * Building and simulating are separate on purpose: the builder says what
+ * the procedure is, the simulator says whether it is safe here. A builder
+ * mistake is then refused like any unsafe plan, instead of being trusted.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clupdate/plan.h"
+#include "util.h"
+
+/* ---- names and descriptions ------------------------------------------ */
+
+static const char *const action_names[] = {
+	[CLU_ACTION_PIN] = "pin",
+	[CLU_ACTION_UNPIN] = "unpin",
+	[CLU_ACTION_DRAIN] = "drain",
+	[CLU_ACTION_UNDRAIN] = "undrain",
+	[CLU_ACTION_PRE_HOOK] = "pre-hook",
+	[CLU_ACTION_INSTALL] = "install",
+	[CLU_ACTION_VERIFY] = "verify",
+	[CLU_ACTION_POST_HOOK] = "post-hook",
+	[CLU_ACTION_MOVE] = "move",
+	[CLU_ACTION_BAN] = "ban",
+	[CLU_ACTION_CLEAR] = "clear",
+};
+
+const char *clu_action_name(enum clu_action action)
+{
+	if ((size_t)action >= sizeof(action_names) / sizeof(action_names[0]))
+		BUG("unknown action %d", (int)action);
+	return action_names[action];
+}
+
+char *clu_fact_describe(const struct clu_fact *f)
+{
+	switch (f->kind) {
+	case CLU_FACT_NODE_ONLINE:
+		return clu__xasprintf("'%s' is online", f->node);
+	case CLU_FACT_NODE_STANDBY:
+		return clu__xasprintf("'%s' is in standby", f->node);
+	case CLU_FACT_NODE_ACTIVE:
+		return clu__xasprintf("'%s' is online and not in standby", f->node);
+	case CLU_FACT_NODE_VERSION:
+		return clu__xasprintf("'%s' has version %s installed", f->node, f->version);
+	case CLU_FACT_NODE_HOSTS_NONE:
+		return clu__xasprintf("'%s' runs none of the updated groups", f->node);
+	case CLU_FACT_GROUP_ON:
+		return clu__xasprintf("'%s' runs on '%s'", f->group, f->node);
+	case CLU_FACT_GROUP_PINNED:
+		return clu__xasprintf("'%s' is pinned (unmanaged)", f->group);
+	case CLU_FACT_GROUP_MANAGED:
+		return clu__xasprintf("'%s' is managed", f->group);
+	case CLU_FACT_GROUP_BANNED:
+		return clu__xasprintf("'%s' may not run on '%s'", f->group, f->node);
+	case CLU_FACT_GROUP_UNBANNED:
+		return clu__xasprintf("'%s' is not banned from '%s'", f->group, f->node);
+	}
+	BUG("unknown fact %d", (int)f->kind);
+}
+
+static bool is_updated_group(const struct clu_manifest *m, const char *group)
+{
+	for (size_t i = 0; i < m->n_groups; i++)
+		if (strcmp(m->groups[i], group) == 0)
+			return true;
+	return false;
+}
+
+bool clu_fact_holds(const struct clu_fact *f, const struct clu_cluster *c,
+		    const struct clu_manifest *m)
+{
+	const struct clu_node *node = clu_cluster_node(c, f->node);
+	const struct clu_group *group = clu_cluster_group(c, f->group);
+
+	switch (f->kind) {
+	case CLU_FACT_NODE_ONLINE:
+		return node && node->online;
+	case CLU_FACT_NODE_STANDBY:
+		return node && node->standby;
+	case CLU_FACT_NODE_ACTIVE:
+		return node && node->online && !node->standby;
+	case CLU_FACT_NODE_VERSION:
+		return node && clu_version_cmp(node->version, f->version) == 0;
+	case CLU_FACT_NODE_HOSTS_NONE:
+		for (size_t i = 0; i < c->n_groups; i++)
+			if (is_updated_group(m, c->groups[i].name) &&
+			    clu__streq(c->groups[i].owner, f->node))
+				return false;
+		return true;
+	case CLU_FACT_GROUP_ON:
+		return group && clu__streq(group->owner, f->node);
+	case CLU_FACT_GROUP_PINNED:
+		return group && !group->managed;
+	case CLU_FACT_GROUP_MANAGED:
+		return group && group->managed;
+	case CLU_FACT_GROUP_BANNED:
+		return group && clu_group_banned(group, f->node);
+	case CLU_FACT_GROUP_UNBANNED:
+		return group && !clu_group_banned(group, f->node);
+	}
+	BUG("unknown fact %d", (int)f->kind);
+}
+
+char *clu_step_describe(const struct clu_step *s, const struct clu_plan *plan)
+{
+	switch (s->action) {
+	case CLU_ACTION_PIN:
+		return clu__xasprintf("pin '%s' to its owner '%s' (unmanaged: the engine "
+				      "will not fail it over while the installer stops it)",
+				      s->group, s->node);
+	case CLU_ACTION_UNPIN:
+		return clu__xasprintf("unpin '%s' (managed again)", s->group);
+	case CLU_ACTION_DRAIN:
+		return clu__xasprintf("drain '%s' (standby: its resources move away)", s->node);
+	case CLU_ACTION_UNDRAIN:
+		return clu__xasprintf("undrain '%s' (back in service)", s->node);
+	case CLU_ACTION_PRE_HOOK:
+		return clu__xasprintf("run hook '%s' (pre) on '%s'; failure vetoes the node",
+				      s->hook, s->node);
+	case CLU_ACTION_INSTALL:
+		if (s->n_interrupts)
+			return clu__xasprintf("install %s %s on '%s' (the installer stops and "
+					      "restarts '%s' there: users see an interruption)",
+					      plan->update, plan->version, s->node, s->interrupts[0]);
+		return clu__xasprintf("install %s %s on '%s'", plan->update, plan->version, s->node);
+	case CLU_ACTION_VERIFY:
+		return clu__xasprintf("verify '%s' reports version %s", s->node, plan->version);
+	case CLU_ACTION_POST_HOOK:
+		return clu__xasprintf("run hook '%s' (post) on '%s'", s->hook, s->node);
+	case CLU_ACTION_MOVE:
+		return clu__xasprintf("move '%s' to the updated node '%s' (one switchover)",
+				      s->group, s->node);
+	case CLU_ACTION_BAN:
+		return clu__xasprintf("ban '%s' from '%s' (not updated yet)", s->group, s->node);
+	case CLU_ACTION_CLEAR:
+		return clu__xasprintf("clear the bans and move preference of '%s'", s->group);
+	}
+	BUG("unknown action %d", (int)s->action);
+}
+
+/* ---- plan building ---------------------------------------------------- */
+
+static void fact_release(struct clu_fact *f)
+{
+	free(f->node);
+	free(f->group);
+	free(f->version);
+}
+
+static void step_release(struct clu_step *s)
+{
+	free(s->node);
+	free(s->group);
+	free(s->hook);
+	for (size_t i = 0; i < s->n_pre; i++)
+		fact_release(&s->pre[i]);
+	for (size_t i = 0; i < s->n_post; i++)
+		fact_release(&s->post[i]);
+	free(s->pre);
+	free(s->post);
+	for (size_t i = 0; i < s->n_interrupts; i++)
+		free(s->interrupts[i]);
+	free(s->interrupts);
+}
+
+void clu_plan_release(struct clu_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n_steps; i++)
+		step_release(&plan->steps[i]);
+	free(plan->steps);
+	for (size_t i = 0; i < plan->n_guards; i++) {
+		free(plan->guards[i].group);
+		free(plan->guards[i].node);
+	}
+	free(plan->guards);
+	for (size_t i = 0; i < plan->n_interruptions; i++)
+		free(plan->interruptions[i].group);
+	free(plan->interruptions);
+	for (size_t i = 0; i < plan->n_notes; i++)
+		free(plan->notes[i]);
+	free(plan->notes);
+	free(plan->update);
+	free(plan->version);
+	free(plan->choice);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* What the builder needs while it lays out steps. */
+struct builder {
+	struct clu_plan *plan;
+	const struct clu_manifest *manifest;
+	const struct clu_cluster *cluster;   /* the state the plan starts from */
+	struct clu__strv owners;     /* nodes running updated groups, to update */
+	struct clu__strv passives;   /* other nodes to update */
+	struct clu__strv verified;   /* nodes at the target version, so far */
+};
+
+static struct clu_step *add_step(struct builder *b, enum clu_action action,
+				 const char *node, const char *group)
+{
+	struct clu_plan *plan = b->plan;
+	struct clu_step *s;
+
+	plan->steps = clu__xrealloc(plan->steps, (plan->n_steps + 1) * sizeof(*s));
+	s = &plan->steps[plan->n_steps++];
+	memset(s, 0, sizeof(*s));
+	s->index = (unsigned)plan->n_steps;
+	s->action = action;
+	s->node = clu__xstrdup_or_null(node);
+	s->group = clu__xstrdup_or_null(group);
+	return s;
+}
+
+static void add_fact(struct clu_fact **v, size_t *n, enum clu_fact_kind kind,
+		     const char *node, const char *group, const char *version)
+{
+	struct clu_fact *f;
+
+	*v = clu__xrealloc(*v, (*n + 1) * sizeof(**v));
+	f = &(*v)[(*n)++];
+	f->kind = kind;
+	f->node = clu__xstrdup_or_null(node);
+	f->group = clu__xstrdup_or_null(group);
+	f->version = clu__xstrdup_or_null(version);
+}
+
+#define PRE(s, kind, node, group, version) \
+	add_fact(&(s)->pre, &(s)->n_pre, kind, node, group, version)
+#define POST(s, kind, node, group, version) \
+	add_fact(&(s)->post, &(s)->n_post, kind, node, group, version)
+
+static void add_note(struct clu_plan *plan, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_note(struct clu_plan *plan, const char *fmt, ...)
+{
+	va_list ap;
+	char *note;
+
+	va_start(ap, fmt);
+	if (vasprintf(&note, fmt, ap) < 0)
+		BUG("vasprintf failed");
+	va_end(ap);
+	plan->notes = clu__xrealloc(plan->notes, (plan->n_notes + 1) * sizeof(char *));
+	plan->notes[plan->n_notes++] = note;
+}
+
+static void add_guard(struct clu_plan *plan, const char *group, const char *node,
+		      unsigned from, unsigned enforced_by)
+{
+	struct clu_guard *g;
+
+	plan->guards = clu__xrealloc(plan->guards, (plan->n_guards + 1) * sizeof(*g));
+	g = &plan->guards[plan->n_guards++];
+	g->group = clu__xstrdup(group);
+	g->node = clu__xstrdup(node);
+	g->from = from;
+	g->until = 0;           /* closed by close_guards() at the node's verify */
+	g->enforced_by = enforced_by;
+}
+
+/* The node's verify step closes every guard that keeps a group off it. */
+static void close_guards(struct clu_plan *plan, const char *node, unsigned verify_step)
+{
+	for (size_t i = 0; i < plan->n_guards; i++)
+		if (!plan->guards[i].until && strcmp(plan->guards[i].node, node) == 0)
+			plan->guards[i].until = verify_step;
+}
+
+/* The groups being updated that run on node in the starting state. */
+static void groups_on(const struct builder *b, const char *node, struct clu__strv *out)
+{
+	for (size_t i = 0; i < b->manifest->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(b->cluster, b->manifest->groups[i]);
+
+		if (g && clu__streq(g->owner, node))
+			clu__strv_push(out, g->name);
+	}
+}
+
+static bool needs_update(const struct builder *b, const char *node)
+{
+	return !clu__strv_has(&b->verified, node);
+}
+
+/*
+ * The node's own work: pre hooks, install, verify, post hooks. `hosted`
+ * are the updated groups running there (pinned), which the installer
+ * interrupts.
+ */
+static void add_node_work(struct builder *b, const char *node, const struct clu__strv *hosted)
+{
+	const struct clu_manifest *m = b->manifest;
+	struct clu_step *s;
+
+	for (size_t i = 0; i < m->n_hooks; i++) {
+		if (!m->hooks[i].pre)
+			continue;
+		s = add_step(b, CLU_ACTION_PRE_HOOK, node, NULL);
+		s->hook = clu__xstrdup(m->hooks[i].name);
+		PRE(s, CLU_FACT_NODE_ONLINE, node, NULL, NULL);
+	}
+
+	s = add_step(b, CLU_ACTION_INSTALL, node, NULL);
+	PRE(s, CLU_FACT_NODE_ONLINE, node, NULL, NULL);
+	for (size_t i = 0; i < hosted->n; i++) {
+		PRE(s, CLU_FACT_GROUP_ON, node, hosted->v[i], NULL);
+		PRE(s, CLU_FACT_GROUP_PINNED, NULL, hosted->v[i], NULL);
+	}
+	if (!hosted->n)
+		PRE(s, CLU_FACT_NODE_HOSTS_NONE, node, NULL, NULL);
+	if (hosted->n) {
+		s->n_interrupts = hosted->n;
+		s->interrupts = clu__xcalloc(hosted->n, sizeof(char *));
+		for (size_t i = 0; i < hosted->n; i++)
+			s->interrupts[i] = clu__xstrdup(hosted->v[i]);
+		s->interrupts_ms = m->expected_install_ms;
+	}
+	/* With migration, the data is newer than every node not yet verified. */
+	if (m->data_migration)
+		for (size_t i = 0; i < hosted->n; i++)
+			for (size_t j = 0; j < b->cluster->n_nodes; j++) {
+				const char *other = b->cluster->nodes[j].name;
+
+				if (strcmp(other, node) && needs_update(b, other) &&
+				    !clu_group_banned(clu_cluster_group(b->cluster, hosted->v[i]), other))
+					add_guard(b->plan, hosted->v[i], other, s->index, 0);
+			}
+
+	s = add_step(b, CLU_ACTION_VERIFY, node, NULL);
+	POST(s, CLU_FACT_NODE_VERSION, node, NULL, m->version);
+	clu__strv_push(&b->verified, node);
+	close_guards(b->plan, node, s->index);
+
+	for (size_t i = 0; i < m->n_hooks; i++) {
+		if (!m->hooks[i].post)
+			continue;
+		s = add_step(b, CLU_ACTION_POST_HOOK, node, NULL);
+		s->hook = clu__xstrdup(m->hooks[i].name);
+		PRE(s, CLU_FACT_NODE_ONLINE, node, NULL, NULL);
+	}
+}
+
+/* A node that runs no updated group: drain, work, undrain (if we drained). */
+static void add_passive(struct builder *b, const char *node)
+{
+	const struct clu_node *n = clu_cluster_node(b->cluster, node);
+	struct clu__strv none = { 0 };
+	struct clu_step *s;
+
+	if (!n->standby) {
+		s = add_step(b, CLU_ACTION_DRAIN, node, NULL);
+		PRE(s, CLU_FACT_NODE_ACTIVE, node, NULL, NULL);
+		PRE(s, CLU_FACT_NODE_HOSTS_NONE, node, NULL, NULL);
+		POST(s, CLU_FACT_NODE_STANDBY, node, NULL, NULL);
+	}
+	add_node_work(b, node, &none);
+	if (!n->standby) {
+		s = add_step(b, CLU_ACTION_UNDRAIN, node, NULL);
+		PRE(s, CLU_FACT_NODE_VERSION, node, NULL, b->manifest->version);
+		POST(s, CLU_FACT_NODE_ACTIVE, node, NULL, NULL);
+	}
+}
+
+/* in-place, for one owner: pin its groups, work, unpin. */
+static void add_owner_in_place(struct builder *b, const char *node)
+{
+	struct clu__strv hosted = { 0 };
+	struct clu_step *s;
+
+	groups_on(b, node, &hosted);
+	for (size_t i = 0; i < hosted.n; i++) {
+		s = add_step(b, CLU_ACTION_PIN, node, hosted.v[i]);
+		PRE(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
+		POST(s, CLU_FACT_GROUP_PINNED, NULL, hosted.v[i], NULL);
+		POST(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
+	}
+	add_node_work(b, node, &hosted);
+	for (size_t i = 0; i < hosted.n; i++) {
+		s = add_step(b, CLU_ACTION_UNPIN, node, hosted.v[i]);
+		PRE(s, CLU_FACT_GROUP_PINNED, NULL, hosted.v[i], NULL);
+		PRE(s, CLU_FACT_NODE_VERSION, node, NULL, b->manifest->version);
+		POST(s, CLU_FACT_GROUP_MANAGED, NULL, hosted.v[i], NULL);
+		POST(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
+	}
+	clu__strv_release(&hosted);
+}
+
+/*
+ * The updated node that should take a group over: active, allowed, and
+ * hosting the fewest updated groups so far (in node order on a tie).
+ * `placed` counts groups already moved there by this plan.
+ */
+static const char *takeover_node(const struct builder *b, const struct clu_group *group,
+				 const size_t *placed)
+{
+	const char *best = NULL;
+	size_t best_load = 0;
+
+	for (size_t i = 0; i < b->cluster->n_nodes; i++) {
+		const struct clu_node *n = &b->cluster->nodes[i];
+		size_t load = placed[i];
+
+		if (!clu__strv_has(&b->verified, n->name) || !n->online || n->standby ||
+		    n->maintenance || clu_group_banned(group, n->name))
+			continue;
+		for (size_t j = 0; j < b->manifest->n_groups; j++) {
+			const struct clu_group *g = clu_cluster_group(b->cluster, b->manifest->groups[j]);
+
+			load += g && clu__streq(g->owner, n->name);
+		}
+		if (!best || load < best_load) {
+			best = n->name;
+			best_load = load;
+		}
+	}
+	return best;
+}
+
+/*
+ * rolling, for one owner: for each of its groups, ban it from every node
+ * not yet updated (the owner first) and move it to an updated node, as one
+ * switchover; then the owner's own work.
+ */
+static int add_owner_rolling(struct builder *b, const char *node, size_t *placed,
+			     struct clu__strv *moved, struct clu_err *err)
+{
+	struct clu__strv hosted = { 0 }, none = { 0 };
+	const struct clu_manifest *m = b->manifest;
+	struct clu_step *s;
+	int ret = 0;
+
+	groups_on(b, node, &hosted);
+	for (size_t i = 0; i < hosted.n; i++) {
+		const struct clu_group *g = clu_cluster_group(b->cluster, hosted.v[i]);
+		const char *target = takeover_node(b, g, placed);
+		unsigned first_ban = 0;
+
+		if (!target) {
+			ret = clu_err_set(err, CLU_E_REFUSED,
+					  "rolling: no updated node can take over '%s' from '%s' "
+					  "(each is offline, in standby, or banned)", g->name, node);
+			goto out;
+		}
+		/* The owner first: its ban and the move are one switchover. */
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t j = 0; j < b->cluster->n_nodes; j++) {
+				const char *other = b->cluster->nodes[j].name;
+				bool is_owner = strcmp(other, node) == 0;
+
+				if ((pass == 0) != is_owner || !needs_update(b, other) ||
+				    clu_group_banned(g, other))
+					continue;
+				s = add_step(b, CLU_ACTION_BAN, other, g->name);
+				POST(s, CLU_FACT_GROUP_BANNED, other, g->name, NULL);
+				if (!first_ban)
+					first_ban = s->index;
+				if (m->data_migration)
+					add_guard(b->plan, g->name, other, 0, s->index);
+			}
+		s = add_step(b, CLU_ACTION_MOVE, target, g->name);
+		PRE(s, CLU_FACT_GROUP_MANAGED, NULL, g->name, NULL);
+		PRE(s, CLU_FACT_NODE_ACTIVE, target, NULL, NULL);
+		PRE(s, CLU_FACT_NODE_VERSION, target, NULL, m->version);
+		POST(s, CLU_FACT_GROUP_ON, target, g->name, NULL);
+		s->n_interrupts = 1;
+		s->interrupts = clu__xcalloc(1, sizeof(char *));
+		s->interrupts[0] = clu__xstrdup(g->name);
+		s->interrupts_ms = m->expected_switchover_ms;
+		/* The data is migrated when the new version starts on target. */
+		for (size_t k = 0; k < b->plan->n_guards; k++)
+			if (b->plan->guards[k].from == 0)
+				b->plan->guards[k].from = s->index;
+		for (size_t j = 0; j < b->cluster->n_nodes; j++)
+			if (strcmp(b->cluster->nodes[j].name, target) == 0)
+				placed[j]++;
+		clu__strv_push(moved, g->name);
+		(void)first_ban;
+	}
+	add_node_work(b, node, &none);
+out:
+	clu__strv_release(&hosted);
+	return ret;
+}
+
+/* ---- simulation and invariants ---------------------------------------- */
+
+static bool out_of_service(const struct clu_node *n, const char *working)
+{
+	return !n->online || n->standby || n->maintenance || clu__streq(n->name, working);
+}
+
+static size_t count_out(const struct clu_cluster *c, const char *working)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < c->n_nodes; i++)
+		out += out_of_service(&c->nodes[i], working);
+	return out;
+}
+
+/* Could the engine start (or fail over) group on node right now? */
+static bool may_host(const struct clu_group *g, const struct clu_node *n)
+{
+	return n->online && !n->standby && !n->maintenance && !clu_group_banned(g, n->name);
+}
+
+int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest *m,
+			 const struct clu_cluster *c, unsigned step, struct clu_err *err)
+{
+	if (!c->quorum)
+		return clu_err_set(err, CLU_E_REFUSED,
+				   "quorum: the cluster has no quorum (only %zu of %zu nodes online)",
+				   clu_cluster_online(c), c->n_nodes);
+	for (size_t i = 0; i < m->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(c, m->groups[i]);
+		const struct clu_node *owner;
+
+		if (!g || !g->data_version)
+			continue;
+		owner = clu_cluster_node(c, g->owner);
+		if (owner && clu_version_cmp(owner->version, g->data_version) < 0)
+			return clu_err_set(err, CLU_E_REFUSED,
+					   "version guard: '%s' runs on '%s' (version %s), older than "
+					   "its data (version %s)", g->name, owner->name,
+					   owner->version ? owner->version : "unknown", g->data_version);
+		if (!g->managed)
+			continue;   /* pinned: the engine will not move it */
+		for (size_t j = 0; j < c->n_nodes; j++) {
+			const struct clu_node *n = &c->nodes[j];
+
+			if (may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
+				return clu_err_set(err, CLU_E_REFUSED,
+						   "version guard: '%s' could fail over to '%s' (version %s), "
+						   "older than its data (version %s)", g->name, n->name,
+						   n->version ? n->version : "unknown", g->data_version);
+		}
+	}
+	/* Guards hold even where the data version is unknown. */
+	for (size_t i = 0; plan && step && i < plan->n_guards; i++) {
+		const struct clu_guard *gd = &plan->guards[i];
+		const struct clu_group *g = clu_cluster_group(c, gd->group);
+		const struct clu_node *n = clu_cluster_node(c, gd->node);
+
+		if (step < gd->from || step > gd->until || !g || !n)
+			continue;
+		if (clu__streq(g->owner, n->name))
+			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' runs on '%s', "
+					   "which must not host it until step %u", g->name, n->name,
+					   gd->until);
+		if (g->managed && may_host(g, n))
+			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' could fail over "
+					   "to '%s', which must not host it until step %u", g->name,
+					   n->name, gd->until);
+	}
+	return 0;
+}
+
+struct simulation {
+	const struct clu_plan *plan;
+	const struct clu_manifest *manifest;
+	struct clu_cluster model;
+	const char *working;         /* node between its install and verify/hooks */
+	struct clu__strv added_bans; /* "group\tnode" for bans the plan added */
+};
+
+static int refuse_step(const struct clu_step *s, const struct clu_plan *plan,
+		       struct clu_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int refuse_step(const struct clu_step *s, const struct clu_plan *plan,
+		       struct clu_err *err, const char *fmt, ...)
+{
+	char reason[CLU_ERR_MAX], subject[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (s->group && s->node)
+		snprintf(subject, sizeof(subject), "%s '%s' %s '%s'", clu_action_name(s->action),
+			 s->group, s->action == CLU_ACTION_BAN ? "from" :
+			 s->action == CLU_ACTION_MOVE ? "to" : "on", s->node);
+	else
+		snprintf(subject, sizeof(subject), "%s '%s'", clu_action_name(s->action),
+			 s->group ? s->group : s->node);
+	return clu_err_set(err, CLU_E_REFUSED, "%s plan refused at step %u (%s): %s",
+			   clu_strategy_name(plan->strategy), s->index, subject, reason);
+}
+
+static void sim_ban(struct simulation *sim, struct clu_group *g, const char *node)
+{
+	char *key = clu__xasprintf("%s\t%s", g->name, node);
+
+	if (!clu_group_banned(g, node)) {
+		clu_group_ban(g, node);
+		clu__strv_push(&sim->added_bans, key);
+	}
+	free(key);
+}
+
+/* Guards the executor enforces itself become bans just before `from`. */
+static void sim_open_guards(struct simulation *sim, unsigned step)
+{
+	for (size_t i = 0; i < sim->plan->n_guards; i++) {
+		const struct clu_guard *gd = &sim->plan->guards[i];
+
+		if (gd->from == step && !gd->enforced_by)
+			sim_ban(sim, clu_cluster_group(&sim->model, gd->group), gd->node);
+	}
+}
+
+static void sim_close_guards(struct simulation *sim, unsigned step)
+{
+	for (size_t i = 0; i < sim->plan->n_guards; i++) {
+		const struct clu_guard *gd = &sim->plan->guards[i];
+
+		if (gd->until == step && !gd->enforced_by)
+			clu_group_unban(clu_cluster_group(&sim->model, gd->group), gd->node);
+	}
+}
+
+/* Where the engine would put group g if it had to place it now. */
+static const struct clu_node *sim_placement(const struct simulation *sim, const struct clu_group *g)
+{
+	for (size_t i = 0; i < sim->model.n_nodes; i++) {
+		const struct clu_node *n = &sim->model.nodes[i];
+
+		if (may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
+			return n;
+	}
+	return NULL;
+}
+
+/* The next step that is not a ban: a ban of the owner must lead to a move. */
+static const struct clu_step *next_non_ban(const struct clu_plan *plan, size_t i)
+{
+	while (++i < plan->n_steps && plan->steps[i].action == CLU_ACTION_BAN)
+		;
+	return i < plan->n_steps ? &plan->steps[i] : NULL;
+}
+
+static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
+{
+	const struct clu_plan *plan = sim->plan;
+	const struct clu_manifest *m = sim->manifest;
+	const struct clu_step *s = &plan->steps[i];
+	struct clu_node *node = clu_cluster_node(&sim->model, s->node);
+	struct clu_group *group = clu_cluster_group(&sim->model, s->group);
+	const struct clu_step *next;
+
+	switch (s->action) {
+	case CLU_ACTION_PIN:
+		group->managed = false;
+		break;
+	case CLU_ACTION_UNPIN:
+		group->managed = true;
+		break;
+	case CLU_ACTION_DRAIN:
+		node->standby = true;
+		for (size_t j = 0; j < sim->model.n_groups; j++) {
+			struct clu_group *g = &sim->model.groups[j];
+			const struct clu_node *to;
+
+			if (!clu__streq(g->owner, node->name))
+				continue;
+			if (!g->managed)
+				return refuse_step(s, plan, err, "no surprise failover: '%s' is pinned "
+						   "on '%s'; draining would move it", g->name, node->name);
+			to = sim_placement(sim, g);
+			if (!to)
+				return refuse_step(s, plan, err, "availability: '%s' would have no "
+						   "node left to run on", g->name);
+			clu_set_string(&g->owner, to->name);
+		}
+		break;
+	case CLU_ACTION_UNDRAIN:
+		node->standby = false;
+		break;
+	case CLU_ACTION_PRE_HOOK:
+	case CLU_ACTION_POST_HOOK:
+	case CLU_ACTION_VERIFY:
+		break;
+	case CLU_ACTION_INSTALL:
+		for (size_t j = 0; j < m->n_groups; j++) {
+			struct clu_group *g = clu_cluster_group(&sim->model, m->groups[j]);
+
+			if (!g || !clu__streq(g->owner, node->name))
+				continue;
+			if (g->managed)
+				return refuse_step(s, plan, err, "no surprise failover: '%s' runs on "
+						   "'%s' unpinned; the installer's stop would make the "
+						   "engine fail it over", g->name, node->name);
+			if (m->data_migration)
+				clu_set_string(&g->data_version, m->version);
+		}
+		clu_set_string(&node->version, m->version);
+		break;
+	case CLU_ACTION_BAN:
+		sim_ban(sim, group, s->node);
+		next = next_non_ban(plan, i);
+		if (clu__streq(group->owner, s->node) &&
+		    (!next || next->action != CLU_ACTION_MOVE || !clu__streq(next->group, s->group)))
+			return refuse_step(s, plan, err, "no surprise failover: '%s' runs on '%s'; "
+					   "banning it there without a planned move would let the "
+					   "engine pick any node", s->group, s->node);
+		break;
+	case CLU_ACTION_MOVE:
+		if (clu_version_cmp(node->version, m->version) < 0 && m->data_migration)
+			return refuse_step(s, plan, err, "version guard: '%s' is not updated",
+					   node->name);
+		clu_set_string(&group->owner, node->name);
+		if (m->data_migration)
+			clu_set_string(&group->data_version, m->version);
+		break;
+	case CLU_ACTION_CLEAR:
+		for (size_t j = 0; j < sim->added_bans.n; j++) {
+			const char *key = sim->added_bans.v[j];
+			size_t len = strlen(group->name);
+
+			if (!strncmp(key, group->name, len) && key[len] == '\t')
+				clu_group_unban(group, key + len + 1);
+		}
+		break;
+	}
+	return 0;
+}
+
+static void working_update(struct simulation *sim, const struct clu_step *s)
+{
+	bool node_work = s->action == CLU_ACTION_PRE_HOOK || s->action == CLU_ACTION_INSTALL ||
+			 s->action == CLU_ACTION_VERIFY || s->action == CLU_ACTION_POST_HOOK;
+
+	if (node_work && (s->action == CLU_ACTION_PRE_HOOK || s->action == CLU_ACTION_INSTALL))
+		sim->working = s->node;
+	else if (!node_work || !clu__streq(sim->working, s->node))
+		sim->working = NULL;
+}
+
+static int check_facts(const struct simulation *sim, const struct clu_step *s,
+		       const struct clu_fact *facts, size_t n, const char *when,
+		       struct clu_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *what;
+		int ret;
+
+		if (clu_fact_holds(&facts[i], &sim->model, sim->manifest))
+			continue;
+		what = clu_fact_describe(&facts[i]);
+		ret = refuse_step(s, sim->plan, err, "%s: expected %s", when, what);
+		free(what);
+		return ret;
+	}
+	return 0;
+}
+
+/* Simulate the whole plan from the starting state; 0 if it stays safe. */
+static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
+		    const struct clu_cluster *start, struct clu_err *err)
+{
+	struct simulation sim = { .plan = plan, .manifest = m };
+	int ret;
+
+	clu_cluster_copy(&sim.model, start);
+	ret = clu_plan_check_state(plan, m, &sim.model, 0, err);
+	if (ret) {
+		clu_err_prefix(err, "the cluster is not safe to update as it is");
+		goto out;
+	}
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct clu_step *s = &plan->steps[i];
+		size_t out_before = count_out(&sim.model, sim.working);
+		size_t out_after;
+
+		sim_open_guards(&sim, s->index);
+		ret = check_facts(&sim, s, s->pre, s->n_pre, "before it", err);
+		if (ret)
+			goto out;
+		ret = sim_apply(&sim, i, err);
+		if (ret)
+			goto out;
+		working_update(&sim, s);
+		ret = check_facts(&sim, s, s->post, s->n_post, "after it", err);
+		if (ret)
+			goto out;
+		out_after = count_out(&sim.model, sim.working);
+		if (out_after > m->max_unavailable && out_after > out_before) {
+			ret = refuse_step(s, plan, err, "availability: %zu nodes would be out of "
+					  "service, the manifest allows %u (max-unavailable)",
+					  out_after, m->max_unavailable);
+			goto out;
+		}
+		ret = clu_plan_check_state(plan, m, &sim.model, s->index, err);
+		if (ret) {
+			char reason[CLU_ERR_MAX];
+
+			memcpy(reason, err->msg, sizeof(reason));
+			ret = refuse_step(s, plan, err, "%s", reason);
+			goto out;
+		}
+		sim_close_guards(&sim, s->index);
+	}
+out:
+	clu__strv_release(&sim.added_bans);
+	clu_cluster_release(&sim.model);
+	return ret;
+}
+
+/* ---- putting it together ---------------------------------------------- */
+
+static void tally_interruptions(struct clu_plan *plan, const struct clu_manifest *m)
+{
+	plan->n_interruptions = m->n_groups;
+	plan->interruptions = clu__xcalloc(m->n_groups, sizeof(*plan->interruptions));
+	for (size_t i = 0; i < m->n_groups; i++) {
+		struct clu_interruption *in = &plan->interruptions[i];
+
+		in->group = clu__xstrdup(m->groups[i]);
+		for (size_t j = 0; j < plan->n_steps; j++)
+			for (size_t k = 0; k < plan->steps[j].n_interrupts; k++)
+				if (!strcmp(plan->steps[j].interrupts[k], in->group)) {
+					in->count++;
+					in->ms += plan->steps[j].interrupts_ms;
+				}
+	}
+}
+
+static unsigned total_ms(const struct clu_plan *plan)
+{
+	unsigned ms = 0;
+
+	for (size_t i = 0; i < plan->n_interruptions; i++)
+		ms += plan->interruptions[i].ms;
+	return ms;
+}
+
+/*
+ * Sort the nodes into owners, passives, already updated and skipped, and
+ * refuse a cluster that cannot be updated safely as it is.
+ */
+static int classify_nodes(struct builder *b, struct clu_err *err)
+{
+	const struct clu_manifest *m = b->manifest;
+	const struct clu_cluster *c = b->cluster;
+
+	for (size_t i = 0; i < m->n_groups; i++)
+		if (!clu_cluster_group(c, m->groups[i])) {
+			clu_err_set(err, CLU_E_CLUSTER, "group '%s' named in '%s' is not in the cluster",
+				    m->groups[i], m->path ? m->path : "the manifest");
+			return CLU_E_CLUSTER;
+		}
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		const struct clu_node *n = &c->nodes[i];
+		struct clu__strv hosted = { 0 };
+		int cmp = clu_version_cmp(n->version, m->version);
+		bool may_host_any = false;
+
+		for (size_t j = 0; j < m->n_groups; j++)
+			may_host_any |= !clu_group_banned(clu_cluster_group(c, m->groups[j]), n->name);
+		if (cmp > 0)
+			return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, newer than "
+					   "%s's %s: clupdate does not downgrade", n->name, n->version,
+					   m->name, m->version);
+		if (cmp == 0) {
+			clu__strv_push(&b->verified, n->name);
+			add_note(b->plan, "'%s' already has version %s: nothing to install there",
+				 n->name, m->version);
+			continue;
+		}
+		if (n->maintenance)
+			return clu_err_set(err, CLU_E_REFUSED, "node '%s' is in maintenance mode: the "
+					   "engine does not manage it, so clupdate cannot update it "
+					   "safely; end maintenance first", n->name);
+		if (!n->online) {
+			if (may_host_any)
+				return clu_err_set(err, CLU_E_REFUSED, "node '%s' is offline: it cannot be "
+						   "updated, and on its return with version %s it could "
+						   "host an updated group; bring it online, or ban the "
+						   "groups from it", n->name, n->version ? n->version : "unknown");
+			add_note(b->plan, "'%s' is offline and banned from every updated group: "
+				 "skipped; update it before lifting the bans", n->name);
+			clu__strv_push(&b->verified, n->name);   /* nothing more to do there */
+			continue;
+		}
+		groups_on(b, n->name, &hosted);
+		clu__strv_push(hosted.n ? &b->owners : &b->passives, n->name);
+		clu__strv_release(&hosted);
+	}
+	for (size_t i = 0; i < m->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(c, m->groups[i]);
+
+		if (!g->owner)
+			add_note(b->plan, "'%s' is stopped: no interruption; %s", g->name,
+				 m->data_migration ? "its data will be migrated when it next starts "
+				 "on an updated node" : "it may start on any updated node");
+	}
+	return 0;
+}
+
+static int build(struct clu_plan *plan, const struct clu_manifest *m,
+		 const struct clu_cluster *c, enum clu_strategy strategy, struct clu_err *err)
+{
+	struct builder b = { .plan = plan, .manifest = m, .cluster = c };
+	struct clu__strv moved = { 0 };
+	size_t *placed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->update = clu__xstrdup(m->name);
+	plan->version = clu__xstrdup(m->version);
+	plan->strategy = strategy;
+
+	ret = classify_nodes(&b, err);
+	if (ret)
+		goto out;
+
+	if (strategy == CLU_STRATEGY_IN_PLACE) {
+		for (size_t i = 0; i < b.owners.n; i++)
+			add_owner_in_place(&b, b.owners.v[i]);
+		for (size_t i = 0; i < b.passives.n; i++)
+			add_passive(&b, b.passives.v[i]);
+	} else {
+		for (size_t i = 0; i < b.passives.n; i++)
+			add_passive(&b, b.passives.v[i]);
+		for (size_t i = 0; i < b.owners.n && !ret; i++)
+			ret = add_owner_rolling(&b, b.owners.v[i], placed, &moved, err);
+		if (ret)
+			goto out;
+		for (size_t i = 0; i < moved.n; i++) {
+			struct clu_step *s = add_step(&b, CLU_ACTION_CLEAR, NULL, moved.v[i]);
+
+			for (size_t j = 0; j < plan->n_steps; j++) {
+				const struct clu_step *ban = &plan->steps[j];
+
+				if (ban->action == CLU_ACTION_BAN && !strcmp(ban->group, moved.v[i]))
+					POST(s, CLU_FACT_GROUP_UNBANNED, ban->node, moved.v[i], NULL);
+			}
+		}
+	}
+	for (size_t i = 0; i < plan->n_guards; i++)
+		if (!plan->guards[i].until)
+			BUG("guard of '%s' on '%s' never closed", plan->guards[i].group,
+			    plan->guards[i].node);
+	tally_interruptions(plan, m);
+	ret = simulate(plan, m, c, err);
+out:
+	free(placed);
+	clu__strv_release(&moved);
+	clu__strv_release(&b.owners);
+	clu__strv_release(&b.passives);
+	clu__strv_release(&b.verified);
+	if (ret)
+		clu_plan_release(plan);
+	return ret;
+}
+
+static bool rolling_forbidden(const struct clu_manifest *m)
+{
+	return m->data_migration && !m->takeover_compatible;
+}
+
+static int refuse_rolling(const struct clu_manifest *m, struct clu_err *err)
+{
+	return clu_err_set(err, CLU_E_REFUSED,
+			   "strategy rolling is forbidden by '%s': data-migration = yes and "
+			   "takeover-compatible = no, so once an updated node ran the group "
+			   "its data would be migrated while the old owner still runs version "
+			   "it cannot read, and the new version cannot take over the old data; "
+			   "apply it in place (strategy = in-place)",
+			   m->path ? m->path : m->name);
+}
+
+int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
+		  const struct clu_cluster *c, int strategy, struct clu_err *err)
+{
+	struct clu_plan in_place, rolling;
+	struct clu_err rolling_err = CLU_ERR_INIT;
+	int ret;
+
+	if (strategy < 0)
+		strategy = m->strategy;
+	memset(plan, 0, sizeof(*plan));
+
+	if (strategy == CLU_STRATEGY_IN_PLACE)
+		return build(plan, m, c, CLU_STRATEGY_IN_PLACE, err);
+	if (strategy == CLU_STRATEGY_ROLLING) {
+		if (rolling_forbidden(m))
+			return refuse_rolling(m, err);
+		return build(plan, m, c, CLU_STRATEGY_ROLLING, err);
+	}
+
+	/* auto: the permitted strategy with the smaller predicted interruption. */
+	ret = build(&in_place, m, c, CLU_STRATEGY_IN_PLACE, err);
+	if (ret == CLU_E_CLUSTER)
+		return ret;
+	if (rolling_forbidden(m)) {
+		if (ret)
+			return ret;
+		*plan = in_place;
+		plan->choice = clu__xstrdup("auto chose in-place: rolling is not allowed "
+					    "(data-migration = yes, takeover-compatible = no)");
+		return 0;
+	}
+	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, &rolling_err)) {
+		if (ret)
+			return clu_err_set(err, CLU_E_REFUSED, "auto: neither strategy is safe; "
+					   "in-place: %s; rolling: %s", err->msg, rolling_err.msg);
+		*plan = in_place;
+		plan->choice = clu__xasprintf("auto chose in-place: rolling is not safe here (%s)",
+					      rolling_err.msg);
+		return 0;
+	}
+	if (ret) {
+		*plan = rolling;
+		plan->choice = clu__xasprintf("auto chose rolling: in-place is not safe here (%s)",
+					      err->msg);
+		err->code = 0;
+		err->msg[0] = '\0';
+		return 0;
+	}
+	if (total_ms(&rolling) < total_ms(&in_place)) {
+		*plan = rolling;
+		plan->choice = clu__xasprintf("auto chose rolling: predicted interruption %u ms "
+					      "(one switchover per group) against %u ms in place",
+					      total_ms(&rolling), total_ms(&in_place));
+		clu_plan_release(&in_place);
+	} else {
+		*plan = in_place;
+		plan->choice = clu__xasprintf("auto chose in-place: predicted interruption %u ms "
+					      "against %u ms rolling", total_ms(&in_place),
+					      total_ms(&rolling));
+		clu_plan_release(&rolling);
+	}
+	return 0;
+}

@@ -1,0 +1,583 @@
+/*
+ * Planner tests: both strategies on 2, 3 and 5 nodes, auto's choice, the
+ * guards, the predicted interruptions, and every refusal (forbidden
+ * strategy, availability, quorum, offline and maintenance nodes, downgrade,
+ * an unsafe starting state, no takeover node, unknown group). Clusters are
+ * written in a small notation so each test shows its situation at a glance:
+ *
+ *   nodes:  "n1:1 n2:1:standby n3:1:offline n4:2:maint"   (name:version[:state])
+ *   groups: "mail@n2 web@- db@n1!n3"   (name@owner, - = stopped, !bans)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clupdate/plan.h"
+#include "util.h"
+
+static void make_cluster(struct clu_cluster *c, const char *nodes, const char *groups)
+{
+	char *copy = clu__xstrdup(nodes), *save = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->quorum = true;
+	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *name = strtok(tok, ":"), *version = strtok(NULL, ":"), *state = strtok(NULL, ":");
+		struct clu_node *n = clu_cluster_add_node(c, name);
+
+		n->online = true;
+		clu_set_string(&n->version, version);
+		if (state && !strcmp(state, "standby"))
+			n->standby = true;
+		if (state && !strcmp(state, "offline"))
+			n->online = false;
+		if (state && !strcmp(state, "maint"))
+			n->maintenance = true;
+	}
+	free(copy);
+
+	copy = clu__xstrdup(groups);
+	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *bans = strchr(tok, '!');
+		char *at = strchr(tok, '@');
+		struct clu_group *g;
+
+		if (bans)
+			*bans++ = '\0';
+		*at++ = '\0';
+		g = clu_cluster_add_group(c, tok);
+		clu_group_add_member(g, "ip");
+		if (strcmp(at, "-") != 0) {
+			clu_set_string(&g->owner, at);
+			clu_set_string(&g->data_version, clu_cluster_node(c, at)->version);
+		}
+		for (char *b = bans ? strtok(bans, ",") : NULL; b; b = strtok(NULL, ","))
+			clu_group_ban(g, b);
+	}
+	free(copy);
+}
+
+static char *group_names[] = { "mail", "web" };
+
+/* A manifest like the demo's sp2: in place, migrates the store. */
+static void make_manifest(struct clu_manifest *m, size_t n_groups)
+{
+	memset(m, 0, sizeof(*m));
+	m->path = "sp2.conf";
+	m->name = "mail-sp2";
+	m->version = "2";
+	m->groups = group_names;
+	m->n_groups = n_groups;
+	m->strategy = CLU_STRATEGY_IN_PLACE;
+	m->data_migration = true;
+	m->takeover_compatible = false;
+	m->max_unavailable = 1;
+	m->expected_install_ms = 8000;
+	m->expected_switchover_ms = 3000;
+	m->version_attribute = "mail-version";
+}
+
+/* "pin mail@n2, install n2, ..." from a plan, to compare whole sequences. */
+static char *sequence(const struct clu_plan *plan)
+{
+	char *out = clu__xstrdup("");
+
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct clu_step *s = &plan->steps[i];
+		char *next;
+
+		if (s->group && s->node)
+			next = clu__xasprintf("%s%s%s %s@%s", out, i ? ", " : "",
+					      clu_action_name(s->action), s->group, s->node);
+		else
+			next = clu__xasprintf("%s%s%s %s", out, i ? ", " : "",
+					      clu_action_name(s->action), s->group ? s->group : s->node);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static void assert_plan(const struct clu_plan *plan, const char *expected)
+{
+	char *got = sequence(plan);
+
+	assert_string_equal(got, expected);
+	free(got);
+}
+
+static const struct clu_guard *find_guard(const struct clu_plan *plan, const char *group,
+					  const char *node)
+{
+	for (size_t i = 0; i < plan->n_guards; i++)
+		if (!strcmp(plan->guards[i].group, group) && !strcmp(plan->guards[i].node, node))
+			return &plan->guards[i];
+	return NULL;
+}
+
+static void test_in_place_two_nodes(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	const struct clu_guard *g;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1", "mail@n2");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.strategy, CLU_STRATEGY_IN_PLACE);
+	assert_plan(&plan, "pin mail@n2, install n2, verify n2, unpin mail@n2, "
+			   "drain n1, install n1, verify n1, undrain n1");
+	/* mail may not run on n1 from n2's install (2) until n1 is verified (7). */
+	assert_int_equal(plan.n_guards, 1);
+	g = find_guard(&plan, "mail", "n1");
+	assert_non_null(g);
+	assert_int_equal(g->from, 2);
+	assert_int_equal(g->until, 7);
+	assert_int_equal(g->enforced_by, 0);
+	assert_int_equal(plan.n_interruptions, 1);
+	assert_string_equal(plan.interruptions[0].group, "mail");
+	assert_int_equal(plan.interruptions[0].count, 1);
+	assert_int_equal(plan.interruptions[0].ms, 8000);
+	/* The install on the owner is what interrupts users. */
+	assert_int_equal(plan.steps[1].n_interrupts, 1);
+	assert_int_equal(plan.steps[5].n_interrupts, 0);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_rolling_two_nodes(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	const struct clu_guard *g;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1", "mail@n2");
+	make_manifest(&m, 1);
+	m.takeover_compatible = true;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, CLU_STRATEGY_ROLLING, &err), 0);
+	assert_plan(&plan, "drain n1, install n1, verify n1, undrain n1, "
+			   "ban mail@n2, move mail@n1, install n2, verify n2, clear mail");
+	/* n2 is banned for mail (step 5) until it is verified (8), cleared after. */
+	g = find_guard(&plan, "mail", "n2");
+	assert_non_null(g);
+	assert_int_equal(g->enforced_by, 5);
+	assert_int_equal(g->from, 6);
+	assert_int_equal(g->until, 8);
+	assert_int_equal(plan.interruptions[0].count, 1);
+	assert_int_equal(plan.interruptions[0].ms, 3000);
+	assert_int_equal(plan.steps[5].n_interrupts, 1);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_in_place_three_nodes(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n2");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n2, install n2, verify n2, unpin mail@n2, "
+			   "drain n1, install n1, verify n1, undrain n1, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	assert_int_equal(plan.n_guards, 2);
+	assert_int_equal(find_guard(&plan, "mail", "n1")->until, 7);
+	assert_int_equal(find_guard(&plan, "mail", "n3")->from, 2);
+	assert_int_equal(find_guard(&plan, "mail", "n3")->until, 11);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_rolling_three_nodes(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n2");
+	make_manifest(&m, 1);
+	m.data_migration = false;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, CLU_STRATEGY_ROLLING, &err), 0);
+	assert_plan(&plan, "drain n1, install n1, verify n1, undrain n1, "
+			   "drain n3, install n3, verify n3, undrain n3, "
+			   "ban mail@n2, move mail@n1, install n2, verify n2, clear mail");
+	/* Without data migration the old owner may still run the data: no guard. */
+	assert_int_equal(plan.n_guards, 0);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_five_nodes_both(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1 n5:1", "mail@n4");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, CLU_STRATEGY_IN_PLACE, &err), 0);
+	assert_int_equal(plan.n_steps, 4 + 4 * 4);
+	assert_string_equal(plan.steps[1].node, "n4");
+	assert_int_equal(plan.n_guards, 4);
+	assert_int_equal(plan.interruptions[0].count, 1);
+	clu_plan_release(&plan);
+
+	m.takeover_compatible = true;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, CLU_STRATEGY_ROLLING, &err), 0);
+	assert_int_equal(plan.n_steps, 4 * 4 + 1 + 1 + 2 + 1);
+	assert_int_equal(plan.steps[16].action, CLU_ACTION_BAN);
+	assert_int_equal(plan.steps[17].action, CLU_ACTION_MOVE);
+	assert_string_equal(plan.steps[17].node, "n1");
+	assert_int_equal(plan.interruptions[0].count, 1);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_auto_choice(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n2");
+	make_manifest(&m, 1);
+	m.strategy = CLU_STRATEGY_AUTO;
+	/* Forbidden rolling: auto takes in-place and says why. */
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.strategy, CLU_STRATEGY_IN_PLACE);
+	assert_non_null(strstr(plan.choice, "rolling is not allowed"));
+	clu_plan_release(&plan);
+
+	/* A switchover (3 s) is shorter than the installer (8 s): rolling. */
+	m.takeover_compatible = true;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.strategy, CLU_STRATEGY_ROLLING);
+	assert_string_equal(plan.choice, "auto chose rolling: predicted interruption 3000 ms "
+			    "(one switchover per group) against 8000 ms in place");
+	clu_plan_release(&plan);
+
+	/* A fast installer makes in-place the smaller interruption. */
+	m.expected_install_ms = 1000;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.strategy, CLU_STRATEGY_IN_PLACE);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_refuse_forbidden_rolling(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1", "mail@n2");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, CLU_STRATEGY_ROLLING, &err), CLU_E_REFUSED);
+	assert_non_null(strstr(err.msg, "strategy rolling is forbidden by 'sp2.conf'"));
+	assert_non_null(strstr(err.msg, "takeover-compatible = no"));
+	clu_cluster_release(&c);
+}
+
+static void expect_refusal(const char *nodes, const char *groups, int strategy,
+			   unsigned max_unavailable, int code, const char *message)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+
+	make_cluster(&c, nodes, groups);
+	make_manifest(&m, 1);
+	m.takeover_compatible = true;
+	m.max_unavailable = max_unavailable;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, strategy, &err), code);
+	if (!strstr(err.msg, message))
+		fail_msg("expected '%s' in '%s'", message, err.msg);
+	clu_cluster_release(&c);
+}
+
+static void test_refuse_availability(void **state)
+{
+	(void)state;
+	/*
+	 * n1 already in standby: the owner under its installer is a second node
+	 * out of service (and so would n3 be when drained).
+	 */
+	expect_refusal("n1:1:standby n2:1 n3:1", "mail@n2", CLU_STRATEGY_IN_PLACE, 1,
+		       CLU_E_REFUSED, "in-place plan refused at step 2 (install 'n2'): "
+		       "availability: 2 nodes would be out of service, the manifest allows 1 "
+		       "(max-unavailable)");
+}
+
+static void test_standby_node_allowed_with_headroom(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1:standby n2:1 n3:1", "mail@n2");
+	make_manifest(&m, 1);
+	m.max_unavailable = 2;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	/* A node found in standby is updated there and left in standby. */
+	assert_plan(&plan, "pin mail@n2, install n2, verify n2, unpin mail@n2, "
+			   "install n1, verify n1, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_refuse_quorum(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n2");
+	c.quorum = false;
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), CLU_E_REFUSED);
+	assert_string_equal(err.msg, "the cluster is not safe to update as it is: quorum: "
+			    "the cluster has no quorum (only 3 of 3 nodes online)");
+	clu_cluster_release(&c);
+}
+
+static void test_refuse_offline_node(void **state)
+{
+	(void)state;
+	expect_refusal("n1:1 n2:1 n3:1:offline", "mail@n2", CLU_STRATEGY_IN_PLACE, 1,
+		       CLU_E_REFUSED, "node 'n3' is offline: it cannot be updated");
+}
+
+static void test_offline_banned_node_skipped(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1:offline", "mail@n2!n3");
+	make_manifest(&m, 1);
+	m.max_unavailable = 2;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n2, install n2, verify n2, unpin mail@n2, "
+			   "drain n1, install n1, verify n1, undrain n1");
+	assert_int_equal(plan.n_notes, 1);
+	assert_non_null(strstr(plan.notes[0], "'n3' is offline and banned"));
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_refuse_maintenance_and_downgrade(void **state)
+{
+	(void)state;
+	expect_refusal("n1:1:maint n2:1", "mail@n2", CLU_STRATEGY_IN_PLACE, 1,
+		       CLU_E_REFUSED, "node 'n1' is in maintenance mode");
+	expect_refusal("n1:3 n2:1", "mail@n2", CLU_STRATEGY_IN_PLACE, 1,
+		       CLU_E_REFUSED, "node 'n1' has version 3, newer than mail-sp2's 2: "
+		       "clupdate does not downgrade");
+}
+
+static void test_refuse_unsafe_start(void **state)
+{
+	(void)state;
+	/* The data is already at 2 on n2, yet n1 (at 1) may take it over. */
+	expect_refusal("n1:1 n2:2 n3:1", "mail@n2", CLU_STRATEGY_IN_PLACE, 1, CLU_E_REFUSED,
+		       "the cluster is not safe to update as it is: version guard: 'mail' "
+		       "could fail over to 'n1' (version 1), older than its data (version 2)");
+}
+
+static void test_refuse_no_takeover_node(void **state)
+{
+	(void)state;
+	/* The only other node stays in standby: nobody can take the group. */
+	expect_refusal("n1:1:standby n2:1", "mail@n2", CLU_STRATEGY_ROLLING, 1, CLU_E_REFUSED,
+		       "rolling: no updated node can take over 'mail' from 'n2'");
+}
+
+static void test_refuse_unknown_group(void **state)
+{
+	(void)state;
+	expect_refusal("n1:1 n2:1", "web@n2", CLU_STRATEGY_IN_PLACE, 1, CLU_E_CLUSTER,
+		       "group 'mail' named in 'sp2.conf' is not in the cluster");
+}
+
+static void test_two_groups_two_owners(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n1 web@n2");
+	make_manifest(&m, 2);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n1, install n1, verify n1, unpin mail@n1, "
+			   "pin web@n2, install n2, verify n2, unpin web@n2, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	/* mail may not go to n2 before n2 is verified, nor either group to n3. */
+	assert_int_equal(find_guard(&plan, "mail", "n2")->until, 7);
+	assert_int_equal(find_guard(&plan, "mail", "n3")->until, 11);
+	assert_int_equal(find_guard(&plan, "web", "n3")->from, 6);
+	assert_null(find_guard(&plan, "web", "n1"));
+	assert_int_equal(plan.interruptions[1].count, 1);
+	clu_plan_release(&plan);
+
+	m.takeover_compatible = true;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, CLU_STRATEGY_ROLLING, &err), 0);
+	assert_plan(&plan, "drain n3, install n3, verify n3, undrain n3, "
+			   "ban mail@n1, ban mail@n2, move mail@n3, install n1, verify n1, "
+			   "ban web@n2, move web@n1, install n2, verify n2, clear mail, clear web");
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_stopped_group_and_updated_nodes(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:2 n2:1", "mail@-");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "drain n2, install n2, verify n2, undrain n2");
+	assert_int_equal(plan.interruptions[0].count, 0);
+	assert_int_equal(plan.n_notes, 2);
+	assert_non_null(strstr(plan.notes[0], "'n1' already has version 2"));
+	assert_non_null(strstr(plan.notes[1], "'mail' is stopped"));
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+
+	make_cluster(&c, "n1:2 n2:2", "mail@n1");
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.n_steps, 0);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_hooks_around_install(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_hook hook = { .name = "queue", .pre = "flush", .post = "selftest",
+				 .timeout_ms = 1000 };
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1", "mail@n2");
+	make_manifest(&m, 1);
+	m.hooks = &hook;
+	m.n_hooks = 1;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n2, pre-hook n2, install n2, verify n2, post-hook n2, "
+			   "unpin mail@n2, drain n1, pre-hook n1, install n1, verify n1, "
+			   "post-hook n1, undrain n1");
+	assert_string_equal(plan.steps[1].hook, "queue");
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+/* The executor's view: a live state that breaks an open guard is refused. */
+static void test_check_state_guards(void **state)
+{
+	struct clu_cluster c, live;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1", "mail@n2");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+
+	/* After step 4 (unpin) with the guard's ban missing: refused. */
+	make_cluster(&live, "n1:1 n2:2", "mail@n2");
+	clu_set_string(&clu_cluster_group(&live, "mail")->data_version, NULL);
+	assert_int_equal(clu_plan_check_state(&plan, &m, &live, 4, &err), CLU_E_REFUSED);
+	assert_string_equal(err.msg, "version guard: 'mail' could fail over to 'n1', which "
+			    "must not host it until step 7");
+	/* With the ban in place it holds. */
+	clu_group_ban(clu_cluster_group(&live, "mail"), "n1");
+	assert_int_equal(clu_plan_check_state(&plan, &m, &live, 4, &err), 0);
+	/* And the guard is over once n1 is verified. */
+	clu_group_unban(clu_cluster_group(&live, "mail"), "n1");
+	assert_int_equal(clu_plan_check_state(&plan, &m, &live, 8, &err), 0);
+	clu_cluster_release(&live);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+static void test_version_cmp(void **state)
+{
+	(void)state;
+	assert_true(clu_version_cmp("2", "1") > 0);
+	assert_true(clu_version_cmp("2.10", "2.9") > 0);
+	assert_true(clu_version_cmp("2.0", "2") > 0);
+	assert_int_equal(clu_version_cmp("02", "2"), 0);
+	assert_true(clu_version_cmp(NULL, "1") < 0);
+	assert_true(clu_version_cmp("1.2-rc1", "1.2-rc2") < 0);
+	assert_int_equal(clu_version_cmp(NULL, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_place_two_nodes),
+		cmocka_unit_test(test_rolling_two_nodes),
+		cmocka_unit_test(test_in_place_three_nodes),
+		cmocka_unit_test(test_rolling_three_nodes),
+		cmocka_unit_test(test_five_nodes_both),
+		cmocka_unit_test(test_auto_choice),
+		cmocka_unit_test(test_refuse_forbidden_rolling),
+		cmocka_unit_test(test_refuse_availability),
+		cmocka_unit_test(test_standby_node_allowed_with_headroom),
+		cmocka_unit_test(test_refuse_quorum),
+		cmocka_unit_test(test_refuse_offline_node),
+		cmocka_unit_test(test_offline_banned_node_skipped),
+		cmocka_unit_test(test_refuse_maintenance_and_downgrade),
+		cmocka_unit_test(test_refuse_unsafe_start),
+		cmocka_unit_test(test_refuse_no_takeover_node),
+		cmocka_unit_test(test_refuse_unknown_group),
+		cmocka_unit_test(test_two_groups_two_owners),
+		cmocka_unit_test(test_stopped_group_and_updated_nodes),
+		cmocka_unit_test(test_hooks_around_install),
+		cmocka_unit_test(test_check_state_guards),
+		cmocka_unit_test(test_version_cmp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
