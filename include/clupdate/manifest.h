@@ -86,10 +86,13 @@ struct clu_manifest {
 
 /*
  * Parse the manifest at path into *manifest (which it initialises).
- * Returns 0, or CLU_E_MANIFEST with err naming file:line, section, key and
- * what was expected (e.g. "sp2.conf:7: [update] unknown key 'stratgy'"),
- * or CLU_E_IO when the file cannot be read. On error *manifest holds
- * nothing that needs releasing.
+ * Returns 0, or CLU_E_MANIFEST with err holding the first error as one line,
+ * "PATH:LINE: [SECTION] KEY: what is wrong (expected WHAT)" (e.g.
+ * "sp2.conf:7: [update] unknown key 'stratgy', did you mean 'strategy'?
+ * (expected one of: ...)"; without ":LINE" for a missing section), or
+ * CLU_E_IO when the file cannot be read. On error *manifest is zeroed and
+ * holds nothing that needs releasing. On success every default is filled
+ * in: version_attribute and each probe's group are never NULL.
  */
 int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 		      struct clu_err *err);
