@@ -35,6 +35,14 @@ static const struct {
 	{ "interrupts", "group", NULL },
 	{ "outages", "outage", NULL },
 	{ "runs", "run", NULL },
+	{ "nodes", "node", NULL },
+	{ "groups", "group", NULL },
+	{ "members", "member", NULL },
+	{ "banned", "node", NULL },
+	{ "changes", "change", NULL },
+	{ "remaining", "change", NULL },
+	{ "attempts", "attempt", NULL },
+	{ "events", "event", NULL },
 	{ "interruptions", "interruption", "group" },
 };
 

@@ -145,6 +145,70 @@ struct json_object *clu__plan_doc(const struct clu_plan *plan)
 	return doc;
 }
 
+static struct json_object *strings_doc(char *const *v, size_t n)
+{
+	struct json_object *array = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(array, json_object_new_string(v[i]));
+	return array;
+}
+
+static struct json_object *cluster_doc(const struct clu_cluster *c)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *nodes = json_object_new_array();
+	struct json_object *groups = json_object_new_array();
+
+	add_string(doc, "name", c->name);
+	json_object_object_add(doc, "quorum", json_object_new_boolean(c->quorum));
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		const struct clu_node *n = &c->nodes[i];
+		struct json_object *node = json_object_new_object();
+
+		add_string(node, "name", n->name);
+		json_object_object_add(node, "online", json_object_new_boolean(n->online));
+		json_object_object_add(node, "standby", json_object_new_boolean(n->standby));
+		json_object_object_add(node, "maintenance", json_object_new_boolean(n->maintenance));
+		add_string(node, "version", n->version);
+		json_object_array_add(nodes, node);
+	}
+	json_object_object_add(doc, "nodes", nodes);
+	for (size_t i = 0; i < c->n_groups; i++) {
+		const struct clu_group *g = &c->groups[i];
+		struct json_object *group = json_object_new_object();
+
+		add_string(group, "name", g->name);
+		add_string(group, "owner", g->owner);
+		json_object_object_add(group, "managed", json_object_new_boolean(g->managed));
+		add_string(group, "data-version", g->data_version);
+		json_object_object_add(group, "members", strings_doc(g->members, g->n_members));
+		json_object_object_add(group, "banned", strings_doc(g->banned, g->n_banned));
+		json_object_array_add(groups, group);
+	}
+	json_object_object_add(doc, "groups", groups);
+	return doc;
+}
+
+static char *doc_text(struct json_object *doc)
+{
+	char *text = clu__xstrdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(doc);
+	return text;
+}
+
+char *clu_plan_to_json(const struct clu_plan *plan)
+{
+	return doc_text(clu__plan_doc(plan));
+}
+
+char *clu_cluster_to_json(const struct clu_cluster *cluster)
+{
+	return doc_text(cluster_doc(cluster));
+}
+
 void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,
 		     const struct clu_manifest *manifest, const struct clu_cluster *cluster)
 {

@@ -523,7 +523,12 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 		return clu_err_set(err, CLU_E_REFUSED,
 				   "quorum: the cluster has no quorum (only %zu of %zu nodes online)",
 				   clu_cluster_online(c), c->n_nodes);
-	for (size_t i = 0; i < m->n_groups; i++) {
+	/*
+	 * The data version only matters when this update migrates the data:
+	 * otherwise every version can read it (and the reader's inference of
+	 * the data version from the owner's version would be wrong).
+	 */
+	for (size_t i = 0; m->data_migration && i < m->n_groups; i++) {
 		const struct clu_group *g = clu_cluster_group(c, m->groups[i]);
 		const struct clu_node *owner;
 

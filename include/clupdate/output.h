@@ -48,4 +48,12 @@ void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,
  */
 int clu_output_finish(struct clu_output *out, int code, const char *message);
 
+/*
+ * The JSON documents of a plan and of a cluster's state as text, newly
+ * allocated (the caller frees): what the journal keeps of a run's plan and
+ * of its state snapshots, in the same shape as `--output-as json`.
+ */
+char *clu_plan_to_json(const struct clu_plan *plan);
+char *clu_cluster_to_json(const struct clu_cluster *cluster);
+
 #endif

@@ -1,0 +1,100 @@
+/*
+ * The cluster backend: reading the live state and changing the cluster,
+ * with Pacemaker's command-line tools run on a cluster node through a
+ * transport.
+ *
+ * Every change is a small, restorable primitive, so that the executor can
+ * journal "what it was" before making it and `abort` can put it back:
+ *
+ *   resource meta attribute   pin = is-managed=false on the group
+ *   node attribute            drain = standby=on (permanent)
+ *   location constraint       clupdate's own ids: clupdate-ban-G-on-N,
+ *                             clupdate-prefer-G; added and removed by id,
+ *                             so an administrator's own bans (cli-ban-*)
+ *                             are never touched
+ *
+ * The CLI runs on the first control node that answers (a node that is
+ * down cannot run it: the next one is tried).
+ */
+#ifndef CLUPDATE_BACKEND_H
+#define CLUPDATE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clupdate/cluster.h"
+#include "clupdate/err.h"
+#include "clupdate/transport.h"
+
+struct clu_backend {
+	struct clu_transport *transport;   /* borrowed */
+	char **control_nodes;    /* where to run the CLI, in order; NULL entry: local */
+	size_t n_control_nodes;
+	size_t preferred;        /* index of the last control node that answered */
+	char *version_attribute; /* node attribute with the installed version */
+	unsigned timeout_ms;     /* per CLI command; default 30 s */
+};
+
+/* A location constraint clupdate adds. */
+struct clu_location {
+	char *id;                /* clupdate-ban-G-on-N, clupdate-prefer-G */
+	char *resource;          /* the group */
+	char *node;
+	bool ban;                /* -INFINITY, else +INFINITY (prefer) */
+};
+
+/*
+ * Set up a backend on transport; nodes are the control nodes to try, in
+ * order (copied); n_nodes 0 means "this machine" (local transport).
+ */
+void clu_backend_init(struct clu_backend *b, struct clu_transport *transport,
+		      const char *const *nodes, size_t n_nodes, const char *version_attribute);
+void clu_backend_release(struct clu_backend *b);
+
+/* Read the live state (crm_mon) into *out, which it initialises. */
+int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err);
+
+/* Resource meta attribute: *value NULL when absent. Set NULL to delete. */
+int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char *name,
+			 char **value, struct clu_err *err);
+int clu_backend_set_meta(struct clu_backend *b, const char *resource, const char *name,
+			 const char *value, struct clu_err *err);
+
+/* Permanent node attribute (e.g. standby): *value NULL when absent. */
+int clu_backend_get_node_attr(struct clu_backend *b, const char *node, const char *name,
+			      char **value, struct clu_err *err);
+int clu_backend_set_node_attr(struct clu_backend *b, const char *node, const char *name,
+			      const char *value, struct clu_err *err);
+
+/*
+ * Cluster property `name` in the property set `set` (crm_config), e.g.
+ * clupdate's lock: *value NULL when absent. Set NULL to delete.
+ */
+int clu_backend_get_property(struct clu_backend *b, const char *set, const char *name,
+			     char **value, struct clu_err *err);
+int clu_backend_set_property(struct clu_backend *b, const char *set, const char *name,
+			     const char *value, struct clu_err *err);
+
+/* The ids of clupdate's constraints, newly allocated. */
+char *clu_ban_id(const char *group, const char *node);
+char *clu_prefer_id(const char *group);
+
+/* Whether a constraint with this id exists. */
+int clu_backend_constraint_exists(struct clu_backend *b, const char *id, bool *exists,
+				  struct clu_err *err);
+/* Add locations in ONE configuration update (a ban and a move as one switchover). */
+int clu_backend_add_locations(struct clu_backend *b, const struct clu_location *locations,
+			      size_t n, struct clu_err *err);
+/* Remove a constraint by id (absent is fine). */
+int clu_backend_remove_constraint(struct clu_backend *b, const char *id, struct clu_err *err);
+
+/* Forget a resource's failures (after an installer stopped it while pinned). */
+int clu_backend_cleanup(struct clu_backend *b, const char *resource, struct clu_err *err);
+
+/* Whether the engine is idle: a coordinator exists and no transition runs. */
+int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err);
+
+/* The XML of a location, for the journal (to restore or inspect it). */
+char *clu_location_xml(const struct clu_location *location);
+
+#endif

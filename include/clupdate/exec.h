@@ -1,0 +1,99 @@
+/*
+ * The executor: walks a plan against the live cluster.
+ *
+ * Before each step it re-reads the cluster's state and checks the step's
+ * preconditions and the invariants (clu_plan_check_state); it journals
+ * every change before making it (with the prior value needed to restore
+ * it), does the step, waits for the engine to settle, and checks the
+ * step's postconditions. Installer and verify commands run on their node
+ * through the transport, with the run's data in their environment:
+ *
+ *   CLU_NODE CLU_VERSION CLU_UPDATE CLU_GROUPS CLU_MANIFEST_DIR CLU_RUN_ID
+ *
+ * A failed step is retried as the manifest says; then the run stops and
+ * leaves the cluster safe: no group on, or able to fail over to, a node
+ * older than its data. What stays in place (a pin, a ban, a drained node)
+ * is listed in the result with the reason, and in the journal.
+ *
+ * One run per cluster: a lock in the cluster's own configuration (the
+ * property set "clupdate": lock = run, host, pid, heartbeat), taken before
+ * the first step and released at the end.
+ */
+#ifndef CLUPDATE_EXEC_H
+#define CLUPDATE_EXEC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clupdate/backend.h"
+#include "clupdate/journal.h"
+#include "clupdate/manifest.h"
+#include "clupdate/plan.h"
+#include "clupdate/transport.h"
+
+/* What the executor tells the front end as it goes (for progress lines). */
+enum clu_exec_event {
+	CLU_EXEC_STEP_START,      /* a step (attempt) begins */
+	CLU_EXEC_STEP_WAIT,       /* still waiting (the engine, a command); repeated */
+	CLU_EXEC_STEP_DONE,
+	CLU_EXEC_STEP_SKIPPED,    /* already true (resume) */
+	CLU_EXEC_STEP_RETRY,      /* failed, will be retried */
+	CLU_EXEC_STEP_FAILED,
+};
+
+struct clu_exec_progress {
+	enum clu_exec_event event;
+	const struct clu_step *step;
+	unsigned n_steps;
+	unsigned attempt;
+	int64_t step_elapsed_ms;
+	int64_t run_elapsed_ms;
+	const char *message;      /* what it waits for, or why it failed; may be NULL */
+};
+
+struct clu_exec_options {
+	unsigned settle_timeout_ms;       /* wait for the engine per step; default 120 s */
+	unsigned poll_ms;                 /* state polling while waiting; default 200 ms */
+	unsigned lock_stale_ms;           /* a lock whose heartbeat is older is stale; 10 min */
+	bool break_stale_lock;            /* take over a stale lock */
+	const char *cluster_source;       /* for the journal, e.g. "lab:demo" */
+	void (*progress)(void *ctx, const struct clu_exec_progress *p);
+	void *progress_ctx;
+	volatile sig_atomic_t *interrupted;   /* set by a signal handler: stop safely */
+};
+
+/* A change that stays in place after a stopped run, and why. */
+struct clu_remaining {
+	char *what;               /* "'mail' is pinned on 'n2'", "'n1' is in standby", ... */
+	char *why;
+};
+
+struct clu_exec_result {
+	int64_t run_id;
+	unsigned steps_done;
+	unsigned failed_step;     /* 0 when none failed */
+	char *failed_node;        /* node of the failed step; NULL */
+	char *failed_output;      /* its command's output (bounded); NULL */
+	struct clu_remaining *remaining;
+	size_t n_remaining;
+};
+
+/*
+ * Apply plan (made from manifest) to the cluster behind backend, running
+ * node commands through transport, journalling into journal. Returns 0
+ * when every step is done; CLU_E_STEP when a step failed (err names the
+ * step, node and reason; result says what remains), CLU_E_LOCKED when
+ * another run holds the cluster, CLU_E_ABORTED when interrupted, or the
+ * error of a failed journal write or cluster read (the run stops at once:
+ * nothing is done that was not journalled first). result is filled in
+ * every case; release it with clu_exec_result_release().
+ */
+int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifest,
+		 struct clu_backend *backend, struct clu_transport *transport,
+		 struct clu_journal *journal, const struct clu_exec_options *options,
+		 struct clu_exec_result *result, struct clu_err *err);
+
+void clu_exec_result_release(struct clu_exec_result *result);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * The journal: what a run did, durably, so that nothing is lost on a crash.
+ *
+ * An SQLite database (WAL, synchronous=FULL, file mode 0600, in a state
+ * directory of mode 0700; default /var/lib/clupdate) holding, per run: the
+ * manifest and plan, each step's attempts with times and bounded installer
+ * output, every change clupdate makes to the cluster with the prior value
+ * needed to restore it (recorded as intended BEFORE it is made, then
+ * marked applied, restored or failed), snapshots of the cluster's state,
+ * and timeline events (probe transitions, installer instants). `abort`
+ * undoes the applied changes newest first; `resume` re-reads the live
+ * state and continues. Times are kept twice: wall clock (ms since the
+ * epoch, for people) and monotonic (ms, for durations and for merging
+ * with probe timelines).
+ *
+ * Every function returns 0 or CLU_E_JOURNAL with the SQLite error in err.
+ * Strings returned inside result structs are owned by those structs and
+ * freed by their _release functions.
+ */
+#ifndef CLUPDATE_JOURNAL_H
+#define CLUPDATE_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clupdate/err.h"
+
+struct clu_journal;
+
+/* Default state directory, overridden by --state-dir. */
+#define CLU_STATE_DIR "/var/lib/clupdate"
+
+/* Bound on kept installer output per step attempt (head and tail kept). */
+#define CLU_JOURNAL_OUTPUT_MAX (64 * 1024)
+
+enum clu_run_state {
+	CLU_RUN_RUNNING,       /* in progress, or interrupted (no end recorded) */
+	CLU_RUN_SUCCEEDED,
+	CLU_RUN_FAILED,        /* stopped by a failed step; the cluster left safe */
+	CLU_RUN_ABORTED,       /* undone by `abort` */
+};
+
+enum clu_step_state {
+	CLU_STEP_PENDING,
+	CLU_STEP_RUNNING,
+	CLU_STEP_DONE,
+	CLU_STEP_FAILED,
+	CLU_STEP_SKIPPED,      /* already true on resume */
+};
+
+enum clu_change_state {
+	CLU_CHANGE_INTENDED,   /* recorded, maybe not made (crash in between) */
+	CLU_CHANGE_APPLIED,
+	CLU_CHANGE_RESTORED,   /* undone: the prior value is back */
+	CLU_CHANGE_FAILED,     /* the attempt to make it failed */
+};
+
+/* Open (creating if needed) the journal in state_dir. */
+int clu_journal_open(struct clu_journal **journal, const char *state_dir,
+		     struct clu_err *err);
+/* Close; NULL is fine. */
+void clu_journal_close(struct clu_journal *journal);
+
+/* Clocks, as the journal records them. */
+int64_t clu_now_real_ms(void);
+int64_t clu_now_mono_ms(void);
+
+/* ---- runs ---- */
+
+struct clu_run_begin {
+	const char *update;         /* manifest name */
+	const char *version;        /* target version */
+	const char *manifest_path;
+	const char *manifest_text;  /* the manifest's whole text, kept verbatim */
+	const char *strategy;
+	const char *cluster;        /* the cluster source, e.g. "pacemaker" or "lab:demo" */
+	const char *plan_json;      /* the plan as its JSON document */
+	unsigned n_steps;
+};
+
+/* Record a new run; *run_id receives its id (1, 2, ...). */
+int clu_journal_run_begin(struct clu_journal *journal, const struct clu_run_begin *run,
+			  int64_t *run_id, struct clu_err *err);
+/* Record the run's end state and a one-line message (may be NULL). */
+int clu_journal_run_end(struct clu_journal *journal, int64_t run_id, enum clu_run_state state,
+			const char *message, struct clu_err *err);
+
+/* ---- steps ---- */
+
+/* A step attempt begins (attempt counts from 1). */
+int clu_journal_step_begin(struct clu_journal *journal, int64_t run_id, unsigned step,
+			   unsigned attempt, const char *action, const char *node,
+			   const char *group, const char *description, struct clu_err *err);
+/*
+ * The attempt ends: state DONE/FAILED/SKIPPED, exit code (or -1), the
+ * command's output (bounded to CLU_JOURNAL_OUTPUT_MAX, head and tail kept),
+ * a message (may be NULL).
+ */
+int clu_journal_step_end(struct clu_journal *journal, int64_t run_id, unsigned step,
+			 unsigned attempt, enum clu_step_state state, int exit_code,
+			 const char *output, size_t output_len, const char *message,
+			 struct clu_err *err);
+
+/* ---- cluster changes ---- */
+
+struct clu_change {
+	int64_t id;
+	int64_t run_id;
+	unsigned step;        /* the step that made it (0: before the first) */
+	char *kind;           /* "meta" (resource meta attribute), "node-attribute",
+				 "constraint", "property" */
+	char *target;         /* resource, node or constraint id */
+	char *name;           /* attribute name (NULL for constraints) */
+	char *prior;          /* value before; NULL when absent */
+	char *value;          /* value set; NULL when deleted */
+	char *detail;         /* e.g. the constraint's XML, to restore it */
+	enum clu_change_state state;
+	int64_t at_real_ms;
+};
+
+/* Record a change BEFORE making it; fills change->id. */
+int clu_journal_change_intend(struct clu_journal *journal, struct clu_change *change,
+			      struct clu_err *err);
+/* Mark a change applied, restored or failed. */
+int clu_journal_change_mark(struct clu_journal *journal, int64_t change_id,
+			    enum clu_change_state state, struct clu_err *err);
+/*
+ * The run's changes that are INTENDED or APPLIED (not restored), newest
+ * first: what `abort` must undo and what the report lists as remaining.
+ */
+int clu_journal_changes_open(struct clu_journal *journal, int64_t run_id,
+			     struct clu_change **changes, size_t *n, struct clu_err *err);
+void clu_changes_free(struct clu_change *changes, size_t n);
+
+/* ---- snapshots and events ---- */
+
+/* A snapshot of the cluster's state (as JSON) around a step. */
+int clu_journal_snapshot(struct clu_journal *journal, int64_t run_id, unsigned step,
+			 const char *phase, const char *cluster_json, struct clu_err *err);
+
+/*
+ * A timeline event: kind ("probe-down", "probe-up", "service-stopped",
+ * "service-started", ...), source (probe name or node), group, and detail.
+ * at_mono_ms/at_real_ms of the instant it happened (not of recording).
+ */
+int clu_journal_event(struct clu_journal *journal, int64_t run_id, int64_t at_mono_ms,
+		      int64_t at_real_ms, const char *kind, const char *source,
+		      const char *group, const char *detail, struct clu_err *err);
+
+/* ---- reading back ---- */
+
+struct clu_step_record {
+	unsigned step;
+	unsigned attempt;
+	char *action, *node, *group, *description;
+	enum clu_step_state state;
+	int exit_code;
+	char *output;
+	char *message;
+	int64_t started_real_ms, ended_real_ms;     /* ended 0 while running */
+	int64_t started_mono_ms, ended_mono_ms;
+};
+
+struct clu_event_record {
+	int64_t at_mono_ms, at_real_ms;
+	char *kind, *source, *group, *detail;
+};
+
+struct clu_run_record {
+	int64_t id;
+	char *update, *version, *manifest_path, *manifest_text, *strategy, *cluster;
+	char *plan_json;
+	unsigned n_planned;
+	enum clu_run_state state;
+	char *message;
+	int64_t started_real_ms, ended_real_ms;     /* ended 0 while running */
+	int64_t started_mono_ms, ended_mono_ms;
+	struct clu_step_record *steps;              /* every attempt, in order */
+	size_t n_steps;
+	struct clu_change *changes;                 /* in order made */
+	size_t n_changes;
+	struct clu_event_record *events;            /* in time order */
+	size_t n_events;
+};
+
+/* Load one run with its steps, changes and events; CLU_E_JOURNAL "no run N". */
+int clu_journal_run_load(struct clu_journal *journal, int64_t run_id,
+			 struct clu_run_record *run, struct clu_err *err);
+/* The newest run's id, or 0 when there is none. */
+int clu_journal_last_run(struct clu_journal *journal, int64_t *run_id, struct clu_err *err);
+/* All runs, newest first, without their steps/changes/events. */
+int clu_journal_runs(struct clu_journal *journal, struct clu_run_record **runs, size_t *n,
+		     struct clu_err *err);
+void clu_run_record_release(struct clu_run_record *run);
+void clu_run_records_free(struct clu_run_record *runs, size_t n);
+
+const char *clu_run_state_name(enum clu_run_state state);     /* "running", ... */
+const char *clu_step_state_name(enum clu_step_state state);   /* "pending", ... */
+const char *clu_change_state_name(enum clu_change_state state);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * The Pacemaker backend (see backend.h): the live state and the small,
+ * restorable changes clupdate makes, each one Pacemaker CLI command run on
+ * a control node through the transport.
+ *
+ * Facts about the CLI this relies on (Pacemaker 2.1.5, checked on a lab):
+ *  - exit status 105 (CRM_EX_NOSUCH) means "no such attribute/object";
+ *    102 (CRM_EX_DISCONNECT) means the node's cluster stack is not
+ *    answering, so the next control node is tried, as for ssh's 255;
+ *  - `crm_resource --meta -g` exits 0 even when the attribute is absent,
+ *    so meta attributes are read from the CIB with an XPath instead;
+ *  - `crmadmin -q -S NODE` prints the controller's state (S_IDLE when the
+ *    coordinator has no transition to run).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "clupdate/backend.h"
+#include "clupdate/pacemaker.h"
+#include "clupdate/proc.h"
+#include "util.h"
+
+enum {
+	EXIT_NOSUCH = 105,
+	EXIT_DISCONNECT = 102,
+	EXIT_SSH = 255,
+};
+
+void clu_backend_init(struct clu_backend *b, struct clu_transport *transport,
+		      const char *const *nodes, size_t n_nodes, const char *version_attribute)
+{
+	memset(b, 0, sizeof(*b));
+	b->transport = transport;
+	b->n_control_nodes = n_nodes ? n_nodes : 1;
+	b->control_nodes = clu__xcalloc(b->n_control_nodes, sizeof(char *));
+	for (size_t i = 0; i < n_nodes; i++)
+		b->control_nodes[i] = clu__xstrdup(nodes[i]);
+	b->version_attribute = clu__xstrdup_or_null(version_attribute);
+	b->timeout_ms = 30000;
+}
+
+void clu_backend_release(struct clu_backend *b)
+{
+	for (size_t i = 0; i < b->n_control_nodes; i++)
+		free(b->control_nodes[i]);
+	free(b->control_nodes);
+	free(b->version_attribute);
+	memset(b, 0, sizeof(*b));
+}
+
+static bool unreachable(const struct clu_proc *proc)
+{
+	return !proc->result.started || proc->result.timed_out ||
+	       proc->result.exit_code == EXIT_DISCONNECT || proc->result.exit_code == EXIT_SSH;
+}
+
+/*
+ * Run argv on the first control node that answers, starting with the one
+ * that answered last. *proc is left with the result for the caller (who
+ * releases it); a non-zero exit status is not an error here: callers know
+ * which statuses mean what. Returns CLU_E_SPAWN only when no node answers.
+ */
+static int run_cli(struct clu_backend *b, const char *const *argv, struct clu_proc *proc,
+		   struct clu_err *err)
+{
+	struct clu_err last = CLU_ERR_INIT;
+
+	for (size_t k = 0; k < b->n_control_nodes; k++) {
+		size_t i = (b->preferred + k) % b->n_control_nodes;
+		const char *node = b->control_nodes[i];
+		int ret;
+
+		clu_proc_init(proc);
+		proc->timeout_ms = b->timeout_ms;
+		ret = clu_transport_command(b->transport, node, proc, argv, err);
+		if (ret)
+			return ret;
+		clu_proc_run(proc, &last);
+		if (!unreachable(proc)) {
+			b->preferred = i;
+			return 0;
+		}
+		if (!proc->result.started || proc->result.timed_out)
+			; /* last already says why */
+		else
+			clu_err_set(&last, CLU_E_SPAWN, "'%s' on '%s': %s", argv[0],
+				    node ? node : "this machine",
+				    proc->err.len ? proc->err.buf : "the cluster does not answer");
+		clu_proc_release(proc);
+	}
+	clu_proc_init(proc);
+	return clu_err_set(err, CLU_E_SPAWN, "no control node answers (%zu tried); last: %s",
+			   b->n_control_nodes, last.msg);
+}
+
+/* A failed command as an error: its name, how it ended, its stderr's last line. */
+static int cli_failed(const struct clu_proc *proc, const char *what, struct clu_err *err)
+{
+	char how[128];
+	const char *msg = proc->err.len ? proc->err.buf : proc->out.buf;
+	size_t len = msg ? strlen(msg) : 0;
+
+	while (len && msg[len - 1] == '\n')
+		len--;
+	return clu_err_set(err, CLU_E_CLUSTER, "cannot %s: '%s' %s%s%.*s", what, proc->argv[0],
+			   clu_proc_describe(proc, how, sizeof(how)), len ? ": " : "",
+			   (int)len, msg ? msg : "");
+}
+
+/* Run a CLI command for its effect; exit statuses in `ok` (besides 0) pass. */
+static int run_effect(struct clu_backend *b, const char *const *argv, int ok,
+		      const char *what, struct clu_err *err)
+{
+	struct clu_proc proc;
+	int ret = run_cli(b, argv, &proc, err);
+
+	if (!ret && proc.result.exit_code != 0 && proc.result.exit_code != ok)
+		ret = cli_failed(&proc, what, err);
+	clu_proc_release(&proc);
+	return ret;
+}
+
+int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
+{
+	struct clu_proc proc;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = run_cli(b, clu_pacemaker_status_argv(), &proc, err);
+	if (!ret)
+		ret = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, b->version_attribute,
+					  "pacemaker", err);
+	clu_proc_release(&proc);
+	return ret;
+}
+
+/* Names go into XPath literals and XML: refuse what could break out of them. */
+static int check_name(const char *name, const char *what, struct clu_err *err)
+{
+	if (!name || !*name || strpbrk(name, "'\"<>&\n"))
+		return clu_err_set(err, CLU_E_CLUSTER, "%s '%s' has characters clupdate does "
+				   "not accept in a cluster name", what, name ? name : "");
+	return 0;
+}
+
+/* The value attribute of the first element of an XML reply; NULL if none. */
+static char *xml_value(const char *xml, size_t len)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)len, "cib", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+				      XML_PARSE_NOWARNING);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlChar *value = root ? xmlGetProp(root, BAD_CAST "value") : NULL;
+	char *copy = value ? clu__xstrdup((const char *)value) : NULL;
+
+	xmlFree(value);
+	xmlFreeDoc(doc);
+	return copy;
+}
+
+int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char *name,
+			 char **value, struct clu_err *err)
+{
+	char *xpath;
+	struct clu_proc proc;
+	int ret;
+
+	*value = NULL;
+	if ((ret = check_name(resource, "resource", err)) || (ret = check_name(name, "attribute", err)))
+		return ret;
+	xpath = clu__xasprintf("//resources//*[@id='%s']/meta_attributes/nvpair[@name='%s']",
+			       resource, name);
+	ret = run_cli(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
+		      &proc, err);
+	if (!ret) {
+		if (proc.result.exit_code == 0)
+			*value = xml_value(proc.out.buf, proc.out.len);
+		else if (proc.result.exit_code != EXIT_NOSUCH)
+			ret = cli_failed(&proc, "read a meta attribute", err);
+	}
+	clu_proc_release(&proc);
+	free(xpath);
+	return ret;
+}
+
+int clu_backend_set_meta(struct clu_backend *b, const char *resource, const char *name,
+			 const char *value, struct clu_err *err)
+{
+	int ret;
+
+	if ((ret = check_name(resource, "resource", err)))
+		return ret;
+	if (!value)
+		return run_effect(b, (const char *const[]){ "crm_resource", "--resource", resource,
+				  "--meta", "--delete-parameter", name, NULL }, EXIT_NOSUCH,
+				  "delete a meta attribute", err);
+	return run_effect(b, (const char *const[]){ "crm_resource", "--resource", resource,
+			  "--meta", "--set-parameter", name, "--parameter-value", value, NULL }, 0,
+			  "set a meta attribute", err);
+}
+
+/* The first line of a command's output, without its newline. */
+static char *first_line(const struct clu_proc *proc)
+{
+	const char *out = proc->out.buf ? proc->out.buf : "";
+
+	return clu__xstrndup(out, strcspn(out, "\n"));
+}
+
+/* Query with crm_attribute: exit 105 means absent. */
+static int attribute_query(struct clu_backend *b, const char *const *argv, char **value,
+			   struct clu_err *err)
+{
+	struct clu_proc proc;
+	int ret = run_cli(b, argv, &proc, err);
+
+	*value = NULL;
+	if (!ret) {
+		if (proc.result.exit_code == 0)
+			*value = first_line(&proc);
+		else if (proc.result.exit_code != EXIT_NOSUCH)
+			ret = cli_failed(&proc, "read an attribute", err);
+	}
+	clu_proc_release(&proc);
+	return ret;
+}
+
+int clu_backend_get_node_attr(struct clu_backend *b, const char *node, const char *name,
+			      char **value, struct clu_err *err)
+{
+	return attribute_query(b, (const char *const[]){ "crm_attribute", "--node", node,
+			       "--name", name, "--lifetime", "forever", "--query", "--quiet",
+			       NULL }, value, err);
+}
+
+int clu_backend_set_node_attr(struct clu_backend *b, const char *node, const char *name,
+			      const char *value, struct clu_err *err)
+{
+	if (!value)
+		return run_effect(b, (const char *const[]){ "crm_attribute", "--node", node,
+				  "--name", name, "--lifetime", "forever", "--delete", NULL },
+				  EXIT_NOSUCH, "delete a node attribute", err);
+	return run_effect(b, (const char *const[]){ "crm_attribute", "--node", node, "--name",
+			  name, "--lifetime", "forever", "--update", value, NULL }, 0,
+			  "set a node attribute", err);
+}
+
+int clu_backend_get_property(struct clu_backend *b, const char *set, const char *name,
+			     char **value, struct clu_err *err)
+{
+	return attribute_query(b, (const char *const[]){ "crm_attribute", "--type", "crm_config",
+			       "--set-name", set, "--name", name, "--query", "--quiet", NULL },
+			       value, err);
+}
+
+int clu_backend_set_property(struct clu_backend *b, const char *set, const char *name,
+			     const char *value, struct clu_err *err)
+{
+	if (!value)
+		return run_effect(b, (const char *const[]){ "crm_attribute", "--type", "crm_config",
+				  "--set-name", set, "--name", name, "--delete", NULL },
+				  EXIT_NOSUCH, "delete a cluster property", err);
+	return run_effect(b, (const char *const[]){ "crm_attribute", "--type", "crm_config",
+			  "--set-name", set, "--name", name, "--update", value, NULL }, 0,
+			  "set a cluster property", err);
+}
+
+char *clu_ban_id(const char *group, const char *node)
+{
+	return clu__xasprintf("clupdate-ban-%s-on-%s", group, node);
+}
+
+char *clu_prefer_id(const char *group)
+{
+	return clu__xasprintf("clupdate-prefer-%s", group);
+}
+
+int clu_backend_constraint_exists(struct clu_backend *b, const char *id, bool *exists,
+				  struct clu_err *err)
+{
+	struct clu_proc proc;
+	char *xpath;
+	int ret;
+
+	*exists = false;
+	if ((ret = check_name(id, "constraint", err)))
+		return ret;
+	xpath = clu__xasprintf("//constraints/*[@id='%s']", id);
+	ret = run_cli(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
+		      &proc, err);
+	if (!ret) {
+		if (proc.result.exit_code == 0)
+			*exists = true;
+		else if (proc.result.exit_code != EXIT_NOSUCH)
+			ret = cli_failed(&proc, "look up a constraint", err);
+	}
+	clu_proc_release(&proc);
+	free(xpath);
+	return ret;
+}
+
+static void add_location_node(xmlNodePtr parent, const struct clu_location *l)
+{
+	xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST "rsc_location", NULL);
+
+	xmlNewProp(node, BAD_CAST "id", BAD_CAST l->id);
+	xmlNewProp(node, BAD_CAST "rsc", BAD_CAST l->resource);
+	xmlNewProp(node, BAD_CAST "node", BAD_CAST l->node);
+	xmlNewProp(node, BAD_CAST "score", BAD_CAST (l->ban ? "-INFINITY" : "INFINITY"));
+}
+
+/* Serialise a node built with libxml2, so names are always escaped. */
+static char *xml_text(xmlNodePtr node)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *text;
+
+	xmlNodeDump(buf, node->doc, node, 0, 0);
+	text = clu__xstrdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return text;
+}
+
+char *clu_location_xml(const struct clu_location *l)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "constraints");
+	char *text;
+
+	xmlDocSetRootElement(doc, root);
+	add_location_node(root, l);
+	text = xml_text(root->children);
+	xmlFreeDoc(doc);
+	return text;
+}
+
+int clu_backend_add_locations(struct clu_backend *b, const struct clu_location *locations,
+			      size_t n, struct clu_err *err)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "constraints");
+	char *text;
+	int ret;
+
+	xmlDocSetRootElement(doc, root);
+	for (size_t i = 0; i < n; i++)
+		add_location_node(root, &locations[i]);
+	text = xml_text(root);
+	xmlFreeDoc(doc);
+	/* One modify of the constraints section: one CIB update, one transition. */
+	ret = run_effect(b, (const char *const[]){ "cibadmin", "--modify", "--allow-create",
+			 "--scope", "constraints", "--xml-text", text, NULL }, 0,
+			 "add location constraints", err);
+	free(text);
+	return ret;
+}
+
+int clu_backend_remove_constraint(struct clu_backend *b, const char *id, struct clu_err *err)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr node = xmlNewNode(NULL, BAD_CAST "rsc_location");
+	char *text;
+	int ret;
+
+	xmlDocSetRootElement(doc, node);
+	xmlNewProp(node, BAD_CAST "id", BAD_CAST id);
+	text = xml_text(node);
+	xmlFreeDoc(doc);
+	ret = run_effect(b, (const char *const[]){ "cibadmin", "--delete", "--scope", "constraints",
+			 "--xml-text", text, NULL }, EXIT_NOSUCH, "remove a constraint", err);
+	free(text);
+	return ret;
+}
+
+int clu_backend_cleanup(struct clu_backend *b, const char *resource, struct clu_err *err)
+{
+	return run_effect(b, (const char *const[]){ "crm_resource", "--cleanup", "--resource",
+			  resource, NULL }, 0, "clean up a resource's failures", err);
+}
+
+int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err)
+{
+	struct clu_proc proc;
+	char dc[256] = "";
+	int ret;
+
+	*idle = false;
+	ret = run_cli(b, (const char *const[]){ "crmadmin", "--dc_lookup", "--quiet", NULL },
+		      &proc, err);
+	if (!ret && proc.result.exit_code == 0)
+		sscanf(proc.out.buf, "%255s", dc);
+	clu_proc_release(&proc);
+	if (ret || !dc[0])
+		return ret;   /* no coordinator yet: not idle */
+	ret = run_cli(b, (const char *const[]){ "crmadmin", "--quiet", "--status", dc, NULL },
+		      &proc, err);
+	if (!ret && proc.result.exit_code == 0)
+		*idle = strstr(proc.out.buf, "S_IDLE") != NULL;
+	clu_proc_release(&proc);
+	return ret;
+}

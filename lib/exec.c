@@ -1,0 +1,943 @@
+/*
+ * The executor (see exec.h): the plan, step by step, against the live
+ * cluster, with the journal as the record of every intent and outcome.
+ *
+ * Each step goes through the same stages, so that the code reads like the
+ * procedure: heartbeat the lock, open the guards that start here (bans),
+ * re-read the live state and check preconditions and invariants, act,
+ * wait for the engine to settle into the postconditions, check the
+ * invariants again, close the guards that end here. A cluster change is
+ * always journalled as intended before it is made and marked applied (or
+ * failed) after, so a crash at any instant leaves a journal that says
+ * what may have been changed and what it was before.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clupdate/exec.h"
+#include "clupdate/output.h"
+#include "util.h"
+
+struct executor {
+	const struct clu_plan *plan;
+	const struct clu_manifest *manifest;
+	struct clu_backend *backend;
+	struct clu_transport *transport;
+	struct clu_journal *journal;
+	struct clu_exec_options opt;
+	struct clu_exec_result *result;
+
+	int64_t run_id;
+	int64_t run_start_mono;
+	int64_t step_start_mono;
+	char *manifest_dir;
+	char *lock_value;          /* what we wrote as the cluster lock */
+	struct clu_location *pending;   /* bans deferred to the move they go with */
+	size_t n_pending;
+	unsigned failed_nodes;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void progress(struct executor *x, enum clu_exec_event event, const struct clu_step *s,
+		     unsigned attempt, const char *message)
+{
+	struct clu_exec_progress p = {
+		.event = event,
+		.step = s,
+		.n_steps = (unsigned)x->plan->n_steps,
+		.attempt = attempt,
+		.step_elapsed_ms = clu_now_mono_ms() - x->step_start_mono,
+		.run_elapsed_ms = clu_now_mono_ms() - x->run_start_mono,
+		.message = message,
+	};
+
+	if (x->opt.progress)
+		x->opt.progress(x->opt.progress_ctx, &p);
+}
+
+static bool interrupted(const struct executor *x)
+{
+	return x->opt.interrupted && *x->opt.interrupted;
+}
+
+static void add_remaining(struct executor *x, const char *what, const char *why)
+{
+	struct clu_exec_result *r = x->result;
+
+	r->remaining = clu__xrealloc(r->remaining, (r->n_remaining + 1) * sizeof(*r->remaining));
+	r->remaining[r->n_remaining].what = clu__xstrdup(what);
+	r->remaining[r->n_remaining].why = clu__xstrdup(why);
+	r->n_remaining++;
+}
+
+void clu_exec_result_release(struct clu_exec_result *r)
+{
+	for (size_t i = 0; i < r->n_remaining; i++) {
+		free(r->remaining[i].what);
+		free(r->remaining[i].why);
+	}
+	free(r->remaining);
+	free(r->failed_node);
+	free(r->failed_output);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- journalled changes ----------------------------------------------- */
+
+/*
+ * Journal a change as intended, make it with `apply`, mark it applied or
+ * failed. The journal write comes first: if it fails, nothing is changed.
+ */
+struct change_spec {
+	const char *kind, *target, *name, *prior, *value, *detail;
+};
+
+static int journal_intent(struct executor *x, unsigned step, const struct change_spec *c,
+			  int64_t *id, struct clu_err *err)
+{
+	struct clu_change change = {
+		.run_id = x->run_id,
+		.step = step,
+		.kind = (char *)c->kind,
+		.target = (char *)c->target,
+		.name = (char *)c->name,
+		.prior = (char *)c->prior,
+		.value = (char *)c->value,
+		.detail = (char *)c->detail,
+		.state = CLU_CHANGE_INTENDED,
+	};
+	int ret = clu_journal_change_intend(x->journal, &change, err);
+
+	*id = change.id;
+	return ret;
+}
+
+static int journal_outcome(struct executor *x, int64_t id, int made, struct clu_err *err)
+{
+	struct clu_err jerr = CLU_ERR_INIT;
+	int ret = clu_journal_change_mark(x->journal, id, made ? CLU_CHANGE_FAILED
+							     : CLU_CHANGE_APPLIED, &jerr);
+
+	if (ret && !made)
+		*err = jerr;
+	return made ? made : ret;
+}
+
+/* Find this run's open change of kind/target/name; NULL if none. */
+static struct clu_change *find_open(struct clu_change *changes, size_t n, const char *kind,
+				    const char *target, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (clu__streq(changes[i].kind, kind) && clu__streq(changes[i].target, target) &&
+		    (!name || clu__streq(changes[i].name, name)))
+			return &changes[i];
+	return NULL;
+}
+
+/* Put back the prior value of the open change kind/target/name, if any. */
+static int restore(struct executor *x, const char *kind, const char *target, const char *name,
+		   bool *found, struct clu_err *err)
+{
+	struct clu_change *changes = NULL, *c;
+	size_t n = 0;
+	int ret = clu_journal_changes_open(x->journal, x->run_id, &changes, &n, err);
+
+	*found = false;
+	if (ret)
+		return ret;
+	c = find_open(changes, n, kind, target, name);
+	if (c) {
+		*found = true;
+		if (!strcmp(kind, "meta"))
+			ret = clu_backend_set_meta(x->backend, c->target, c->name, c->prior, err);
+		else if (!strcmp(kind, "node-attribute"))
+			ret = clu_backend_set_node_attr(x->backend, c->target, c->name, c->prior, err);
+		else if (!strcmp(kind, "constraint"))
+			ret = clu_backend_remove_constraint(x->backend, c->target, err);
+		else if (!strcmp(kind, "property"))
+			ret = clu_backend_set_property(x->backend, c->target, c->name, c->prior, err);
+		else
+			BUG("cannot restore a change of kind '%s'", kind);
+		if (!ret)
+			ret = clu_journal_change_mark(x->journal, c->id, CLU_CHANGE_RESTORED, err);
+	}
+	clu_changes_free(changes, n);
+	return ret;
+}
+
+/* ---- the cluster lock ------------------------------------------------- */
+
+#define LOCK_SET "clupdate"
+#define LOCK_NAME "lock"
+
+static char *lock_value(const struct executor *x)
+{
+	char host[256] = "unknown";
+
+	gethostname(host, sizeof(host) - 1);
+	return clu__xasprintf("run=%lld host=%s pid=%ld heartbeat=%lld", (long long)x->run_id,
+			      host, (long)getpid(), (long long)clu_now_real_ms());
+}
+
+static long long lock_field(const char *lock, const char *key)
+{
+	const char *p = strstr(lock, key);
+
+	return p ? atoll(p + strlen(key)) : 0;
+}
+
+static int lock_take(struct executor *x, struct clu_err *err)
+{
+	char *current = NULL, *check = NULL;
+	int64_t id;
+	int ret = clu_backend_get_property(x->backend, LOCK_SET, LOCK_NAME, &current, err);
+	struct change_spec spec = { "property", LOCK_SET, LOCK_NAME, NULL, NULL, NULL };
+
+	if (ret)
+		return ret;
+	if (current) {
+		long long age = clu_now_real_ms() - lock_field(current, "heartbeat=");
+
+		if (age < (long long)x->opt.lock_stale_ms || !x->opt.break_stale_lock) {
+			ret = clu_err_set(err, CLU_E_LOCKED, "the cluster is locked by another run "
+					  "(%s; last heartbeat %lld s ago)%s", current, age / 1000,
+					  age >= (long long)x->opt.lock_stale_ms ?
+					  ": it looks stale; --break-lock takes it over" : "");
+			free(current);
+			return ret;
+		}
+		/* A broken lock is not put back at the end: prior stays absent. */
+		spec.detail = current;
+	}
+	x->lock_value = lock_value(x);
+	spec.value = x->lock_value;
+	ret = journal_intent(x, 0, &spec, &id, err);
+	if (!ret)
+		ret = journal_outcome(x, id, clu_backend_set_property(x->backend, LOCK_SET, LOCK_NAME,
+								      x->lock_value, err), err);
+	/* Read back: if another run wrote at the same instant, one of us sees it. */
+	if (!ret)
+		ret = clu_backend_get_property(x->backend, LOCK_SET, LOCK_NAME, &check, err);
+	if (!ret && !clu__streq(check, x->lock_value))
+		ret = clu_err_set(err, CLU_E_LOCKED, "another run took the cluster lock at the "
+				  "same time (%s)", check ? check : "gone");
+	free(check);
+	free(current);
+	return ret;
+}
+
+static int lock_heartbeat(struct executor *x, struct clu_err *err)
+{
+	free(x->lock_value);
+	x->lock_value = lock_value(x);
+	return clu_backend_set_property(x->backend, LOCK_SET, LOCK_NAME, x->lock_value, err);
+}
+
+static void lock_release(struct executor *x)
+{
+	struct clu_err ignored = CLU_ERR_INIT;
+	bool found;
+
+	if (!x->lock_value)
+		return;
+	/* The lock is a journalled change like any other: restore it. */
+	if (restore(x, "property", LOCK_SET, LOCK_NAME, &found, &ignored) || !found)
+		clu_backend_set_property(x->backend, LOCK_SET, LOCK_NAME, NULL, &ignored);
+	free(x->lock_value);
+	x->lock_value = NULL;
+}
+
+/* ---- reading and checking the live state ------------------------------ */
+
+static int read_live(struct executor *x, struct clu_cluster *live, unsigned step,
+		     const char *phase, struct clu_err *err)
+{
+	char *json;
+	int ret = clu_backend_read(x->backend, live, err);
+
+	if (ret)
+		return ret;
+	json = clu_cluster_to_json(live);
+	ret = clu_journal_snapshot(x->journal, x->run_id, step, phase, json, err);
+	free(json);
+	if (ret)
+		clu_cluster_release(live);
+	return ret;
+}
+
+static bool facts_hold(const struct executor *x, const struct clu_cluster *live,
+		       const struct clu_fact *facts, size_t n, char **unmet)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!clu_fact_holds(&facts[i], live, x->manifest)) {
+			if (unmet)
+				*unmet = clu_fact_describe(&facts[i]);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * Wait until the engine is idle and the facts hold, twice in a row (an
+ * update's transition may not have begun at the first look).
+ */
+static int settle(struct executor *x, const struct clu_step *s, const struct clu_fact *facts,
+		  size_t n, struct clu_err *err)
+{
+	int64_t deadline = clu_now_mono_ms() + x->opt.settle_timeout_ms;
+	int good = 0;
+
+	for (;;) {
+		struct clu_cluster live;
+		char *unmet = NULL;
+		bool idle = false;
+		int ret = clu_backend_idle(x->backend, &idle, err);
+
+		if (!ret)
+			ret = clu_backend_read(x->backend, &live, err);
+		if (ret)
+			return ret;
+		if (idle && facts_hold(x, &live, facts, n, &unmet))
+			good++;
+		else
+			good = 0;
+		clu_cluster_release(&live);
+		if (good >= 2) {
+			free(unmet);
+			return 0;
+		}
+		if (interrupted(x)) {
+			free(unmet);
+			return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the cluster");
+		}
+		if (clu_now_mono_ms() > deadline) {
+			ret = clu_err_set(err, CLU_E_STEP, "the cluster did not settle within %u s%s%s",
+					  x->opt.settle_timeout_ms / 1000, unmet ? ": still not true: " : "",
+					  unmet ? unmet : " (a transition is still running)");
+			free(unmet);
+			return ret;
+		}
+		{
+			char *msg = clu__xasprintf("waiting for the cluster%s%s", unmet ? ": " : "",
+						   unmet ? unmet : " to settle");
+
+			progress(x, CLU_EXEC_STEP_WAIT, s, 1, msg);
+			free(msg);
+		}
+		free(unmet);
+		sleep_ms(x->opt.poll_ms);
+	}
+}
+
+/* ---- guards ----------------------------------------------------------- */
+
+static int add_ban(struct executor *x, unsigned step, const char *group, const char *node,
+		   struct clu_err *err)
+{
+	struct clu_location loc = { clu_ban_id(group, node), (char *)group, (char *)node, true };
+	char *xml = clu_location_xml(&loc);
+	struct change_spec spec = { "constraint", loc.id, group, NULL, "-INFINITY", xml };
+	bool exists = false;
+	int64_t id;
+	int ret = clu_backend_constraint_exists(x->backend, loc.id, &exists, err);
+
+	/* A ban of ours left by an earlier stopped run is adopted, not duplicated. */
+	if (!ret)
+		ret = journal_intent(x, step, &spec, &id, err);
+	if (!ret)
+		ret = journal_outcome(x, id, exists ? 0 : clu_backend_add_locations(x->backend, &loc, 1, err),
+				      err);
+	free(xml);
+	free(loc.id);
+	return ret;
+}
+
+static int open_guards(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	for (size_t i = 0; i < x->plan->n_guards; i++) {
+		const struct clu_guard *g = &x->plan->guards[i];
+		int ret;
+
+		if (g->from != s->index || g->enforced_by)
+			continue;
+		ret = add_ban(x, s->index, g->group, g->node, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int close_guards(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	for (size_t i = 0; i < x->plan->n_guards; i++) {
+		const struct clu_guard *g = &x->plan->guards[i];
+		char *id;
+		bool found;
+		int ret;
+
+		if (g->until != s->index || g->enforced_by)
+			continue;
+		id = clu_ban_id(g->group, g->node);
+		ret = restore(x, "constraint", id, NULL, &found, err);
+		free(id);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- node commands ---------------------------------------------------- */
+
+static char *groups_list(const struct clu_manifest *m)
+{
+	char *list = clu__xstrdup("");
+
+	for (size_t i = 0; i < m->n_groups; i++) {
+		char *next = clu__xasprintf("%s%s%s", list, i ? " " : "", m->groups[i]);
+
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+/*
+ * Run a manifest command on node with the run's data in its environment.
+ * *output receives stdout and stderr together (bounded); the caller frees.
+ */
+static int run_node_command(struct executor *x, const struct clu_step *s, const char *command,
+			    unsigned timeout_ms, struct clu_proc *proc, struct clu_err *err)
+{
+	char *groups = groups_list(x->manifest);
+	char *run_id = clu__xasprintf("%lld", (long long)x->run_id);
+	char *env[7];
+	int ret;
+
+	env[0] = clu__xasprintf("CLU_NODE=%s", s->node);
+	env[1] = clu__xasprintf("CLU_VERSION=%s", x->manifest->version);
+	env[2] = clu__xasprintf("CLU_UPDATE=%s", x->manifest->name);
+	env[3] = clu__xasprintf("CLU_GROUPS=%s", groups);
+	env[4] = clu__xasprintf("CLU_MANIFEST_DIR=%s", x->manifest_dir);
+	env[5] = clu__xasprintf("CLU_RUN_ID=%s", run_id);
+	env[6] = NULL;
+
+	clu_proc_init(proc);
+	proc->timeout_ms = timeout_ms;
+	proc->err.mode = CLU_PROC_STDOUT;
+	proc->out.max = CLU_JOURNAL_OUTPUT_MAX;
+	proc->out.keep_tail = true;
+	ret = clu_transport_shell(x->transport, s->node, proc, command, (const char *const *)env, err);
+	if (!ret) {
+		/* Keep waiting visible: the installer may run for minutes. */
+		progress(x, CLU_EXEC_STEP_WAIT, s, 1, "running on the node");
+		ret = clu_proc_run(proc, err);
+	}
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+	free(groups);
+	free(run_id);
+	return ret;
+}
+
+static const char *hook_command(const struct executor *x, const struct clu_step *s)
+{
+	for (size_t i = 0; i < x->manifest->n_hooks; i++)
+		if (!strcmp(x->manifest->hooks[i].name, s->hook))
+			return s->action == CLU_ACTION_PRE_HOOK ? x->manifest->hooks[i].pre
+								: x->manifest->hooks[i].post;
+	BUG("no hook '%s'", s->hook);
+}
+
+static unsigned hook_timeout(const struct executor *x, const struct clu_step *s)
+{
+	for (size_t i = 0; i < x->manifest->n_hooks; i++)
+		if (!strcmp(x->manifest->hooks[i].name, s->hook))
+			return x->manifest->hooks[i].timeout_ms;
+	return 60000;
+}
+
+/* The verify command must print the target version alone on its first line. */
+static int check_verify_output(struct executor *x, const struct clu_step *s,
+			       const struct clu_proc *proc, struct clu_err *err)
+{
+	const char *out = proc->out.buf ? proc->out.buf : "";
+	size_t len = strcspn(out, "\n");
+
+	while (len && (out[len - 1] == ' ' || out[len - 1] == '\t' || out[len - 1] == '\r'))
+		len--;
+	while (len && (*out == ' ' || *out == '\t'))
+		out++, len--;
+	if (len == strlen(x->manifest->version) && !strncmp(out, x->manifest->version, len))
+		return 0;
+	return clu_err_set(err, CLU_E_STEP, "verify on '%s' printed '%.*s', expected version %s",
+			   s->node, (int)len, out, x->manifest->version);
+}
+
+/* ---- the actions ------------------------------------------------------ */
+
+static int do_pin(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	char *prior = NULL;
+	int64_t id;
+	int ret = clu_backend_get_meta(x->backend, s->group, "is-managed", &prior, err);
+	struct change_spec spec = { "meta", s->group, "is-managed", prior, "false", NULL };
+
+	if (!ret)
+		ret = journal_intent(x, s->index, &spec, &id, err);
+	if (!ret)
+		ret = journal_outcome(x, id, clu_backend_set_meta(x->backend, s->group, "is-managed",
+								  "false", err), err);
+	free(prior);
+	return ret;
+}
+
+static int do_unpin(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	bool found;
+	/*
+	 * The installer stopped the service while it was pinned: the engine
+	 * saw a failure it did not act on. Forget it before managing the group
+	 * again, or the engine would "recover" it with one more restart.
+	 */
+	int ret = clu_backend_cleanup(x->backend, s->group, err);
+
+	if (!ret)
+		ret = restore(x, "meta", s->group, "is-managed", &found, err);
+	return ret;
+}
+
+static int do_drain(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	char *prior = NULL;
+	int64_t id;
+	int ret = clu_backend_get_node_attr(x->backend, s->node, "standby", &prior, err);
+	struct change_spec spec = { "node-attribute", s->node, "standby", prior, "on", NULL };
+
+	if (!ret)
+		ret = journal_intent(x, s->index, &spec, &id, err);
+	if (!ret)
+		ret = journal_outcome(x, id, clu_backend_set_node_attr(x->backend, s->node, "standby",
+								       "on", err), err);
+	free(prior);
+	return ret;
+}
+
+static int do_undrain(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	bool found;
+
+	return restore(x, "node-attribute", s->node, "standby", &found, err);
+}
+
+/* The next step that is not a ban (a ban of the owner goes with it). */
+static const struct clu_step *next_non_ban(const struct clu_plan *plan, const struct clu_step *s)
+{
+	for (size_t i = s->index; i < plan->n_steps; i++)
+		if (plan->steps[i].action != CLU_ACTION_BAN)
+			return &plan->steps[i];
+	return NULL;
+}
+
+static int do_ban(struct executor *x, const struct clu_step *s, bool *deferred, struct clu_err *err)
+{
+	const struct clu_step *next = next_non_ban(x->plan, s);
+
+	*deferred = next && next->action == CLU_ACTION_MOVE && clu__streq(next->group, s->group);
+	if (!*deferred)
+		return add_ban(x, s->index, s->group, s->node, err);
+	/* Applied with the move: ban and move are one switchover. */
+	x->pending = clu__xrealloc(x->pending, (x->n_pending + 1) * sizeof(*x->pending));
+	x->pending[x->n_pending].id = clu_ban_id(s->group, s->node);
+	x->pending[x->n_pending].resource = clu__xstrdup(s->group);
+	x->pending[x->n_pending].node = clu__xstrdup(s->node);
+	x->pending[x->n_pending].ban = true;
+	x->n_pending++;
+	return 0;
+}
+
+static void pending_release(struct executor *x)
+{
+	for (size_t i = 0; i < x->n_pending; i++) {
+		free(x->pending[i].id);
+		free(x->pending[i].resource);
+		free(x->pending[i].node);
+	}
+	free(x->pending);
+	x->pending = NULL;
+	x->n_pending = 0;
+}
+
+static int do_move(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	size_t n = x->n_pending + 1;
+	struct clu_location *locs = clu__xcalloc(n, sizeof(*locs));
+	int64_t *ids = clu__xcalloc(n, sizeof(*ids));
+	int ret = 0;
+
+	memcpy(locs, x->pending, x->n_pending * sizeof(*locs));
+	locs[n - 1] = (struct clu_location){ clu_prefer_id(s->group), s->group, s->node, false };
+	for (size_t i = 0; i < n && !ret; i++) {
+		char *xml = clu_location_xml(&locs[i]);
+		struct change_spec spec = { "constraint", locs[i].id, locs[i].resource, NULL,
+					    locs[i].ban ? "-INFINITY" : "INFINITY", xml };
+
+		ret = journal_intent(x, s->index, &spec, &ids[i], err);
+		free(xml);
+	}
+	if (!ret) {
+		int made = clu_backend_add_locations(x->backend, locs, n, err);
+
+		for (size_t i = 0; i < n; i++) {
+			int outcome = journal_outcome(x, ids[i], made, err);
+
+			if (!ret)
+				ret = outcome;
+		}
+	}
+	free(locs[n - 1].id);
+	free(locs);
+	free(ids);
+	pending_release(x);
+	return ret;
+}
+
+static int do_clear(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	struct clu_change *changes = NULL;
+	size_t n = 0;
+	int ret = clu_journal_changes_open(x->journal, x->run_id, &changes, &n, err);
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (!clu__streq(changes[i].kind, "constraint") || !clu__streq(changes[i].name, s->group))
+			continue;
+		ret = clu_backend_remove_constraint(x->backend, changes[i].target, err);
+		if (!ret)
+			ret = clu_journal_change_mark(x->journal, changes[i].id, CLU_CHANGE_RESTORED, err);
+	}
+	clu_changes_free(changes, n);
+	return ret;
+}
+
+/* ---- one step --------------------------------------------------------- */
+
+static bool is_node_command(enum clu_action a)
+{
+	return a == CLU_ACTION_INSTALL || a == CLU_ACTION_VERIFY || a == CLU_ACTION_PRE_HOOK ||
+	       a == CLU_ACTION_POST_HOOK;
+}
+
+/* Run a node command step once; output goes to *proc for the journal. */
+static int node_command(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
+			struct clu_err *err)
+{
+	const struct clu_manifest *m = x->manifest;
+	int ret;
+
+	switch (s->action) {
+	case CLU_ACTION_INSTALL:
+		return run_node_command(x, s, m->install_command, m->install_timeout_ms, proc, err);
+	case CLU_ACTION_VERIFY:
+		ret = run_node_command(x, s, m->verify_command, 60000, proc, err);
+		return ret ? ret : check_verify_output(x, s, proc, err);
+	case CLU_ACTION_PRE_HOOK:
+	case CLU_ACTION_POST_HOOK:
+		return run_node_command(x, s, hook_command(x, s), hook_timeout(x, s), proc, err);
+	default:
+		BUG("not a node command: %s", clu_action_name(s->action));
+	}
+}
+
+static int cluster_action(struct executor *x, const struct clu_step *s, bool *deferred,
+			  struct clu_err *err)
+{
+	*deferred = false;
+	switch (s->action) {
+	case CLU_ACTION_PIN:
+		return do_pin(x, s, err);
+	case CLU_ACTION_UNPIN:
+		return do_unpin(x, s, err);
+	case CLU_ACTION_DRAIN:
+		return do_drain(x, s, err);
+	case CLU_ACTION_UNDRAIN:
+		return do_undrain(x, s, err);
+	case CLU_ACTION_BAN:
+		return do_ban(x, s, deferred, err);
+	case CLU_ACTION_MOVE:
+		return do_move(x, s, err);
+	case CLU_ACTION_CLEAR:
+		return do_clear(x, s, err);
+	default:
+		BUG("not a cluster action: %s", clu_action_name(s->action));
+	}
+}
+
+/* Check preconditions and invariants on the live state before a step. */
+static int check_before(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	struct clu_cluster live;
+	char *unmet = NULL;
+	int ret = read_live(x, &live, s->index, "before", err);
+
+	if (ret)
+		return ret;
+	if (!facts_hold(x, &live, s->pre, s->n_pre, &unmet))
+		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): precondition not met on the live "
+				  "cluster: expected %s", s->index, clu_action_name(s->action), unmet);
+	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live, s->index - 1, err)))
+		clu_err_prefix(err, "step %u (%s): the live cluster breaks an invariant", s->index,
+			       clu_action_name(s->action));
+	free(unmet);
+	clu_cluster_release(&live);
+	return ret;
+}
+
+static int check_after(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	struct clu_cluster live;
+	char *unmet = NULL;
+	int ret = read_live(x, &live, s->index, "after", err);
+
+	if (ret)
+		return ret;
+	if (!facts_hold(x, &live, s->post, s->n_post, &unmet))
+		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): postcondition not met: expected %s",
+				  s->index, clu_action_name(s->action), unmet);
+	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live, s->index, err)))
+		clu_err_prefix(err, "step %u (%s): the cluster breaks an invariant after it",
+			       s->index, clu_action_name(s->action));
+	free(unmet);
+	clu_cluster_release(&live);
+	return ret;
+}
+
+/* Journal the end of a step attempt; a journal failure replaces ret. */
+static int end_attempt(struct executor *x, const struct clu_step *s, unsigned attempt,
+		       const struct clu_proc *proc, const char *message, int ret,
+		       struct clu_err *err)
+{
+	struct clu_err jerr = CLU_ERR_INIT;
+	char how[128];
+
+	if (!ret && !message && proc->result.started)
+		message = clu_proc_describe(proc, how, sizeof(how));
+	if (clu_journal_step_end(x->journal, x->run_id, s->index, attempt,
+				 ret ? CLU_STEP_FAILED : CLU_STEP_DONE,
+				 proc->result.started ? proc->result.exit_code : -1,
+				 proc->out.buf, proc->out.len, ret ? err->msg : message, &jerr)) {
+		*err = jerr;
+		return jerr.code;
+	}
+	return ret;
+}
+
+/*
+ * One attempt: the checks before (first attempt only), the action, the
+ * wait for the engine, the checks after, the guards that end here.
+ */
+static int attempt_step(struct executor *x, const struct clu_step *s, unsigned attempt,
+			struct clu_proc *proc, bool *deferred, struct clu_err *err)
+{
+	int ret = 0;
+
+	*deferred = false;
+	if (attempt == 1) {
+		ret = open_guards(x, s, err);
+		if (!ret)
+			ret = check_before(x, s, err);
+		if (ret)
+			return ret;
+	}
+	if (is_node_command(s->action))
+		ret = node_command(x, s, proc, err);
+	else
+		ret = cluster_action(x, s, deferred, err);
+	if (!ret && !is_node_command(s->action) && !*deferred)
+		ret = settle(x, s, s->post, s->n_post, err);
+	if (!ret && !*deferred)
+		ret = check_after(x, s, err);
+	if (!ret)
+		ret = close_guards(x, s, err);
+	return ret;
+}
+
+static int run_step(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	char *text = clu_step_describe(s, x->plan);
+	unsigned attempts = is_node_command(s->action) ? x->manifest->retries + 1 : 1;
+	int ret;
+
+	x->step_start_mono = clu_now_mono_ms();
+	ret = lock_heartbeat(x, err);
+	for (unsigned attempt = 1; !ret && attempt <= attempts; attempt++) {
+		struct clu_proc proc;
+		bool deferred;
+
+		clu_proc_init(&proc);
+		ret = clu_journal_step_begin(x->journal, x->run_id, s->index, attempt,
+					     clu_action_name(s->action), s->node, s->group, text, err);
+		if (ret)
+			break;
+		progress(x, CLU_EXEC_STEP_START, s, attempt, text);
+		ret = attempt_step(x, s, attempt, &proc, &deferred, err);
+		ret = end_attempt(x, s, attempt, &proc, deferred ? "applied with the move that "
+				  "follows (one switchover)" : NULL, ret, err);
+		if (ret && is_node_command(s->action) && proc.result.started && attempt < attempts &&
+		    ret != CLU_E_JOURNAL && ret != CLU_E_ABORTED) {
+			progress(x, CLU_EXEC_STEP_RETRY, s, attempt, err->msg);
+			ret = 0;
+			clu_proc_release(&proc);
+			continue;
+		}
+		if (ret && proc.out.buf && proc.out.len) {
+			free(x->result->failed_output);
+			x->result->failed_output = clu__xstrdup(proc.out.buf);
+		}
+		progress(x, ret ? CLU_EXEC_STEP_FAILED : CLU_EXEC_STEP_DONE, s, attempt,
+			 ret ? err->msg : NULL);
+		clu_proc_release(&proc);
+		break;
+	}
+	free(text);
+	return ret;
+}
+
+/* ---- stopping safely -------------------------------------------------- */
+
+/* Describe what this run leaves in place, and why, from the journal. */
+static void collect_remaining(struct executor *x)
+{
+	struct clu_change *changes = NULL;
+	struct clu_err ignored = CLU_ERR_INIT;
+	size_t n = 0;
+
+	if (clu_journal_changes_open(x->journal, x->run_id, &changes, &n, &ignored))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct clu_change *c = &changes[i];
+		char *what = NULL, *why = NULL;
+
+		if (!strcmp(c->kind, "meta")) {
+			what = clu__xasprintf("'%s' is pinned (is-managed=false)", c->target);
+			why = clu__xasprintf("pinned at step %u; the run stopped before its unpin: "
+					     "check the service on its node, then 'clupdate apply' "
+					     "again or unpin it", c->step);
+		} else if (!strcmp(c->kind, "node-attribute")) {
+			what = clu__xasprintf("'%s' is in standby (drained)", c->target);
+			why = clu__xasprintf("drained at step %u; it stays out of service until it "
+					     "is fixed and updated", c->step);
+		} else if (!strcmp(c->kind, "constraint")) {
+			what = clu__xasprintf("location constraint '%s' (%s %s)", c->target, c->name,
+					      c->value);
+			why = clu__xstrdup("the version guard: it keeps the group off a node that "
+					   "is not updated yet (or off its new node's preference); "
+					   "it is removed by the run that completes the update");
+		} else {
+			continue;   /* the lock is released below */
+		}
+		add_remaining(x, what, why);
+		free(what);
+		free(why);
+	}
+	clu_changes_free(changes, n);
+}
+
+int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifest,
+		 struct clu_backend *backend, struct clu_transport *transport,
+		 struct clu_journal *journal, const struct clu_exec_options *options,
+		 struct clu_exec_result *result, struct clu_err *err)
+{
+	struct executor x = {
+		.plan = plan, .manifest = manifest, .backend = backend, .transport = transport,
+		.journal = journal, .opt = *options, .result = result,
+	};
+	char *path_copy = clu__xstrdup(manifest->path), *plan_json = clu_plan_to_json(plan);
+	char *manifest_text = clu__read_file(manifest->path, NULL);
+	struct clu_run_begin begin = {
+		.update = manifest->name, .version = manifest->version,
+		.manifest_path = manifest->path, .manifest_text = manifest_text ? manifest_text : "",
+		.strategy = clu_strategy_name(plan->strategy),
+		.cluster = options->cluster_source ? options->cluster_source : "pacemaker",
+		.plan_json = plan_json, .n_steps = (unsigned)plan->n_steps,
+	};
+	enum clu_run_state end = CLU_RUN_SUCCEEDED;
+	int ret;
+
+	memset(result, 0, sizeof(*result));
+	if (!x.opt.settle_timeout_ms)
+		x.opt.settle_timeout_ms = 120000;
+	if (!x.opt.poll_ms)
+		x.opt.poll_ms = 200;
+	if (!x.opt.lock_stale_ms)
+		x.opt.lock_stale_ms = 600000;
+	x.manifest_dir = realpath(dirname(path_copy), NULL);
+	if (!x.manifest_dir)
+		x.manifest_dir = clu__xstrdup(".");
+	x.run_start_mono = clu_now_mono_ms();
+
+	ret = clu_journal_run_begin(journal, &begin, &x.run_id, err);
+	free(plan_json);
+	free(manifest_text);
+	free(path_copy);
+	if (ret) {
+		free(x.manifest_dir);
+		return ret;
+	}
+	result->run_id = x.run_id;
+
+	ret = lock_take(&x, err);
+	for (size_t i = 0; !ret && i < plan->n_steps; i++) {
+		const struct clu_step *s = &plan->steps[i];
+
+		if (interrupted(&x)) {
+			ret = clu_err_set(err, CLU_E_ABORTED, "interrupted before step %u", s->index);
+			break;
+		}
+		ret = run_step(&x, s, err);
+		if (ret) {
+			result->failed_step = s->index;
+			result->failed_node = clu__xstrdup_or_null(s->node);
+			if (ret != CLU_E_JOURNAL && ret != CLU_E_ABORTED && ret != CLU_E_LOCKED) {
+				char *why = clu__xstrdup(err->msg);
+
+				ret = clu_err_set(err, CLU_E_STEP, "step %u (%s%s%s) failed: %s",
+						  s->index, clu_action_name(s->action),
+						  s->node ? " on " : "", s->node ? s->node : "", why);
+				free(why);
+			}
+			break;
+		}
+		result->steps_done++;
+	}
+	pending_release(&x);
+	if (ret) {
+		end = CLU_RUN_FAILED;
+		collect_remaining(&x);
+	}
+	if (ret != CLU_E_LOCKED)
+		lock_release(&x);
+	{
+		struct clu_err jerr = CLU_ERR_INIT;
+
+		if (clu_journal_run_end(journal, x.run_id, end, ret ? err->msg : NULL, &jerr) && !ret) {
+			*err = jerr;
+			ret = jerr.code;
+		}
+	}
+	free(x.manifest_dir);
+	free(x.lock_value);
+	return ret;
+}

@@ -1,0 +1,263 @@
+/*
+ * Transports (see transport.h): turning "run this on node N" into the argv
+ * of a local process: the command itself (local), nsenter into the lab
+ * node's namespaces (netns), or ssh with a quoted remote command line (ssh).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clupdate/transport.h"
+#include "util.h"
+
+const char *clu_transport_name(enum clu_transport_kind kind)
+{
+	switch (kind) {
+	case CLU_TRANSPORT_LOCAL:
+		return "local";
+	case CLU_TRANSPORT_NETNS:
+		return "netns";
+	case CLU_TRANSPORT_SSH:
+		return "ssh";
+	}
+	BUG("unknown transport %d", (int)kind);
+}
+
+void clu_transport_init_local(struct clu_transport *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = CLU_TRANSPORT_LOCAL;
+}
+
+int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err)
+{
+	char *env;
+
+	memset(t, 0, sizeof(*t));
+	t->kind = CLU_TRANSPORT_NETNS;
+	t->lab = clu__xstrdup(lab);
+	t->lab_root = clu__xstrdup(getenv("CLU_LAB_ROOT") ? getenv("CLU_LAB_ROOT") : CLU_LAB_ROOT);
+	env = clu__xasprintf("%s/%s/lab.env", t->lab_root, lab);
+	if (access(env, R_OK) != 0) {
+		clu_err_set(err, CLU_E_IO, "no lab '%s' is running (no '%s'; see 'clupdate lab up "
+			    "--name %s')", lab, env, lab);
+		free(env);
+		clu_transport_release(t);
+		return CLU_E_IO;
+	}
+	free(env);
+	return 0;
+}
+
+static int make_private_dir(const char *path, struct clu_err *err)
+{
+	char partial[PATH_MAX];
+	struct stat st;
+
+	if (strlen(path) >= sizeof(partial))
+		return clu_err_set(err, CLU_E_IO, "path too long: '%s'", path);
+	/* mkdir -p, the last component private to us. */
+	for (const char *p = strchr(path + 1, '/'); ; p = strchr(p + 1, '/')) {
+		size_t len = p ? (size_t)(p - path) : strlen(path);
+
+		memcpy(partial, path, len);
+		partial[len] = '\0';
+		if (mkdir(partial, p ? 0755 : 0700) != 0 && errno != EEXIST)
+			return clu_err_set(err, CLU_E_IO, "cannot create '%s': %s", partial,
+					   strerror(errno));
+		if (!p)
+			break;
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		return clu_err_set(err, CLU_E_IO, "'%s' must be a directory owned by us with "
+				   "mode 0700 (it holds ssh control sockets)", path);
+	return 0;
+}
+
+int clu_transport_init_ssh(struct clu_transport *t, const char *ssh_config,
+			   const char *control_dir, struct clu_err *err)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->kind = CLU_TRANSPORT_SSH;
+	t->connect_timeout_s = 10;
+	t->ssh_config = clu__xstrdup_or_null(ssh_config);
+	t->control_dir = control_dir ? clu__xstrdup(control_dir)
+				     : clu__xasprintf("/run/clupdate/ssh-%u", (unsigned)geteuid());
+	if (ssh_config && access(ssh_config, R_OK) != 0) {
+		ret = clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s",
+				  ssh_config, strerror(errno));
+		clu_transport_release(t);
+		return ret;
+	}
+	ret = make_private_dir(t->control_dir, err);
+	if (ret)
+		clu_transport_release(t);
+	return ret;
+}
+
+/* The ssh options every connection uses, before the host. */
+static void ssh_options(const struct clu_transport *t, struct clu_proc *proc)
+{
+	clu_proc_arg(proc, "ssh");
+	if (t->ssh_config) {
+		clu_proc_arg(proc, "-F");
+		clu_proc_arg(proc, t->ssh_config);
+	}
+	clu_proc_args(proc, (const char *const[]){
+		"-o", "BatchMode=yes",
+		"-o", "StrictHostKeyChecking=yes",
+		"-o", "ControlMaster=auto",
+		"-o", "ControlPersist=30",
+		"-o", "LogLevel=ERROR",
+		NULL });
+	clu_proc_argf(proc, "-oConnectTimeout=%u", t->connect_timeout_s);
+	clu_proc_argf(proc, "-oControlPath=%s/%%C", t->control_dir);
+}
+
+static void remember_master(struct clu_transport *t, const char *node)
+{
+	for (size_t i = 0; i < t->n_masters; i++)
+		if (!strcmp(t->masters[i], node))
+			return;
+	t->masters = clu__xrealloc(t->masters, (t->n_masters + 1) * sizeof(char *));
+	t->masters[t->n_masters++] = clu__xstrdup(node);
+}
+
+void clu_transport_release(struct clu_transport *t)
+{
+	for (size_t i = 0; i < t->n_masters; i++) {
+		struct clu_proc proc;
+
+		/* End the master connection we started; it would linger otherwise. */
+		clu_proc_init(&proc);
+		ssh_options(t, &proc);
+		clu_proc_args(&proc, (const char *const[]){ "-O", "exit", "--", t->masters[i], NULL });
+		proc.timeout_ms = 5000;
+		clu_proc_run(&proc, NULL);
+		clu_proc_release(&proc);
+		free(t->masters[i]);
+	}
+	free(t->masters);
+	free(t->lab);
+	free(t->lab_root);
+	free(t->ssh_config);
+	free(t->control_dir);
+	memset(t, 0, sizeof(*t));
+}
+
+char *clu_shell_quote(const char *s)
+{
+	size_t n = 2;
+	char *q, *out;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	out = q = clu__xmalloc(n + 1);
+	*q++ = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			memcpy(q, "'\\''", 4);
+			q += 4;
+		} else {
+			*q++ = *p;
+		}
+	}
+	*q++ = '\'';
+	*q = '\0';
+	return out;
+}
+
+/* Append the quoted word to a growing remote command line. */
+static void append_word(char **line, const char *word)
+{
+	char *quoted = clu_shell_quote(word);
+	char *next = clu__xasprintf("%s%s%s", *line ? *line : "", *line ? " " : "", quoted);
+
+	free(quoted);
+	free(*line);
+	*line = next;
+}
+
+static bool valid_node(const char *node)
+{
+	/* A node name is a host name: it must not look like an option to ssh. */
+	return node && *node && *node != '-' && !strpbrk(node, " \t\n/");
+}
+
+int clu_transport_command(struct clu_transport *t, const char *node, struct clu_proc *proc,
+			  const char *const *argv, struct clu_err *err)
+{
+	char *remote = NULL, *path;
+
+	if (proc->argc)
+		BUG("transport: proc already has a command");
+	switch (t->kind) {
+	case CLU_TRANSPORT_LOCAL:
+		clu_proc_args(proc, argv);
+		return 0;
+	case CLU_TRANSPORT_NETNS:
+		if (!valid_node(node))
+			return clu_err_set(err, CLU_E_USAGE, "lab '%s': bad node name '%s'", t->lab,
+					   node ? node : "(none)");
+		clu_proc_arg(proc, "nsenter");
+		clu_proc_argf(proc, "--net=/run/netns/clu-%s-%s", t->lab, node);
+		clu_proc_argf(proc, "--mount=%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
+		clu_proc_argf(proc, "--uts=%s/%s/ns/%s.uts", t->lab_root, t->lab, node);
+		path = clu__xasprintf("%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
+		if (access(path, F_OK) != 0) {
+			free(path);
+			clu_proc_release(proc);
+			return clu_err_set(err, CLU_E_USAGE, "lab '%s' has no node '%s'", t->lab, node);
+		}
+		free(path);
+		clu_proc_arg(proc, "--wd=/");
+		clu_proc_arg(proc, "--");
+		clu_proc_args(proc, argv);
+		return 0;
+	case CLU_TRANSPORT_SSH:
+		if (!valid_node(node))
+			return clu_err_set(err, CLU_E_USAGE, "ssh: bad node name '%s'",
+					   node ? node : "(none)");
+		ssh_options(t, proc);
+		clu_proc_arg(proc, "--");
+		clu_proc_arg(proc, node);
+		/* The remote side runs a shell: quote every word, env first. */
+		if (proc->n_env) {
+			append_word(&remote, "env");
+			for (size_t i = 0; i < proc->n_env; i++) {
+				if (strchr(proc->env[i], '=')) {
+					append_word(&remote, proc->env[i]);
+				} else {
+					append_word(&remote, "-u");
+					append_word(&remote, proc->env[i]);
+				}
+			}
+		}
+		for (size_t i = 0; argv[i]; i++)
+			append_word(&remote, argv[i]);
+		clu_proc_arg(proc, remote);
+		free(remote);
+		remember_master(t, node);
+		return 0;
+	}
+	BUG("unknown transport %d", (int)t->kind);
+}
+
+int clu_transport_shell(struct clu_transport *t, const char *node, struct clu_proc *proc,
+			const char *command, const char *const *env, struct clu_err *err)
+{
+	const char *argv[] = { "/bin/sh", "-c", command, NULL };
+
+	for (size_t i = 0; env && env[i]; i++)
+		clu_proc_env(proc, env[i]);
+	if (!proc->name)
+		proc->name = command;
+	return clu_transport_command(t, node, proc, argv, err);
+}
