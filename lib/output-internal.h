@@ -28,7 +28,15 @@ int clu__write_xml(FILE *stream, const char *request, struct json_object *result
 void clu__text_plan(FILE *stream, const struct clu_plan *plan,
 		    const struct clu_manifest *manifest, const struct clu_cluster *cluster);
 
+/* The text writers of runs. */
+void clu__text_run(FILE *stream, const struct clu_run_record *run, bool detail);
+void clu__text_history(FILE *stream, const struct clu_run_record *runs, size_t n);
+
 /* Documents of results. */
 struct json_object *clu__plan_doc(const struct clu_plan *plan);
+struct json_object *clu__run_doc(const struct clu_run_record *run, bool detail);
+
+/* "2026-11-24T03:50:01.123Z" for ms since the epoch, into buf. */
+const char *clu__iso_time(int64_t ms, char *buf, size_t size);
 
 #endif

@@ -5,6 +5,7 @@
  * (where a group must not run, and why), and the predicted interruptions.
  */
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "output-internal.h"
@@ -13,7 +14,7 @@ static void print_facts(FILE *f, const char *label, const struct clu_fact *facts
 {
 	if (!n)
 		return;
-	fprintf(f, "%16s%s ", "", label);
+	fprintf(f, "%7s%s ", "", label);
 	for (size_t i = 0; i < n; i++) {
 		char *text = clu_fact_describe(&facts[i]);
 
@@ -78,13 +79,13 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 		const struct clu_step *s = &plan->steps[i];
 		char *text = clu_step_describe(s, plan);
 
-		fprintf(f, "  %3u. %-28s %s\n", s->index, step_subject(s, subject, sizeof(subject)), "");
-		fprintf(f, "%16s%s\n", "", text);
+		fprintf(f, "  %3u. %s\n", s->index, step_subject(s, subject, sizeof(subject)));
+		fprintf(f, "%7s%s\n", "", text);
 		free(text);
-		print_facts(f, "check before:", s->pre, s->n_pre);
-		print_facts(f, "check after: ", s->post, s->n_post);
+		print_facts(f, "before:", s->pre, s->n_pre);
+		print_facts(f, "after: ", s->post, s->n_post);
 		if (s->n_interrupts)
-			fprintf(f, "%16susers see an interruption of '%s' (predicted %.1f s)\n", "",
+			fprintf(f, "%7susers see an interruption of '%s' (predicted %.1f s)\n", "",
 				s->interrupts[0], s->interrupts_ms / 1000.0);
 	}
 
@@ -120,5 +121,109 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 		fputs("\nNotes:\n", f);
 		for (size_t i = 0; i < plan->n_notes; i++)
 			fprintf(f, "  - %s\n", plan->notes[i]);
+	}
+}
+
+static const char *local_time(int64_t ms, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!ms)
+		return "-";
+	gmtime_r(&secs, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return buf;
+}
+
+static void print_indented(FILE *f, const char *text, const char *indent)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		size_t len = strcspn(line, "\n");
+
+		fprintf(f, "%s%.*s\n", indent, (int)len, line);
+		line += len + (line[len] ? 1 : 0);
+	}
+}
+
+void clu__text_run(FILE *f, const struct clu_run_record *run, bool detail)
+{
+	char t1[40], t2[40];
+	unsigned done = 0;
+
+	for (size_t i = 0; i < run->n_steps; i++)
+		done += run->steps[i].state == CLU_STEP_DONE;
+	fprintf(f, "Run %lld: %s, version %s, %s, on %s\n", (long long)run->id, run->update,
+		run->version, run->strategy, run->cluster);
+	fprintf(f, "  state     %s%s%s\n", clu_run_state_name(run->state),
+		run->message ? ": " : "", run->message ? run->message : "");
+	fprintf(f, "  started   %s\n", local_time(run->started_real_ms, t1, sizeof(t1)));
+	if (run->ended_real_ms)
+		fprintf(f, "  ended     %s (%.1f s)\n", local_time(run->ended_real_ms, t2, sizeof(t2)),
+			(run->ended_mono_ms - run->started_mono_ms) / 1000.0);
+	fprintf(f, "  steps     %u of %u done\n\n", done, run->n_planned);
+
+	fprintf(f, "  %4s  %-10s %-12s %-10s %-8s %8s\n", "STEP", "ACTION", "NODE", "GROUP",
+		"STATE", "TIME");
+	for (size_t i = 0; i < run->n_steps; i++) {
+		const struct clu_step_record *s = &run->steps[i];
+		char step[16];
+
+		snprintf(step, sizeof(step), s->attempt > 1 ? "%u.%u" : "%u", s->step, s->attempt);
+		fprintf(f, "  %4s  %-10s %-12s %-10s %-8s", step, s->action, s->node ? s->node : "-",
+			s->group ? s->group : "-", clu_step_state_name(s->state));
+		if (s->ended_mono_ms)
+			fprintf(f, " %6.1f s\n", (s->ended_mono_ms - s->started_mono_ms) / 1000.0);
+		else
+			fputs("        -\n", f);
+		if (s->state == CLU_STEP_FAILED && s->message)
+			print_indented(f, s->message, "        ");
+		if ((detail || s->state == CLU_STEP_FAILED) && s->output && *s->output) {
+			fputs("        output:\n", f);
+			print_indented(f, s->output, "          | ");
+		}
+	}
+	{
+		bool header = false;
+
+		for (size_t i = 0; i < run->n_changes; i++) {
+			const struct clu_change *c = &run->changes[i];
+
+			if ((c->state != CLU_CHANGE_APPLIED && c->state != CLU_CHANGE_INTENDED) ||
+			    !strcmp(c->kind, "property"))
+				continue;
+			if (!header)
+				fputs("\nStill in place (made by this run):\n", f);
+			header = true;
+			fprintf(f, "  - %s %s%s%s = %s (was %s; step %u)%s\n", c->kind, c->target,
+				c->name ? " " : "", c->name ? c->name : "", c->value ? c->value : "(deleted)",
+				c->prior ? c->prior : "absent", c->step,
+				c->state == CLU_CHANGE_INTENDED ? " [may not have been made]" : "");
+		}
+	}
+}
+
+void clu__text_history(FILE *f, const struct clu_run_record *runs, size_t n)
+{
+	char t[40];
+
+	if (!n) {
+		fputs("No runs yet.\n", f);
+		return;
+	}
+	fprintf(f, "%5s  %-23s  %-14s %-8s %-9s %-10s %8s\n", "RUN", "STARTED", "UPDATE",
+		"VERSION", "STRATEGY", "STATE", "TIME");
+	for (size_t i = 0; i < n; i++) {
+		const struct clu_run_record *r = &runs[i];
+
+		fprintf(f, "%5lld  %-23s  %-14s %-8s %-9s %-10s", (long long)r->id,
+			local_time(r->started_real_ms, t, sizeof(t)), r->update, r->version,
+			r->strategy, clu_run_state_name(r->state));
+		if (r->ended_mono_ms)
+			fprintf(f, " %6.1f s\n", (r->ended_mono_ms - r->started_mono_ms) / 1000.0);
+		else
+			fputs("        -\n", f);
 	}
 }

@@ -3,7 +3,9 @@
  * the conversion of each result into the neutral document the JSON and
  * XML writers share, so that both formats always carry the same data.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "output-internal.h"
@@ -207,6 +209,141 @@ char *clu_plan_to_json(const struct clu_plan *plan)
 char *clu_cluster_to_json(const struct clu_cluster *cluster)
 {
 	return doc_text(cluster_doc(cluster));
+}
+
+const char *clu__iso_time(int64_t ms, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	return buf;
+}
+
+static void add_time(struct json_object *obj, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	json_object_object_add(obj, key, ms ? json_object_new_string(clu__iso_time(ms, buf, sizeof(buf)))
+					    : NULL);
+}
+
+static struct json_object *run_summary_doc(const struct clu_run_record *run)
+{
+	struct json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "id", json_object_new_int64(run->id));
+	add_string(doc, "update", run->update);
+	add_string(doc, "version", run->version);
+	add_string(doc, "strategy", run->strategy);
+	add_string(doc, "cluster", run->cluster);
+	add_string(doc, "manifest", run->manifest_path);
+	add_string(doc, "state", clu_run_state_name(run->state));
+	add_string(doc, "message", run->message);
+	add_time(doc, "started", run->started_real_ms);
+	add_time(doc, "ended", run->ended_real_ms);
+	if (run->ended_mono_ms)
+		json_object_object_add(doc, "wall_ms",
+				       json_object_new_int64(run->ended_mono_ms - run->started_mono_ms));
+	json_object_object_add(doc, "steps_planned", json_object_new_int((int)run->n_planned));
+	return doc;
+}
+
+static struct json_object *change_doc(const struct clu_change *c)
+{
+	struct json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "step", json_object_new_int((int)c->step));
+	add_string(doc, "kind", c->kind);
+	add_string(doc, "target", c->target);
+	add_string(doc, "name", c->name);
+	json_object_object_add(doc, "prior", c->prior ? json_object_new_string(c->prior) : NULL);
+	json_object_object_add(doc, "value", c->value ? json_object_new_string(c->value) : NULL);
+	add_string(doc, "state", clu_change_state_name(c->state));
+	add_time(doc, "at", c->at_real_ms);
+	return doc;
+}
+
+struct json_object *clu__run_doc(const struct clu_run_record *run, bool detail)
+{
+	struct json_object *doc = run_summary_doc(run);
+	struct json_object *steps = json_object_new_array();
+	struct json_object *changes = json_object_new_array();
+	struct json_object *remaining = json_object_new_array();
+	struct json_object *events = json_object_new_array();
+
+	for (size_t i = 0; i < run->n_steps; i++) {
+		const struct clu_step_record *s = &run->steps[i];
+		struct json_object *step = json_object_new_object();
+
+		json_object_object_add(step, "index", json_object_new_int((int)s->step));
+		json_object_object_add(step, "attempt", json_object_new_int((int)s->attempt));
+		add_string(step, "action", s->action);
+		add_string(step, "node", s->node);
+		add_string(step, "group", s->group);
+		add_string(step, "description", s->description);
+		add_string(step, "state", clu_step_state_name(s->state));
+		add_time(step, "started", s->started_real_ms);
+		add_time(step, "ended", s->ended_real_ms);
+		if (s->ended_mono_ms)
+			json_object_object_add(step, "duration_ms",
+					       json_object_new_int64(s->ended_mono_ms - s->started_mono_ms));
+		if (s->exit_code >= 0)
+			json_object_object_add(step, "exit_code", json_object_new_int(s->exit_code));
+		add_string(step, "message", s->message);
+		if (detail)
+			add_string(step, "output", s->output);
+		json_object_array_add(steps, step);
+	}
+	json_object_object_add(doc, "steps", steps);
+	for (size_t i = 0; i < run->n_changes; i++) {
+		const struct clu_change *c = &run->changes[i];
+
+		json_object_array_add(changes, change_doc(c));
+		if ((c->state == CLU_CHANGE_APPLIED || c->state == CLU_CHANGE_INTENDED) &&
+		    strcmp(c->kind, "property"))
+			json_object_array_add(remaining, change_doc(c));
+	}
+	json_object_object_add(doc, "changes", changes);
+	json_object_object_add(doc, "remaining", remaining);
+	for (size_t i = 0; i < run->n_events; i++) {
+		const struct clu_event_record *e = &run->events[i];
+		struct json_object *event = json_object_new_object();
+
+		add_time(event, "at", e->at_real_ms);
+		json_object_object_add(event, "at_mono_ms", json_object_new_int64(e->at_mono_ms));
+		add_string(event, "kind", e->kind);
+		add_string(event, "source", e->source);
+		add_string(event, "group", e->group);
+		add_string(event, "detail", e->detail);
+		json_object_array_add(events, event);
+	}
+	json_object_object_add(doc, "events", events);
+	return doc;
+}
+
+void clu_output_run(struct clu_output *out, const struct clu_run_record *run, bool detail)
+{
+	if (out->format == CLU_FORMAT_TEXT)
+		clu__text_run(out->stream, run, detail);
+	else
+		json_object_object_add(out->results, "run", clu__run_doc(run, detail));
+}
+
+void clu_output_history(struct clu_output *out, const struct clu_run_record *runs, size_t n)
+{
+	struct json_object *list;
+
+	if (out->format == CLU_FORMAT_TEXT) {
+		clu__text_history(out->stream, runs, n);
+		return;
+	}
+	list = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(list, run_summary_doc(&runs[i]));
+	json_object_object_add(out->results, "runs", list);
 }
 
 void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,

@@ -12,7 +12,7 @@
 #include "clupdate/manifest.h"
 #include "clupdate/output.h"
 #include "clupdate/plan.h"
-#include "clupdate/source.h"
+#include "clupdate/target.h"
 #include "cmd.h"
 
 const char cmd_plan_help[] =
@@ -34,6 +34,8 @@ const char cmd_plan_help[] =
 "options:\n"
 "  --cluster SOURCE   where the cluster's state comes from (default: pacemaker)\n"
 "                       pacemaker    ask the local Pacemaker (crm_mon)\n"
+"                       lab:NAME     a 'clupdate lab' cluster\n"
+"                       ssh:HOST,..  a cluster reached with ssh (see --ssh-config)\n"
 "                       xml:FILE     a saved 'crm_mon --output-as=xml' capture\n"
 "                       static:FILE  a cluster described in a file\n"
 "                                    (doc/static-cluster.md)\n"
@@ -44,6 +46,7 @@ const char cmd_plan_help[] =
 "                                 old owner last (needs takeover-compatible)\n"
 "                       auto      the permitted one with the smaller predicted\n"
 "                                 interruption\n"
+"  --ssh-config FILE  ssh_config for ssh: clusters (host names, ports, keys)\n"
 "  --output-as F      text (a runbook, default), json or xml (an envelope with\n"
 "                     api-version and status; schema in doc/)\n"
 "\n"
@@ -60,17 +63,19 @@ int cmd_plan(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "strategy", required_argument, NULL, 's' },
 		{ "output-as", required_argument, NULL, 'o' },
+		{ "ssh-config", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *source = "pacemaker";
+	const char *source = "pacemaker", *ssh_config = NULL;
 	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret;
 	struct clu_manifest manifest;
 	struct clu_cluster cluster = { 0 };
 	struct clu_plan plan;
 	struct clu_err err = CLU_ERR_INIT;
 	struct clu_output *out;
-	bool have_manifest = false, have_plan = false;
+	struct clu_target target;
+	bool have_manifest = false, have_plan = false, have_target = false;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -90,6 +95,9 @@ int cmd_plan(int argc, char **argv)
 				return cmd_fail(CLU_E_USAGE, "plan: unknown output format '%s' "
 						"(expected text, json or xml)", optarg);
 			break;
+		case 'S':
+			ssh_config = optarg;
+			break;
 		case 'h':
 			fputs(cmd_plan_help, stdout);
 			return 0;
@@ -106,7 +114,11 @@ int cmd_plan(int argc, char **argv)
 	if (ret)
 		goto out;
 	have_manifest = true;
-	ret = clu_cluster_load(&cluster, source, manifest.version_attribute, &err);
+	ret = clu_target_open(&target, source, manifest.version_attribute, ssh_config, &err);
+	if (ret)
+		goto out;
+	have_target = true;
+	ret = clu_target_read(&target, &cluster, &err);
 	if (ret)
 		goto out;
 	ret = clu_plan_make(&plan, &manifest, &cluster, strategy, &err);
@@ -120,6 +132,8 @@ out:
 	if (have_plan)
 		clu_plan_release(&plan);
 	clu_cluster_release(&cluster);
+	if (have_target)
+		clu_target_release(&target);
 	if (have_manifest)
 		clu_manifest_release(&manifest);
 	if (ret)

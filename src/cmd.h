@@ -29,10 +29,30 @@ int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* The directory of this executable (for finding lab/ and build/demo/). */
 const char *cmd_self_dir(void);
 
+/*
+ * The options of the commands that read the journal (status, history,
+ * show): --state-dir DIR, --output-as F, --help. Returns the index of the
+ * first operand, or -1 with *status set to the exit status to return.
+ */
+int cmd_journal_options(int argc, char **argv, const char *help, const char **state_dir,
+			int *format, int *status);
+
+/* Open the journal, or print why not and return the exit status in *status. */
+struct clu_journal;
+struct clu_journal *cmd_open_journal(const char *state_dir, int *status);
+
 int cmd_plan(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 
 extern const char cmd_plan_help[];
+extern const char cmd_apply_help[];
+extern const char cmd_status_help[];
+extern const char cmd_history_help[];
+extern const char cmd_show_help[];
 extern const char cmd_lab_help[];
 
 #endif

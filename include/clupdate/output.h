@@ -12,8 +12,10 @@
 #ifndef CLUPDATE_OUTPUT_H
 #define CLUPDATE_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "clupdate/journal.h"
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
 
@@ -40,6 +42,15 @@ struct clu_output *clu_output_new(enum clu_format format, FILE *stream, const ch
 /* Add a plan to the output (made for manifest, from cluster). */
 void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,
 		     const struct clu_manifest *manifest, const struct clu_cluster *cluster);
+
+/*
+ * Add a run from the journal. detail: also each node command's output
+ * (`show`); otherwise a summary (`status`, `apply`).
+ */
+void clu_output_run(struct clu_output *out, const struct clu_run_record *run, bool detail);
+
+/* Add the list of runs, newest first (`history`). */
+void clu_output_history(struct clu_output *out, const struct clu_run_record *runs, size_t n);
 
 /*
  * Write what is pending and the envelope's status (code: 0 or a CLU_E_*

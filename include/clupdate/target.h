@@ -1,0 +1,45 @@
+/*
+ * The target of a command: the cluster named by --cluster, with what it
+ * takes to read it and, for a live cluster, to change it.
+ *
+ *   pacemaker          the cluster this machine belongs to (local transport)
+ *   lab:NAME           a `clupdate lab` (netns transport; control nodes n1..nN)
+ *   ssh:HOST[,HOST..]  a cluster reached with ssh; the hosts are its control
+ *                      nodes, tried in order; node commands go to each node's
+ *                      own name (map names to addresses in an ssh_config)
+ *   xml:FILE           a saved `crm_mon --output-as=xml` (plan only)
+ *   static:FILE        a cluster described in a file (plan only)
+ */
+#ifndef CLUPDATE_TARGET_H
+#define CLUPDATE_TARGET_H
+
+#include <stdbool.h>
+
+#include "clupdate/backend.h"
+#include "clupdate/cluster.h"
+#include "clupdate/err.h"
+#include "clupdate/transport.h"
+
+struct clu_target {
+	char *spec;                   /* as given */
+	bool live;                    /* a running cluster clupdate can change */
+	char *lab;                    /* lab:NAME: the lab's name; NULL otherwise */
+	struct clu_transport transport;       /* live only */
+	struct clu_backend backend;           /* live only */
+	char *version_attribute;
+};
+
+/*
+ * Open the target named by spec. ssh_config (may be NULL) is for ssh:.
+ * Returns 0, CLU_E_USAGE for an unknown spec, CLU_E_IO for a lab that is
+ * not running or an unreadable ssh configuration.
+ */
+int clu_target_open(struct clu_target *t, const char *spec, const char *version_attribute,
+		    const char *ssh_config, struct clu_err *err);
+
+/* Read the target's current state into *out (initialised by it). */
+int clu_target_read(struct clu_target *t, struct clu_cluster *out, struct clu_err *err);
+
+void clu_target_release(struct clu_target *t);
+
+#endif

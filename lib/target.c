@@ -1,0 +1,124 @@
+/*
+ * Targets (see target.h): from a --cluster string to a transport and a
+ * backend (live clusters) or a saved state (files).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clupdate/source.h"
+#include "clupdate/target.h"
+#include "util.h"
+
+/* The number of nodes of a lab, from its lab.env (NODES=N). */
+static int lab_nodes(const struct clu_transport *t, unsigned *n, struct clu_err *err)
+{
+	char *path = clu__xasprintf("%s/%s/lab.env", t->lab_root, t->lab);
+	char *text = clu__read_file(path, NULL);
+	const char *p = text ? strstr(text, "NODES=") : NULL;
+	int ret = 0;
+
+	*n = p ? (unsigned)atoi(p + 6) : 0;
+	if (!*n)
+		ret = clu_err_set(err, CLU_E_IO, "cannot read the node count of lab '%s' from '%s'",
+				  t->lab, path);
+	free(text);
+	free(path);
+	return ret;
+}
+
+static int open_lab(struct clu_target *t, const char *name, struct clu_err *err)
+{
+	struct clu__strv nodes = { 0 };
+	unsigned n;
+	int ret = clu_transport_init_netns(&t->transport, name, err);
+
+	if (ret)
+		return ret;
+	ret = lab_nodes(&t->transport, &n, err);
+	if (ret) {
+		clu_transport_release(&t->transport);
+		return ret;
+	}
+	for (unsigned i = 1; i <= n; i++) {
+		char *node = clu__xasprintf("n%u", i);
+
+		clu__strv_push(&nodes, node);
+		free(node);
+	}
+	clu_backend_init(&t->backend, &t->transport, (const char *const *)nodes.v, nodes.n,
+			 t->version_attribute);
+	clu__strv_release(&nodes);
+	t->lab = clu__xstrdup(name);
+	return 0;
+}
+
+static int open_ssh(struct clu_target *t, const char *hosts, const char *ssh_config,
+		    struct clu_err *err)
+{
+	struct clu__strv nodes = { 0 };
+	char *copy = clu__xstrdup(hosts), *save = NULL;
+	int ret;
+
+	for (char *h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save))
+		clu__strv_push(&nodes, h);
+	free(copy);
+	if (!nodes.n)
+		return clu_err_set(err, CLU_E_USAGE, "cluster 'ssh:' names no host "
+				   "(expected ssh:HOST[,HOST...])");
+	ret = clu_transport_init_ssh(&t->transport, ssh_config, NULL, err);
+	if (!ret)
+		clu_backend_init(&t->backend, &t->transport, (const char *const *)nodes.v, nodes.n,
+				 t->version_attribute);
+	clu__strv_release(&nodes);
+	return ret;
+}
+
+int clu_target_open(struct clu_target *t, const char *spec, const char *version_attribute,
+		    const char *ssh_config, struct clu_err *err)
+{
+	int ret = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->spec = clu__xstrdup(spec);
+	t->version_attribute = clu__xstrdup_or_null(version_attribute);
+	if (!strcmp(spec, "pacemaker")) {
+		clu_transport_init_local(&t->transport);
+		clu_backend_init(&t->backend, &t->transport, NULL, 0, version_attribute);
+		t->live = true;
+	} else if (!strncmp(spec, "lab:", 4)) {
+		ret = open_lab(t, spec + 4, err);
+		t->live = !ret;
+	} else if (!strncmp(spec, "ssh:", 4)) {
+		ret = open_ssh(t, spec + 4, ssh_config, err);
+		t->live = !ret;
+	} else if (strncmp(spec, "xml:", 4) && strncmp(spec, "static:", 7)) {
+		ret = clu_err_set(err, CLU_E_USAGE, "unknown cluster '%s' (expected pacemaker, "
+				  "lab:NAME, ssh:HOST[,HOST...], xml:FILE or static:FILE)", spec);
+	}
+	if (ret) {
+		free(t->spec);
+		free(t->version_attribute);
+		memset(t, 0, sizeof(*t));
+	}
+	return ret;
+}
+
+int clu_target_read(struct clu_target *t, struct clu_cluster *out, struct clu_err *err)
+{
+	if (t->live)
+		return clu_backend_read(&t->backend, out, err);
+	return clu_cluster_load(out, t->spec, t->version_attribute, err);
+}
+
+void clu_target_release(struct clu_target *t)
+{
+	if (t->live) {
+		clu_backend_release(&t->backend);
+		clu_transport_release(&t->transport);
+	}
+	free(t->spec);
+	free(t->lab);
+	free(t->version_attribute);
+	memset(t, 0, sizeof(*t));
+}

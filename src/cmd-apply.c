@@ -1,0 +1,290 @@
+/*
+ * `clupdate apply MANIFEST`: plan the update against the live cluster,
+ * show the plan and ask (on a terminal), then execute it step by step,
+ * with progress on stderr, and print what was done.
+ *
+ * On a terminal, progress is one live line (step k/n, node, action,
+ * elapsed); otherwise one plain, timestamped line per event, for logs.
+ * SIGINT/SIGTERM stop the run at the next safe point: the cluster is left
+ * safe and the journal says what remains.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clupdate/exec.h"
+#include "clupdate/journal.h"
+#include "clupdate/manifest.h"
+#include "clupdate/output.h"
+#include "clupdate/plan.h"
+#include "clupdate/target.h"
+#include "cmd.h"
+
+const char cmd_apply_help[] =
+"usage: clupdate apply MANIFEST [--cluster CLUSTER] [--strategy S] [--yes]\n"
+"                               [--state-dir DIR] [--ssh-config FILE]\n"
+"                               [--output-as text|json|xml] [--break-lock]\n"
+"\n"
+"Apply the service pack described by MANIFEST to a running cluster, in the\n"
+"order of the plan ('clupdate plan' shows it without changing anything).\n"
+"Before every step clupdate re-reads the cluster and checks the step's\n"
+"preconditions and the invariants; it records every change it makes in\n"
+"its journal before making it, and waits for the cluster to settle after.\n"
+"A failed step is retried as the manifest says, then the run stops and\n"
+"leaves the cluster safe: no group can run on a node older than its data.\n"
+"What stays in place (a pin, a ban, a drained node) is printed, and\n"
+"'clupdate status' shows it later.\n"
+"\n"
+"options:\n"
+"  --cluster C        pacemaker (this machine's cluster, the default),\n"
+"                     lab:NAME (a 'clupdate lab'), or ssh:HOST[,HOST...]\n"
+"  --strategy S       in-place, rolling or auto, instead of the manifest's\n"
+"  --yes              do not ask for confirmation (needed when stdin is not\n"
+"                     a terminal)\n"
+"  --state-dir DIR    where the journal lives (default /var/lib/clupdate)\n"
+"  --ssh-config FILE  ssh_config for ssh: clusters\n"
+"  --output-as F      the final result as text (default), json or xml\n"
+"  --break-lock       take over a cluster lock whose heartbeat is stale\n"
+"  --settle-timeout S how long to wait for the cluster after a change (120)\n"
+"\n"
+"examples:\n"
+"  clupdate apply demo/sp2/sp2.conf --cluster lab:lab\n"
+"  clupdate apply sp2.conf --cluster ssh:node1,node2 --ssh-config ./ssh.conf --yes\n"
+"\n"
+"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable,\n"
+"5 refused as unsafe, 8 journal, 9 a step failed, 10 locked, 11 interrupted.\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct progress_view {
+	bool tty;
+	bool line_open;      /* a live line is on the terminal */
+};
+
+static void show_progress(void *ctx, const struct clu_exec_progress *p)
+{
+	struct progress_view *view = ctx;
+	const struct clu_step *s = p->step;
+	const char *subject = s->node ? s->node : s->group;
+	static const char *const events[] = {
+		[CLU_EXEC_STEP_START] = "start", [CLU_EXEC_STEP_WAIT] = "wait",
+		[CLU_EXEC_STEP_DONE] = "done", [CLU_EXEC_STEP_SKIPPED] = "skipped",
+		[CLU_EXEC_STEP_RETRY] = "retry", [CLU_EXEC_STEP_FAILED] = "failed",
+	};
+
+	if (view->tty) {
+		/* One live line, rewritten in place; finished steps stay. */
+		fprintf(stderr, "\r\033[K[%u/%u] %-9s %-10s %6.1f s  %s", s->index, p->n_steps,
+			clu_action_name(s->action), subject, p->step_elapsed_ms / 1000.0,
+			p->event == CLU_EXEC_STEP_DONE ? "done" :
+			p->event == CLU_EXEC_STEP_FAILED ? "FAILED" :
+			p->event == CLU_EXEC_STEP_RETRY ? "retrying" :
+			p->message ? p->message : "");
+		view->line_open = true;
+		if (p->event == CLU_EXEC_STEP_DONE || p->event == CLU_EXEC_STEP_FAILED ||
+		    p->event == CLU_EXEC_STEP_SKIPPED) {
+			fputc('\n', stderr);
+			view->line_open = false;
+		}
+		return;
+	}
+	if (p->event == CLU_EXEC_STEP_WAIT)
+		return;   /* plain logs get one line per state change, not per poll */
+	fprintf(stderr, "clupdate: step %u/%u %s %s %s attempt=%u elapsed_ms=%lld run_ms=%lld%s%s\n",
+		s->index, p->n_steps, clu_action_name(s->action), subject, events[p->event],
+		p->attempt, (long long)p->step_elapsed_ms, (long long)p->run_elapsed_ms,
+		p->message ? ": " : "", p->message ? p->message : "");
+}
+
+static bool confirm(const char *cluster)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "\nApply this plan to %s? [y/N] ", cluster);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static void print_failure(const struct clu_exec_result *result)
+{
+	if (result->failed_output && *result->failed_output) {
+		const char *out = result->failed_output;
+		size_t len = strlen(out);
+
+		/* The end of the output is where installers say what went wrong. */
+		if (len > 2000)
+			out += len - 2000;
+		fprintf(stderr, "clupdate: output of the failed command on '%s':\n",
+			result->failed_node ? result->failed_node : "?");
+		for (const char *line = out; *line; ) {
+			size_t n = strcspn(line, "\n");
+
+			fprintf(stderr, "  | %.*s\n", (int)n, line);
+			line += n + (line[n] ? 1 : 0);
+		}
+	}
+	if (result->n_remaining) {
+		fputs("clupdate: left in place to keep the cluster safe:\n", stderr);
+		for (size_t i = 0; i < result->n_remaining; i++)
+			fprintf(stderr, "  - %s: %s\n", result->remaining[i].what,
+				result->remaining[i].why);
+	}
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "ssh-config", required_argument, NULL, 'S' },
+		{ "output-as", required_argument, NULL, 'o' },
+		{ "break-lock", no_argument, NULL, 'B' },
+		{ "settle-timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *source = "pacemaker", *ssh_config = NULL, *state_dir = CLU_STATE_DIR;
+	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret;
+	bool yes = false;
+	struct clu_exec_options exec_opt = { .interrupted = &interrupted };
+	struct progress_view view = { .tty = isatty(STDERR_FILENO) };
+	struct clu_manifest manifest;
+	struct clu_target target;
+	struct clu_cluster cluster = { 0 };
+	struct clu_plan plan;
+	struct clu_journal *journal = NULL;
+	struct clu_exec_result result = { 0 };
+	struct clu_run_record run = { 0 };
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_output *out = NULL;
+	bool have_manifest = false, have_target = false, have_plan = false, have_run = false;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "hy", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': source = optarg; break;
+		case 'y': yes = true; break;
+		case 'd': state_dir = optarg; break;
+		case 'S': ssh_config = optarg; break;
+		case 'B': exec_opt.break_stale_lock = true; break;
+		case 'T':
+			exec_opt.settle_timeout_ms = (unsigned)strtoul(optarg, NULL, 10) * 1000;
+			if (!exec_opt.settle_timeout_ms)
+				return cmd_fail(CLU_E_USAGE, "apply: bad --settle-timeout '%s' "
+						"(expected seconds > 0)", optarg);
+			break;
+		case 's':
+			strategy = clu_strategy_parse(optarg);
+			if (strategy < 0)
+				return cmd_fail(CLU_E_USAGE, "apply: unknown strategy '%s' "
+						"(expected in-place, rolling or auto)", optarg);
+			break;
+		case 'o':
+			format = clu_format_parse(optarg);
+			if (format < 0)
+				return cmd_fail(CLU_E_USAGE, "apply: unknown output format '%s' "
+						"(expected text, json or xml)", optarg);
+			break;
+		case 'h':
+			fputs(cmd_apply_help, stdout);
+			return 0;
+		default:
+			return cmd_fail(CLU_E_USAGE, "apply: unknown option '%s' (see 'clupdate help apply')",
+					argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_fail(CLU_E_USAGE, "apply: expected one MANIFEST (see 'clupdate help apply')");
+	if (!yes && !isatty(STDIN_FILENO))
+		return cmd_fail(CLU_E_USAGE, "apply: stdin is not a terminal, so clupdate cannot "
+				"ask before changing the cluster: pass --yes");
+
+	ret = clu_manifest_load(&manifest, argv[optind], &err);
+	if (ret)
+		goto out;
+	have_manifest = true;
+	ret = clu_target_open(&target, source, manifest.version_attribute, ssh_config, &err);
+	if (ret)
+		goto out;
+	have_target = true;
+	if (!target.live) {
+		ret = clu_err_set(&err, CLU_E_USAGE, "apply: '%s' is a saved state, not a running "
+				  "cluster (use --cluster pacemaker, lab:NAME or ssh:HOST)", source);
+		goto out;
+	}
+	ret = clu_target_read(&target, &cluster, &err);
+	if (!ret)
+		ret = clu_plan_make(&plan, &manifest, &cluster, strategy, &err);
+	if (ret)
+		goto out;
+	have_plan = true;
+
+	if (!yes) {
+		struct clu_output *runbook = clu_output_new(CLU_FORMAT_TEXT, stdout, "plan");
+
+		clu_output_plan(runbook, &plan, &manifest, &cluster);
+		clu_output_finish(runbook, 0, NULL);
+		if (!confirm(source)) {
+			fputs("Nothing was changed.\n", stderr);
+			goto out;
+		}
+	}
+	ret = clu_journal_open(&journal, state_dir, &err);
+	if (ret)
+		goto out;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	exec_opt.cluster_source = source;
+	exec_opt.progress = show_progress;
+	exec_opt.progress_ctx = &view;
+	fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
+		manifest.name, manifest.version, source, clu_strategy_name(plan.strategy),
+		plan.n_steps, state_dir);
+	ret = clu_exec_run(&plan, &manifest, &target.backend, &target.transport, journal,
+			   &exec_opt, &result, &err);
+	if (view.line_open)
+		fputc('\n', stderr);
+	if (ret)
+		print_failure(&result);
+	if (result.run_id) {
+		struct clu_err load_err = CLU_ERR_INIT;
+
+		have_run = !clu_journal_run_load(journal, result.run_id, &run, &load_err);
+		if (!have_run)
+			fprintf(stderr, "clupdate: %s\n", load_err.msg);
+	}
+out:
+	out = clu_output_new(format, stdout, "apply");
+	if (have_run)
+		clu_output_run(out, &run, false);
+	clu_output_finish(out, ret, ret ? err.msg : NULL);
+	if (have_run)
+		clu_run_record_release(&run);
+	clu_exec_result_release(&result);
+	clu_journal_close(journal);
+	if (have_plan)
+		clu_plan_release(&plan);
+	clu_cluster_release(&cluster);
+	if (have_target)
+		clu_target_release(&target);
+	if (have_manifest)
+		clu_manifest_release(&manifest);
+	if (ret)
+		return cmd_fail(ret, "%s", err.msg);
+	return 0;
+}
