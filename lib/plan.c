@@ -140,6 +140,17 @@ char *clu_step_describe(const struct clu_step *s, const struct clu_plan *plan)
 		return clu__xasprintf("move '%s' to the updated node '%s' (one switchover)",
 				      s->group, s->node);
 	case CLU_ACTION_BAN:
+		for (size_t i = s->index; plan && i < plan->n_steps; i++) {
+			const struct clu_step *next = &plan->steps[i];
+
+			if (next->action == CLU_ACTION_BAN)
+				continue;
+			if (next->action == CLU_ACTION_MOVE && clu__streq(next->group, s->group))
+				return clu__xasprintf("ban '%s' from '%s' (not updated yet), in one "
+						      "cluster update with step %u: one switchover",
+						      s->group, s->node, next->index);
+			break;
+		}
 		return clu__xasprintf("ban '%s' from '%s' (not updated yet)", s->group, s->node);
 	case CLU_ACTION_CLEAR:
 		return clu__xasprintf("clear the bans and move preference of '%s'", s->group);
