@@ -126,12 +126,20 @@ static int journal_intent(struct executor *x, unsigned step, const struct change
 	return ret;
 }
 
+/*
+ * Mark a change applied, or failed when the engine refused it. When the
+ * command could not tell (no answer, a timeout), the change stays intended:
+ * it may have been made, and whoever undoes the run must consider it.
+ */
 static int journal_outcome(struct executor *x, int64_t id, int made, struct clu_err *err)
 {
 	struct clu_err jerr = CLU_ERR_INIT;
-	int ret = clu_journal_change_mark(x->journal, id, made ? CLU_CHANGE_FAILED
-							     : CLU_CHANGE_APPLIED, &jerr);
+	int ret;
 
+	if (made && made != CLU_E_CLUSTER)
+		return made;
+	ret = clu_journal_change_mark(x->journal, id, made ? CLU_CHANGE_FAILED
+							   : CLU_CHANGE_APPLIED, &jerr);
 	if (ret && !made)
 		*err = jerr;
 	return made ? made : ret;

@@ -13,9 +13,24 @@
  * epoch, for people) and monotonic (ms, for durations and for merging
  * with probe timelines).
  *
- * Every function returns 0 or CLU_E_JOURNAL with the SQLite error in err.
- * Strings returned inside result structs are owned by those structs and
- * freed by their _release functions.
+ * Every function returns 0 or CLU_E_JOURNAL with the SQLite error in err:
+ * "journal 'PATH/journal.db': WHAT FAILED: SQLITE MESSAGE" (or without
+ * the SQLite part when the error is the journal's own, e.g. "no run 7").
+ * Every write is its own transaction, durable (fsynced) when the function
+ * returns. Strings returned inside result structs are owned by those
+ * structs and freed by their _release functions; strings passed in are
+ * only read (copied into the database).
+ *
+ * Thread safety: one handle may be used from several threads (the probe
+ * thread records events on the executor's handle); a mutex inside it
+ * serializes every call. Other processes may open the same journal at
+ * the same time (`status` while `apply` runs): readers never wait,
+ * writers wait up to 10 s for one another.
+ *
+ * Monotonic times restart at boot: compare them only between instants of
+ * one boot (a run resumed after a reboot has times from two).
+ * doc/journal.md gives the schema, for operators who open the database
+ * with sqlite3.
  */
 #ifndef CLUPDATE_JOURNAL_H
 #define CLUPDATE_JOURNAL_H
@@ -56,7 +71,15 @@ enum clu_change_state {
 	CLU_CHANGE_FAILED,     /* the attempt to make it failed */
 };
 
-/* Open (creating if needed) the journal in state_dir. */
+/*
+ * Open (creating if needed) the journal in state_dir: the directory is
+ * created as by mkdir -p (missing parents 0755, state_dir itself 0700; an
+ * existing one keeps its mode), journal.db with mode 0600, both whatever
+ * the umask. The schema is created or migrated to this version. Fails for
+ * a database of another program ("not a clupdate journal") or of a newer
+ * clupdate ("schema version N is newer than ..."). *journal is NULL on
+ * error.
+ */
 int clu_journal_open(struct clu_journal **journal, const char *state_dir,
 		     struct clu_err *err);
 /* Close; NULL is fine. */
@@ -82,20 +105,33 @@ struct clu_run_begin {
 /* Record a new run; *run_id receives its id (1, 2, ...). */
 int clu_journal_run_begin(struct clu_journal *journal, const struct clu_run_begin *run,
 			  int64_t *run_id, struct clu_err *err);
-/* Record the run's end state and a one-line message (may be NULL). */
+/*
+ * Record the run's end state (not RUNNING) and a one-line message (may be
+ * NULL), with the end times. May be called again: a FAILED run becomes
+ * ABORTED when `abort` has undone it. "no run N" for an unknown run.
+ */
 int clu_journal_run_end(struct clu_journal *journal, int64_t run_id, enum clu_run_state state,
 			const char *message, struct clu_err *err);
 
 /* ---- steps ---- */
 
-/* A step attempt begins (attempt counts from 1). */
+/*
+ * A step attempt begins (attempt counts from 1); state RUNNING. Each
+ * (run, step, attempt) is recorded once: a resume continues with the next
+ * attempt number. action is required; node, group, description may be
+ * NULL. "...: no run N" for an unknown run.
+ */
 int clu_journal_step_begin(struct clu_journal *journal, int64_t run_id, unsigned step,
 			   unsigned attempt, const char *action, const char *node,
 			   const char *group, const char *description, struct clu_err *err);
 /*
  * The attempt ends: state DONE/FAILED/SKIPPED, exit code (or -1), the
- * command's output (bounded to CLU_JOURNAL_OUTPUT_MAX, head and tail kept),
- * a message (may be NULL).
+ * command's output (may be NULL; bounded to CLU_JOURNAL_OUTPUT_MAX, head
+ * and tail kept), a message (may be NULL). Output longer than the bound
+ * is kept as its first CLU_JOURNAL_OUTPUT_MAX / 2 bytes, the line
+ * "\n[... N bytes omitted ...]\n", and its last CLU_JOURNAL_OUTPUT_MAX / 2
+ * bytes. Only a RUNNING attempt can end: "no running step S attempt A in
+ * run N" otherwise.
  */
 int clu_journal_step_end(struct clu_journal *journal, int64_t run_id, unsigned step,
 			 unsigned attempt, enum clu_step_state state, int exit_code,
@@ -111,18 +147,23 @@ struct clu_change {
 	char *kind;           /* "meta" (resource meta attribute), "node-attribute",
 				 "constraint", "property" */
 	char *target;         /* resource, node or constraint id */
-	char *name;           /* attribute name (NULL for constraints) */
+	char *name;           /* attribute name; for a constraint, the
+				 resource it constrains (exec.c relies on it) */
 	char *prior;          /* value before; NULL when absent */
 	char *value;          /* value set; NULL when deleted */
 	char *detail;         /* e.g. the constraint's XML, to restore it */
 	enum clu_change_state state;
-	int64_t at_real_ms;
+	int64_t at_real_ms;   /* when it was recorded as intended */
 };
 
-/* Record a change BEFORE making it; fills change->id. */
+/*
+ * Record a change BEFORE making it; fills change->id, and sets
+ * change->state to INTENDED and change->at_real_ms to now. kind and
+ * target are required. "...: no run N" for an unknown run.
+ */
 int clu_journal_change_intend(struct clu_journal *journal, struct clu_change *change,
 			      struct clu_err *err);
-/* Mark a change applied, restored or failed. */
+/* Mark a change applied, restored or failed (not intended); "no change N". */
 int clu_journal_change_mark(struct clu_journal *journal, int64_t change_id,
 			    enum clu_change_state state, struct clu_err *err);
 /*
@@ -131,11 +172,15 @@ int clu_journal_change_mark(struct clu_journal *journal, int64_t change_id,
  */
 int clu_journal_changes_open(struct clu_journal *journal, int64_t run_id,
 			     struct clu_change **changes, size_t *n, struct clu_err *err);
+/* Free an array from clu_journal_changes_open(); NULL is fine. */
 void clu_changes_free(struct clu_change *changes, size_t n);
 
 /* ---- snapshots and events ---- */
 
-/* A snapshot of the cluster's state (as JSON) around a step. */
+/*
+ * A snapshot of the cluster's state (as JSON) around a step; phase says
+ * when, e.g. "before" or "after". Write-only: for reports and post-mortems.
+ */
 int clu_journal_snapshot(struct clu_journal *journal, int64_t run_id, unsigned step,
 			 const char *phase, const char *cluster_json, struct clu_err *err);
 
@@ -143,6 +188,7 @@ int clu_journal_snapshot(struct clu_journal *journal, int64_t run_id, unsigned s
  * A timeline event: kind ("probe-down", "probe-up", "service-stopped",
  * "service-started", ...), source (probe name or node), group, and detail.
  * at_mono_ms/at_real_ms of the instant it happened (not of recording).
+ * Safe to call from another thread on the same handle.
  */
 int clu_journal_event(struct clu_journal *journal, int64_t run_id, int64_t at_mono_ms,
 		      int64_t at_real_ms, const char *kind, const char *source,
@@ -155,8 +201,8 @@ struct clu_step_record {
 	unsigned attempt;
 	char *action, *node, *group, *description;
 	enum clu_step_state state;
-	int exit_code;
-	char *output;
+	int exit_code;                              /* -1: none, or still running */
+	char *output;                               /* bounded; NULL when none */
 	char *message;
 	int64_t started_real_ms, ended_real_ms;     /* ended 0 while running */
 	int64_t started_mono_ms, ended_mono_ms;
@@ -176,20 +222,27 @@ struct clu_run_record {
 	char *message;
 	int64_t started_real_ms, ended_real_ms;     /* ended 0 while running */
 	int64_t started_mono_ms, ended_mono_ms;
-	struct clu_step_record *steps;              /* every attempt, in order */
+	struct clu_step_record *steps;              /* every attempt, in the order begun */
 	size_t n_steps;
 	struct clu_change *changes;                 /* in order made */
 	size_t n_changes;
-	struct clu_event_record *events;            /* in time order */
+	struct clu_event_record *events;            /* by at_mono_ms, ties as recorded */
 	size_t n_events;
 };
 
-/* Load one run with its steps, changes and events; CLU_E_JOURNAL "no run N". */
+/*
+ * Load one run with its steps, changes and events, as one consistent read
+ * (a concurrent writer's later commits are not half seen); CLU_E_JOURNAL
+ * "no run N". On error *run holds nothing (no need to release it).
+ */
 int clu_journal_run_load(struct clu_journal *journal, int64_t run_id,
 			 struct clu_run_record *run, struct clu_err *err);
 /* The newest run's id, or 0 when there is none. */
 int clu_journal_last_run(struct clu_journal *journal, int64_t *run_id, struct clu_err *err);
-/* All runs, newest first, without their steps/changes/events. */
+/*
+ * All runs, newest (highest id) first, without their steps/changes/events;
+ * *runs is NULL when there is none. Free with clu_run_records_free().
+ */
 int clu_journal_runs(struct clu_journal *journal, struct clu_run_record **runs, size_t *n,
 		     struct clu_err *err);
 void clu_run_record_release(struct clu_run_record *run);
