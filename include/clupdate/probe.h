@@ -1,0 +1,81 @@
+/*
+ * Probes: the interruption users see, measured as they see it.
+ *
+ * Each probe of the manifest runs in a thread of its own for the whole
+ * run, every interval (default 50 ms), against the group's service
+ * address, from where clients stand (in a lab: the client namespace; a
+ * thread enters a network namespace on its own, with setns()):
+ *
+ *   tcp      a connection is accepted
+ *   smtp     a whole transaction: 220, EHLO, MAIL, RCPT, DATA, 250 with a
+ *            queue id, QUIT; each acknowledged id is kept, to be checked
+ *            in the store after the run (none may be missing)
+ *   command  a command exits 0
+ *
+ * Every up/down transition is journalled at once as an event
+ * ("probe-down"/"probe-up") with the monotonic instant at which the probe
+ * that saw it began; so is the probe's start and stop. Times are
+ * CLOCK_MONOTONIC, shared by every namespace of the machine and by the
+ * executor's step records, so both merge into one timeline.
+ */
+#ifndef CLUPDATE_PROBE_H
+#define CLUPDATE_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clupdate/err.h"
+#include "clupdate/journal.h"
+#include "clupdate/manifest.h"
+
+/* What one probe thread needs: the spec and the resolved address. */
+struct clu_probe_target {
+	const struct clu_probe_spec *spec;   /* borrowed from the manifest */
+	char *host;          /* IPv4 or IPv6 literal (tcp, smtp) */
+	unsigned port;
+	char *netns;         /* a network namespace file to probe from, or NULL */
+};
+
+struct clu_probe_stats {
+	char *name;
+	unsigned probes;     /* attempts made */
+	unsigned failures;   /* attempts that saw the service down */
+	unsigned windows;    /* down windows seen */
+	char **acknowledged; /* smtp: queue ids acknowledged with 250 */
+	size_t n_acknowledged;
+	int64_t cpu_ns;      /* the thread's own CPU time */
+	int64_t wall_ms;     /* how long it ran */
+};
+
+struct clu_prober;
+
+/*
+ * Start one thread per target, journalling into run_id. The targets are
+ * copied. Returns 0, or CLU_E_IO when a namespace cannot be opened or a
+ * thread cannot start (then nothing runs).
+ */
+int clu_prober_start(struct clu_prober **prober, const struct clu_probe_target *targets,
+		     size_t n, struct clu_journal *journal, int64_t run_id, struct clu_err *err);
+
+/*
+ * Stop every probe, wait for the threads, journal their stop (and the
+ * acknowledged ids, event "probe-acknowledged"), and hand back their
+ * statistics (*stats: n entries, freed with clu_probe_stats_free). NULL is
+ * fine.
+ */
+void clu_prober_stop(struct clu_prober *prober, struct clu_probe_stats **stats, size_t *n);
+void clu_probe_stats_free(struct clu_probe_stats *stats, size_t n);
+
+/*
+ * One probe, once, from the calling thread: 0 when the service answered
+ * as it should, else CLU_E_SPAWN with why in err. For smtp, *queue_id
+ * (may be NULL) receives the acknowledged id (caller frees).
+ */
+int clu_probe_once(const struct clu_probe_target *target, unsigned timeout_ms,
+		   char **queue_id, struct clu_err *err);
+
+/* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" (host NULL: the group's address). */
+int clu_probe_parse_address(const char *address, char **host, unsigned *port,
+			    struct clu_err *err);
+
+#endif
