@@ -100,11 +100,13 @@ static const struct key_spec probe_keys[] = {
 	{ "command", VALUE_COMMAND, PROBE(command), 0, 0, false },
 	{ "interval-ms", VALUE_UINT, PROBE(interval_ms), 10, 60000, false },
 	{ "timeout-ms", VALUE_UINT, PROBE(timeout_ms), 1, 600000, false },
+	{ "check", VALUE_COMMAND, PROBE(check), 0, 0, false },
 	{ NULL, 0, 0, 0, 0, false },
 };
 
 /* Indexes into probe_keys, for the checks that span keys. */
-enum { PROBE_TYPE, PROBE_GROUP, PROBE_ADDRESS, PROBE_COMMAND };
+enum { PROBE_TYPE, PROBE_GROUP, PROBE_ADDRESS, PROBE_COMMAND, PROBE_INTERVAL, PROBE_TIMEOUT,
+       PROBE_CHECK };
 enum { HOOK_PRE, HOOK_POST };
 
 enum section_kind { SECTION_UPDATE, SECTION_INSTALL, SECTION_HOOK, SECTION_PROBE };
@@ -978,6 +980,10 @@ static bool check_hook_or_probe(struct parse *p, const struct section *sec)
 		return fail(p, sec->key_lines[PROBE_COMMAND], sec, "command",
 			    "not used by type = %s (expected no command, or type = command)",
 			    type);
+	if (sec->key_lines[PROBE_CHECK] && probe->type != CLU_PROBE_SMTP)
+		return fail(p, sec->key_lines[PROBE_CHECK], sec, "check",
+			    "only an smtp probe has acknowledged messages to check "
+			    "(expected no check, or type = smtp)");
 	return true;
 }
 
@@ -1129,6 +1135,7 @@ void clu_manifest_release(struct clu_manifest *manifest)
 		free(manifest->probes[i].group);
 		free(manifest->probes[i].address);
 		free(manifest->probes[i].command);
+		free(manifest->probes[i].check);
 	}
 	free(manifest->probes);
 	memset(manifest, 0, sizeof(*manifest));

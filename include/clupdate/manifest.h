@@ -12,7 +12,7 @@
  *                version-attribute
  *   [install]    command, verify, rollback, timeout
  *   [hook "N"]   pre, post, timeout               (zero or more)
- *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms
+ *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms, check
  *                                                 (zero or more)
  */
 #ifndef CLUPDATE_MANIFEST_H
@@ -50,6 +50,9 @@ struct clu_probe_spec {
 	char *command;           /* type=command only */
 	unsigned interval_ms;    /* default 50 */
 	unsigned timeout_ms;     /* one probe's timeout; default 1000 */
+	char *check;             /* smtp only, optional: run on the group's owner after
+				    the run with the acknowledged queue ids on stdin, one
+				    per line; prints those it cannot find, one per line */
 };
 
 struct clu_manifest {

@@ -304,6 +304,7 @@ static void test_hook_probe_defaults(void **state)
 	assert_string_equal(m.probes[0].address, "[2001:db8::1]:8080");
 	assert_int_equal(m.probes[0].interval_ms, 50);
 	assert_int_equal(m.probes[0].timeout_ms, 1000);
+	assert_null(m.probes[0].check);
 	assert_int_equal(m.n_hooks, 1);
 	assert_null(m.hooks[0].pre);
 	assert_string_equal(m.hooks[0].post, "true");
@@ -312,6 +313,19 @@ static void test_hook_probe_defaults(void **state)
 }
 
 /* Values of every accepted form. */
+/* An smtp probe may check its acknowledged messages after the run. */
+static void test_probe_check(void **state)
+{
+	struct clu_manifest m;
+
+	(void)state;
+	write_manifest(UPDATE_OK INSTALL_OK "[probe \"smtp\"]\ntype = smtp\naddress = :25\n"
+		       "check = \"$CLU_MANIFEST_DIR/check-delivered\" | sort\n", SIZE_MAX);
+	load_ok(&m, manifest_path);
+	assert_string_equal(m.probes[0].check, "\"$CLU_MANIFEST_DIR/check-delivered\" | sort");
+	clu_manifest_release(&m);
+}
+
 static void test_value_forms(void **state)
 {
 	struct clu_manifest m;
@@ -586,6 +600,10 @@ static void test_probe_errors(void **state)
 		    "group = db\n",
 		":12: [probe \"t\"] group: 'db' is not one of the updated groups (expected one "
 		"of: mail)");
+	check_error(UPDATE_OK INSTALL_OK "[probe \"t\"]\ntype = tcp\naddress = :25\n"
+		    "check = sort\n",
+		":12: [probe \"t\"] check: only an smtp probe has acknowledged messages to check "
+		"(expected no check, or type = smtp)");
 
 	/* Ports and addresses. */
 	check_error("[probe \"t\"]\naddress = :0\n",
@@ -679,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_demo_sp2),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_hook_probe_defaults),
+		cmocka_unit_test(test_probe_check),
 		cmocka_unit_test(test_value_forms),
 		cmocka_unit_test(test_fixture_errors),
 		cmocka_unit_test(test_unreadable),
