@@ -402,3 +402,28 @@ int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err)
 	clu_proc_release(&proc);
 	return ret;
 }
+
+int clu_backend_group_address(struct clu_backend *b, const char *group, char **address,
+			      struct clu_err *err)
+{
+	char *xpath;
+	struct clu_proc proc;
+	int ret;
+
+	*address = NULL;
+	if ((ret = check_name(group, "group", err)))
+		return ret;
+	xpath = clu__xasprintf("//resources//*[@id='%s']//primitive[@type='IPaddr2']"
+			       "/instance_attributes/nvpair[@name='ip']", group);
+	ret = run_cli(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
+		      &proc, err);
+	if (!ret) {
+		if (proc.result.exit_code == 0)
+			*address = xml_value(proc.out.buf, proc.out.len);
+		else if (proc.result.exit_code != EXIT_NOSUCH)
+			ret = cli_failed(&proc, "read the group's address", err);
+	}
+	clu_proc_release(&proc);
+	free(xpath);
+	return ret;
+}

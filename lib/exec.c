@@ -39,7 +39,8 @@ struct executor {
 	char *lock_value;          /* what we wrote as the cluster lock */
 	struct clu_location *pending;   /* bans deferred to the move they go with */
 	size_t n_pending;
-	unsigned failed_nodes;
+	int64_t step_wait_ms;      /* time this step spent waiting for the engine */
+	struct clu_prober *prober;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -303,8 +304,22 @@ static bool facts_hold(const struct executor *x, const struct clu_cluster *live,
  * Wait until the engine is idle and the facts hold, twice in a row (an
  * update's transition may not have begun at the first look).
  */
+static int settle_wait(struct executor *x, const struct clu_step *s, const struct clu_fact *facts,
+		       size_t n, struct clu_err *err);
+
+/* Waiting for the engine, timed: the report tells it from clupdate's own overhead. */
 static int settle(struct executor *x, const struct clu_step *s, const struct clu_fact *facts,
 		  size_t n, struct clu_err *err)
+{
+	int64_t start = clu_now_mono_ms();
+	int ret = settle_wait(x, s, facts, n, err);
+
+	x->step_wait_ms += clu_now_mono_ms() - start;
+	return ret;
+}
+
+static int settle_wait(struct executor *x, const struct clu_step *s, const struct clu_fact *facts,
+		       size_t n, struct clu_err *err)
 {
 	int64_t deadline = clu_now_mono_ms() + x->opt.settle_timeout_ms;
 	int good = 0;
@@ -406,6 +421,36 @@ static int close_guards(struct executor *x, const struct clu_step *s, struct clu
 			return ret;
 	}
 	return 0;
+}
+
+/* ---- timeline events --------------------------------------------------- */
+
+static void event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
+		  const char *group, const char *detail)
+{
+	struct clu_err ignored = CLU_ERR_INIT;
+	int64_t real = clu_now_real_ms() - (clu_now_mono_ms() - at_mono);
+
+	/* Timeline events are for the report; losing one must not stop a run. */
+	clu_journal_event(x->journal, x->run_id, at_mono, real, kind, source, group, detail,
+			  &ignored);
+}
+
+/* "maild stopped at mono_ms=123 ..." lines of an installer: its own instants. */
+static void record_instants(struct executor *x, const struct clu_step *s, const char *output)
+{
+	for (const char *line = output; line && *line; ) {
+		size_t len = strcspn(line, "\n");
+		char *text = clu__xstrndup(line, len);
+		const char *at = strstr(text, " at mono_ms=");
+		const char *kind = strstr(text, " stopped at ") ? "service-stopped" :
+				   strstr(text, " started at ") ? "service-started" : NULL;
+
+		if (at && kind)
+			event(x, atoll(at + strlen(" at mono_ms=")), kind, s->node, NULL, text);
+		free(text);
+		line += len + (line[len] ? 1 : 0);
+	}
 }
 
 /* ---- node commands ---------------------------------------------------- */
@@ -800,7 +845,18 @@ static int run_step(struct executor *x, const struct clu_step *s, struct clu_err
 		if (ret)
 			break;
 		progress(x, CLU_EXEC_STEP_START, s, attempt, text);
+		x->step_wait_ms = 0;
 		ret = attempt_step(x, s, attempt, &proc, &deferred, err);
+		if (proc.out.buf)
+			record_instants(x, s, proc.out.buf);
+		if (x->step_wait_ms) {
+			char *detail = clu__xasprintf("step=%u ms=%lld", s->index,
+						      (long long)x->step_wait_ms);
+
+			event(x, clu_now_mono_ms(), "cluster-wait", s->node ? s->node : s->group,
+			      s->group, detail);
+			free(detail);
+		}
 		ret = end_attempt(x, s, attempt, &proc, deferred ? "applied with the move that "
 				  "follows (one switchover)" : NULL, ret, err);
 		if (ret && is_node_command(s->action) && proc.result.started && attempt < attempts &&
@@ -863,6 +919,102 @@ static void collect_remaining(struct executor *x)
 	clu_changes_free(changes, n);
 }
 
+/*
+ * Stop the probes; then, for each smtp probe with a check command, ask the
+ * group's owner which acknowledged messages its store does not have.
+ */
+static int check_delivered(struct executor *x, struct clu_err *err)
+{
+	struct clu_probe_stats *stats = NULL;
+	struct clu_cluster live = { 0 };
+	size_t n = 0;
+	int ret = 0;
+	bool have_live = false;
+
+	clu_prober_stop(x->prober, &stats, &n);
+	x->prober = NULL;
+	x->result->lost_checked = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct clu_probe_target *t = &x->opt.probes[i];
+		const struct clu_group *group;
+		struct clu__strv ids = { 0 };
+		char *input, *q, *detail;
+		struct clu_proc proc;
+		size_t len = 1, lost = 0;
+
+		x->result->acknowledged += stats[i].n_acknowledged;
+		if (t->spec->type != CLU_PROBE_SMTP || !t->spec->check) {
+			x->result->lost_checked &= t->spec->type != CLU_PROBE_SMTP;
+			continue;
+		}
+		if (!have_live && (ret = clu_backend_read(x->backend, &live, err)))
+			break;
+		have_live = true;
+		group = clu_cluster_group(&live, t->spec->group);
+		if (!group || !group->owner) {
+			ret = clu_err_set(err, CLU_E_STEP, "probe '%s': cannot check the acknowledged "
+					  "messages: '%s' runs nowhere", t->spec->name, t->spec->group);
+			x->result->lost_checked = false;
+			continue;
+		}
+		for (size_t k = 0; k < stats[i].n_acknowledged; k++)
+			len += strlen(stats[i].acknowledged[k]) + 1;
+		q = input = clu__xmalloc(len);
+		for (size_t k = 0; k < stats[i].n_acknowledged; k++)
+			q += sprintf(q, "%s\n", stats[i].acknowledged[k]);
+		*q = '\0';
+		clu_proc_init(&proc);
+		proc.in.mode = CLU_PROC_BUFFER;
+		proc.in.data = input;
+		proc.in.len = strlen(input);
+		proc.timeout_ms = 60000;
+		ret = clu_transport_shell(x->transport, group->owner, &proc, t->spec->check,
+					  (const char *const[]){ NULL }, err);
+		if (!ret)
+			ret = clu_proc_run(&proc, err);
+		if (!ret) {
+			for (const char *line = proc.out.buf; *line; ) {
+				size_t l = strcspn(line, "\n");
+
+				if (l) {
+					char *id = clu__xstrndup(line, l);
+
+					clu__strv_push(&ids, id);
+					free(id);
+				}
+				line += l + (line[l] ? 1 : 0);
+			}
+			lost = ids.n;
+			x->result->lost += lost;
+			if (lost) {
+				char *list = clu__xstrdup("");
+
+				for (size_t k = 0; k < ids.n; k++) {
+					char *next = clu__xasprintf("%s%s%s", list, k ? " " : "", ids.v[k]);
+
+					free(list);
+					list = next;
+				}
+				event(x, clu_now_mono_ms(), "probe-lost", t->spec->name, t->spec->group, list);
+				free(list);
+			}
+			detail = clu__xasprintf("acknowledged=%zu lost=%zu on=%s",
+						stats[i].n_acknowledged, lost, group->owner);
+			event(x, clu_now_mono_ms(), "probe-checked", t->spec->name, t->spec->group, detail);
+			free(detail);
+		} else {
+			clu_err_prefix(err, "probe '%s': check on '%s'", t->spec->name, group->owner);
+			x->result->lost_checked = false;
+		}
+		clu_proc_release(&proc);
+		clu__strv_release(&ids);
+		free(input);
+	}
+	clu_probe_stats_free(stats, n);
+	clu_cluster_release(&live);
+	return ret;
+}
+
 int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifest,
 		 struct clu_backend *backend, struct clu_transport *transport,
 		 struct clu_journal *journal, const struct clu_exec_options *options,
@@ -907,6 +1059,9 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	result->run_id = x.run_id;
 
 	ret = lock_take(&x, err);
+	if (!ret && options->n_probes)
+		ret = clu_prober_start(&x.prober, options->probes, options->n_probes, journal,
+				       x.run_id, err);
 	for (size_t i = 0; !ret && i < plan->n_steps; i++) {
 		const struct clu_step *s = &plan->steps[i];
 
@@ -931,6 +1086,24 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 		result->steps_done++;
 	}
 	pending_release(&x);
+	if (x.prober) {
+		unsigned interval = options->probes[0].spec->interval_ms;
+		struct clu_err check_err = CLU_ERR_INIT;
+		int checked;
+
+		/* A last window, if any, must close while the probes still look. */
+		sleep_ms(2 * (interval ? interval : 50));
+		checked = check_delivered(&x, &check_err);
+		if (!ret && checked) {
+			*err = check_err;
+			ret = checked;
+		}
+		/* An update that lost acknowledged mail did not succeed. */
+		if (!ret && result->lost)
+			ret = clu_err_set(err, CLU_E_STEP, "%zu of %zu messages acknowledged during "
+					  "the run are missing from the store", result->lost,
+					  result->acknowledged);
+	}
 	if (ret) {
 		end = CLU_RUN_FAILED;
 		collect_remaining(&x);

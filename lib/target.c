@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clupdate/probe.h"
 #include "clupdate/source.h"
 #include "clupdate/target.h"
 #include "util.h"
@@ -121,4 +122,48 @@ void clu_target_release(struct clu_target *t)
 	free(t->lab);
 	free(t->version_attribute);
 	memset(t, 0, sizeof(*t));
+}
+
+void clu_probe_targets_free(struct clu_probe_target *targets, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(targets[i].host);
+		free(targets[i].netns);
+	}
+	free(targets);
+}
+
+int clu_target_probe_targets(struct clu_target *t, const struct clu_manifest *m,
+			     struct clu_probe_target **targets, size_t *n, struct clu_err *err)
+{
+	struct clu_probe_target *out = clu__xcalloc(m->n_probes ? m->n_probes : 1, sizeof(*out));
+	int ret = 0;
+
+	for (size_t i = 0; i < m->n_probes && !ret; i++) {
+		const struct clu_probe_spec *spec = &m->probes[i];
+
+		out[i].spec = spec;
+		if (t->lab)
+			out[i].netns = clu__xasprintf("/run/netns/clu-%s-client", t->lab);
+		if (spec->type == CLU_PROBE_COMMAND)
+			continue;
+		ret = clu_probe_parse_address(spec->address, &out[i].host, &out[i].port, err);
+		if (ret)
+			clu_err_prefix(err, "probe '%s'", spec->name);
+		if (!ret && !out[i].host) {
+			ret = t->live ? clu_backend_group_address(&t->backend, spec->group,
+								  &out[i].host, err) : 0;
+			if (!ret && !out[i].host)
+				ret = clu_err_set(err, CLU_E_CLUSTER, "probe '%s': group '%s' has no "
+						  "service address (no IPaddr2 member): give "
+						  "address = HOST:PORT", spec->name, spec->group);
+		}
+	}
+	if (ret) {
+		clu_probe_targets_free(out, m->n_probes);
+		out = NULL;
+	}
+	*targets = out;
+	*n = ret ? 0 : m->n_probes;
+	return ret;
 }

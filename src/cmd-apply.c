@@ -21,6 +21,7 @@
 #include "clupdate/manifest.h"
 #include "clupdate/output.h"
 #include "clupdate/plan.h"
+#include "clupdate/probe.h"
 #include "clupdate/target.h"
 #include "cmd.h"
 
@@ -49,6 +50,7 @@ const char cmd_apply_help[] =
 "  --ssh-config FILE  ssh_config for ssh: clusters\n"
 "  --output-as F      the final result as text (default), json or xml\n"
 "  --break-lock       take over a cluster lock whose heartbeat is stale\n"
+"  --no-probes        do not run the manifest's probes (no outage measured)\n"
 "  --settle-timeout S how long to wait for the cluster after a change (120)\n"
 "\n"
 "examples:\n"
@@ -154,12 +156,15 @@ int cmd_apply(int argc, char **argv)
 		{ "output-as", required_argument, NULL, 'o' },
 		{ "break-lock", no_argument, NULL, 'B' },
 		{ "settle-timeout", required_argument, NULL, 'T' },
+		{ "no-probes", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source = "pacemaker", *ssh_config = NULL, *state_dir = CLU_STATE_DIR;
 	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret;
-	bool yes = false;
+	bool yes = false, probes_wanted = true;
+	struct clu_probe_target *probes = NULL;
+	size_t n_probes = 0;
 	struct clu_exec_options exec_opt = { .interrupted = &interrupted };
 	struct progress_view view = { .tty = isatty(STDERR_FILENO) };
 	struct clu_manifest manifest;
@@ -181,6 +186,7 @@ int cmd_apply(int argc, char **argv)
 		case 'd': state_dir = optarg; break;
 		case 'S': ssh_config = optarg; break;
 		case 'B': exec_opt.break_stale_lock = true; break;
+		case 'P': probes_wanted = false; break;
 		case 'T':
 			exec_opt.settle_timeout_ms = (unsigned)strtoul(optarg, NULL, 10) * 1000;
 			if (!exec_opt.settle_timeout_ms)
@@ -244,8 +250,12 @@ int cmd_apply(int argc, char **argv)
 		}
 	}
 	ret = clu_journal_open(&journal, state_dir, &err);
+	if (!ret && probes_wanted)
+		ret = clu_target_probe_targets(&target, &manifest, &probes, &n_probes, &err);
 	if (ret)
 		goto out;
+	exec_opt.probes = probes;
+	exec_opt.n_probes = n_probes;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -261,6 +271,10 @@ int cmd_apply(int argc, char **argv)
 		fputc('\n', stderr);
 	if (ret)
 		print_failure(&result);
+	if (n_probes)
+		fprintf(stderr, "clupdate: %zu message%s acknowledged to the probes, %zu lost%s\n",
+			result.acknowledged, result.acknowledged == 1 ? "" : "s", result.lost,
+			result.lost_checked ? "" : " (not checked: no probe has a check command)");
 	if (result.run_id) {
 		struct clu_err load_err = CLU_ERR_INIT;
 
@@ -276,6 +290,7 @@ out:
 	if (have_run)
 		clu_run_record_release(&run);
 	clu_exec_result_release(&result);
+	clu_probe_targets_free(probes, n_probes);
 	clu_journal_close(journal);
 	if (have_plan)
 		clu_plan_release(&plan);

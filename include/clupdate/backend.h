@@ -94,6 +94,13 @@ int clu_backend_cleanup(struct clu_backend *b, const char *resource, struct clu_
 /* Whether the engine is idle: a coordinator exists and no transition runs. */
 int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err);
 
+/*
+ * The service address of a group: the `ip` of its IPaddr2 member, from the
+ * configuration; *address NULL when it has none.
+ */
+int clu_backend_group_address(struct clu_backend *b, const char *group, char **address,
+			      struct clu_err *err);
+
 /* The XML of a location, for the journal (to restore or inspect it). */
 char *clu_location_xml(const struct clu_location *location);
 

@@ -15,6 +15,15 @@
  * older than its data. What stays in place (a pin, a ban, a drained node)
  * is listed in the result with the reason, and in the journal.
  *
+ * Probes (probe.h) measure the service for the whole run, from before the
+ * first step to after the last; afterwards each smtp probe's `check`
+ * command runs on the group's owner to find acknowledged messages missing
+ * from the store. An installer may log the instants it stopped and
+ * restarted the service as lines "NAME stopped at mono_ms=N" and "NAME
+ * started at mono_ms=N" (CLOCK_MONOTONIC): they are journalled as events
+ * ("service-stopped", "service-started") for the timeline, as is the time
+ * each step spent waiting for the engine ("cluster-wait").
+ *
  * One run per cluster: a lock in the cluster's own configuration (the
  * property set "clupdate": lock = run, host, pid, heartbeat), taken before
  * the first step and released at the end.
@@ -30,6 +39,7 @@
 #include "clupdate/journal.h"
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
+#include "clupdate/probe.h"
 #include "clupdate/transport.h"
 
 /* What the executor tells the front end as it goes (for progress lines). */
@@ -61,6 +71,8 @@ struct clu_exec_options {
 	void (*progress)(void *ctx, const struct clu_exec_progress *p);
 	void *progress_ctx;
 	volatile sig_atomic_t *interrupted;   /* set by a signal handler: stop safely */
+	const struct clu_probe_target *probes;  /* measured for the whole run; may be 0 */
+	size_t n_probes;
 };
 
 /* A change that stays in place after a stopped run, and why. */
@@ -71,6 +83,9 @@ struct clu_remaining {
 
 struct clu_exec_result {
 	int64_t run_id;
+	size_t acknowledged;      /* messages acknowledged to the smtp probes */
+	size_t lost;              /* of those, missing from the store after the run */
+	bool lost_checked;        /* a check command ran for every smtp probe */
 	unsigned steps_done;
 	unsigned failed_step;     /* 0 when none failed */
 	char *failed_node;        /* node of the failed step; NULL */

@@ -18,6 +18,7 @@
 #include "clupdate/backend.h"
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
+#include "clupdate/manifest.h"
 #include "clupdate/transport.h"
 
 struct clu_target {
@@ -39,6 +40,17 @@ int clu_target_open(struct clu_target *t, const char *spec, const char *version_
 
 /* Read the target's current state into *out (initialised by it). */
 int clu_target_read(struct clu_target *t, struct clu_cluster *out, struct clu_err *err);
+
+/*
+ * The manifest's probes, ready to run against this target: each address
+ * resolved (":PORT" is the group's service address, its IPaddr2 ip), and,
+ * for a lab, the client namespace to probe from (where the users stand).
+ * *targets (n entries) is freed with clu_probe_targets_free().
+ */
+struct clu_probe_target;
+int clu_target_probe_targets(struct clu_target *t, const struct clu_manifest *manifest,
+			     struct clu_probe_target **targets, size_t *n, struct clu_err *err);
+void clu_probe_targets_free(struct clu_probe_target *targets, size_t n);
 
 void clu_target_release(struct clu_target *t);
 

@@ -1,0 +1,508 @@
+/*
+ * Pacemaker state reader (see pacemaker.h): crm_mon's XML, parsed with
+ * libxml2's tree API, into the cluster model; and the live reader that
+ * runs crm_mon through the spawn API.
+ *
+ * The document is walked, never validated against the schema: crm_mon
+ * versions add elements and attributes, and clupdate only needs a few.
+ * What it needs is checked, and reported with the source it came from.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "clupdate/pacemaker.h"
+#include "clupdate/proc.h"
+#include "util.h"
+
+/* Pacemaker's score for -INFINITY. */
+#define SCORE_MINUS_INFINITY (-1000000L)
+/* crm_mon output larger than this is not a cluster clupdate can handle. */
+#define CRM_MON_MAX_BYTES ((size_t)64 << 20)
+
+static const char *const status_argv[] = {
+	"crm_mon", "--output-as=xml", "--inactive", "--exclude=all",
+	"--include=summary,options,nodes,resources,attributes,bans", NULL
+};
+
+const char *const *clu_pacemaker_status_argv(void)
+{
+	return status_argv;
+}
+
+struct reader {
+	const char *where;
+	const char *version_attribute;
+	struct clu_cluster *cluster;
+	struct clu_err *err;
+};
+
+static bool is_element(const xmlNode *node, const char *name)
+{
+	return node->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)node->name, name) == 0;
+}
+
+static xmlNode *first_child(const xmlNode *parent, const char *name)
+{
+	for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+		if (is_element(c, name))
+			return c;
+	return NULL;
+}
+
+/*
+ * An attribute's value, borrowed from the document; NULL when absent.
+ * crm_mon writes only plain text and predefined entities, which libxml2
+ * turns into one text node.
+ */
+static const char *attr(const xmlNode *node, const char *name)
+{
+	xmlAttr *a = xmlHasProp(node, (const xmlChar *)name);
+
+	if (!a)
+		return NULL;
+	if (!a->children || !a->children->content)
+		return "";
+	return (const char *)a->children->content;
+}
+
+/* What an element is, for messages: <node name="n1">, <group id="mail">. */
+static void describe(const xmlNode *node, char *buf, size_t size)
+{
+	const char *id = attr(node, "id"), *name = attr(node, "name");
+
+	if (name)
+		snprintf(buf, size, "<%s name=\"%s\">", (const char *)node->name, name);
+	else if (id)
+		snprintf(buf, size, "<%s id=\"%s\">", (const char *)node->name, id);
+	else
+		snprintf(buf, size, "<%s>", (const char *)node->name);
+}
+
+static int missing(struct reader *r, const xmlNode *node, const char *name)
+{
+	char what[256];
+
+	describe(node, what, sizeof(what));
+	return clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s without '%s'", r->where, what, name);
+}
+
+static const char *required(struct reader *r, const xmlNode *node, const char *name)
+{
+	const char *value = attr(node, name);
+
+	if (!value || !*value)
+		missing(r, node, name);
+	return value && *value ? value : NULL;
+}
+
+/* An xsd:boolean attribute; absent is dflt. Returns 0 or CLU_E_CLUSTER. */
+static int boolean(struct reader *r, const xmlNode *node, const char *name,
+		   bool dflt, bool *value)
+{
+	const char *text = attr(node, name);
+	char what[256];
+
+	if (!text)
+		*value = dflt;
+	else if (!strcmp(text, "true") || !strcmp(text, "1"))
+		*value = true;
+	else if (!strcmp(text, "false") || !strcmp(text, "0"))
+		*value = false;
+	else {
+		describe(node, what, sizeof(what));
+		return clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: %s=\"%s\" is not a boolean",
+				   r->where, what, name, text);
+	}
+	return 0;
+}
+
+/* "a; b; c" from <errors><error>, for messages; "" when there are none. */
+static char *status_errors(const xmlNode *status)
+{
+	const xmlNode *errors = first_child(status, "errors");
+	char *joined = clu__xstrdup("");
+
+	for (xmlNode *e = errors ? errors->children : NULL; e; e = e->next) {
+		xmlChar *text;
+		char *next;
+
+		if (!is_element(e, "error"))
+			continue;
+		text = xmlNodeGetContent(e);
+		next = clu__xasprintf("%s%s%s", joined, *joined ? "; " : "",
+				      text ? (const char *)text : "");
+		xmlFree(text);
+		free(joined);
+		joined = next;
+	}
+	return joined;
+}
+
+static int read_status(struct reader *r, const xmlNode *root)
+{
+	const xmlNode *status = first_child(root, "status");
+	const char *code = status ? attr(status, "code") : NULL;
+	const char *message;
+	char *errors;
+	int rc;
+
+	if (!code || !strcmp(code, "0"))
+		return 0;
+	message = attr(status, "message");
+	errors = status_errors(status);
+	rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: crm_mon failed with status %s (%s)%s%s",
+			 r->where, code, message ? message : "no message",
+			 *errors ? ": " : "", errors);
+	free(errors);
+	return rc;
+}
+
+/* The required section `name` of the output, or an error that quotes
+ * crm_mon's own errors (it reports "OK" when it could not even connect). */
+static xmlNode *section(struct reader *r, const xmlNode *root, const char *name)
+{
+	xmlNode *found = first_child(root, name);
+	char *errors;
+
+	if (found)
+		return found;
+	errors = status_errors(first_child(root, "status"));
+	clu_err_set(r->err, CLU_E_CLUSTER, "%s: no <%s> in crm_mon output%s%s%s", r->where,
+		    name, *errors ? " (" : "", errors, *errors ? ")" : "");
+	free(errors);
+	return NULL;
+}
+
+static int read_quorum(struct reader *r, const xmlNode *summary)
+{
+	const xmlNode *dc = first_child(summary, "current_dc");
+	bool present = false, with_quorum = false;
+	int rc;
+
+	/* No coordinator, no quorum to speak of: assume none, the safe side. */
+	if (dc && ((rc = boolean(r, dc, "present", false, &present)) ||
+		   (rc = boolean(r, dc, "with_quorum", false, &with_quorum))))
+		return rc;
+	r->cluster->quorum = present && with_quorum;
+	return 0;
+}
+
+static int read_nodes(struct reader *r, const xmlNode *nodes)
+{
+	for (xmlNode *n = nodes->children; n; n = n->next) {
+		const char *name, *type;
+		struct clu_node *node;
+		bool online, standby, standby_onfail, maintenance;
+		int rc;
+
+		if (!is_element(n, "node"))
+			continue;
+		if (!(name = required(r, n, "name")))
+			return CLU_E_CLUSTER;
+		type = attr(n, "type");
+		if (type && !strcmp(type, "ping"))
+			continue;
+		if (!attr(n, "online"))
+			return missing(r, n, "online");
+		if ((rc = boolean(r, n, "online", false, &online)) ||
+		    (rc = boolean(r, n, "standby", false, &standby)) ||
+		    (rc = boolean(r, n, "standby_onfail", false, &standby_onfail)) ||
+		    (rc = boolean(r, n, "maintenance", false, &maintenance)))
+			return rc;
+		node = clu_cluster_add_node(r->cluster, name);
+		node->online = online;
+		node->standby = standby || standby_onfail;
+		node->maintenance = maintenance;
+	}
+	return 0;
+}
+
+static void read_versions(struct reader *r, const xmlNode *attributes)
+{
+	if (!r->version_attribute || !attributes)
+		return;
+	for (xmlNode *n = attributes->children; n; n = n->next) {
+		struct clu_node *node;
+
+		if (!is_element(n, "node") ||
+		    !(node = clu_cluster_node(r->cluster, attr(n, "name"))))
+			continue;
+		for (xmlNode *a = n->children; a; a = a->next)
+			if (is_element(a, "attribute") &&
+			    clu__streq(attr(a, "name"), r->version_attribute))
+				clu_set_string(&node->version, attr(a, "value"));
+	}
+}
+
+/* The node a <resource> runs on; NULL when it does not run. */
+static const char *running_on(const xmlNode *resource)
+{
+	const xmlNode *on = first_child(resource, "node");
+
+	return on ? attr(on, "name") : NULL;
+}
+
+/* One member of a group (or a lone primitive): owner and managed. */
+static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource)
+{
+	const char *id = required(r, resource, "id"), *on;
+	bool managed;
+	int rc;
+
+	if (!id)
+		return CLU_E_CLUSTER;
+	if ((rc = boolean(r, resource, "managed", true, &managed)))
+		return rc;
+	clu_group_add_member(group, id);
+	if (!managed)
+		group->managed = false;
+	on = running_on(resource);
+	if (on && !group->owner)
+		clu_set_string(&group->owner, on);
+	return 0;
+}
+
+static int read_group(struct reader *r, const xmlNode *element)
+{
+	const char *id = required(r, element, "id");
+	struct clu_group *group;
+	bool managed;
+	int rc;
+
+	if (!id)
+		return CLU_E_CLUSTER;
+	if ((rc = boolean(r, element, "managed", true, &managed)))
+		return rc;
+	group = clu_cluster_add_group(r->cluster, id);
+	group->managed = managed;
+	for (xmlNode *m = element->children; m; m = m->next)
+		if (is_element(m, "resource") && (rc = read_member(r, group, m)))
+			return rc;
+	return 0;
+}
+
+static int read_resources(struct reader *r, const xmlNode *resources)
+{
+	int rc;
+
+	for (xmlNode *e = resources->children; e; e = e->next) {
+		if (is_element(e, "group")) {
+			if ((rc = read_group(r, e)))
+				return rc;
+		} else if (is_element(e, "resource")) {
+			const char *agent = attr(e, "resource_agent");
+			bool orphaned;
+
+			if ((rc = boolean(r, e, "orphaned", false, &orphaned)))
+				return rc;
+			if (orphaned || (agent && !strncmp(agent, "stonith:", 8)))
+				continue;
+			if (!required(r, e, "id"))
+				return CLU_E_CLUSTER;
+			if ((rc = read_member(r, clu_cluster_add_group(r->cluster, attr(e, "id")), e)))
+				return rc;
+		}
+		/* clone, bundle: not failover groups */
+	}
+	return 0;
+}
+
+/* The group that resource id is, or is a member of; NULL if none. */
+static struct clu_group *group_of(const struct clu_cluster *cluster, const char *id)
+{
+	for (size_t i = 0; i < cluster->n_groups; i++) {
+		struct clu_group *group = &cluster->groups[i];
+
+		if (!strcmp(group->name, id))
+			return group;
+		for (size_t j = 0; j < group->n_members; j++)
+			if (!strcmp(group->members[j], id))
+				return group;
+	}
+	return NULL;
+}
+
+static int read_bans(struct reader *r, const xmlNode *bans)
+{
+	for (xmlNode *b = bans ? bans->children : NULL; b; b = b->next) {
+		const char *resource, *node, *weight;
+		struct clu_group *group;
+		bool promoted_only;
+		char *end;
+		long score;
+		int rc;
+
+		if (!is_element(b, "ban"))
+			continue;
+		if (!(resource = required(r, b, "resource")) || !(node = required(r, b, "node")) ||
+		    !(weight = required(r, b, "weight")))
+			return CLU_E_CLUSTER;
+		if ((rc = boolean(r, b, "promoted-only", false, &promoted_only)))
+			return rc;
+		errno = 0;
+		score = strtol(weight, &end, 10);
+		if (errno || *end || end == weight)
+			return clu_err_set(r->err, CLU_E_CLUSTER,
+					   "%s: <ban id=\"%s\">: weight=\"%s\" is not an integer",
+					   r->where, attr(b, "id") ? attr(b, "id") : "", weight);
+		if (score > SCORE_MINUS_INFINITY || promoted_only ||
+		    !clu_cluster_node(r->cluster, node) ||
+		    !(group = group_of(r->cluster, resource)))
+			continue;
+		clu_group_ban(group, node);
+	}
+	return 0;
+}
+
+static void infer_data_versions(struct clu_cluster *cluster)
+{
+	for (size_t i = 0; i < cluster->n_groups; i++) {
+		struct clu_group *group = &cluster->groups[i];
+		const struct clu_node *owner = clu_cluster_node(cluster, group->owner);
+
+		if (!group->data_version && owner && owner->version)
+			clu_set_string(&group->data_version, owner->version);
+	}
+}
+
+static int read_document(struct reader *r, const xmlNode *root)
+{
+	xmlNode *summary, *nodes, *resources;
+	int rc;
+
+	if (!is_element(root, "pacemaker-result") && !is_element(root, "crm_mon"))
+		return clu_err_set(r->err, CLU_E_CLUSTER,
+				   "%s: not crm_mon output: root element is <%s>",
+				   r->where, (const char *)root->name);
+	if ((rc = read_status(r, root)))
+		return rc;
+	if (!(summary = section(r, root, "summary")) || !(nodes = section(r, root, "nodes")) ||
+	    !(resources = section(r, root, "resources")))
+		return CLU_E_CLUSTER;
+	if ((rc = read_quorum(r, summary)) || (rc = read_nodes(r, nodes)))
+		return rc;
+	read_versions(r, first_child(root, "node_attributes"));
+	if ((rc = read_resources(r, resources)) ||
+	    (rc = read_bans(r, first_child(root, "bans"))))
+		return rc;
+	infer_data_versions(r->cluster);
+	return clu_cluster_validate(r->cluster, r->where, r->err);
+}
+
+int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
+			const char *version_attribute, const char *where,
+			struct clu_err *err)
+{
+	struct reader r = { where, version_attribute, out, err };
+	xmlParserCtxt *ctxt = NULL;
+	xmlDoc *doc = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0) {
+		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: empty crm_mon output", where);
+		goto out;
+	}
+	if (len > INT_MAX) {
+		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: crm_mon output too large (%zu bytes)",
+				 where, len);
+		goto out;
+	}
+	xmlInitParser();
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		BUG("out of memory in libxml2");
+	/* No network, no entity expansion, and no printing to stderr: the
+	 * library reports through err only. */
+	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc || !xmlDocGetRootElement(doc)) {
+		const xmlError *e = xmlCtxtGetLastError(ctxt);
+		const char *msg = e && e->message ? e->message : "no document\n";
+		int n = (int)strcspn(msg, "\n");
+
+		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: not XML: line %d: %.*s", where,
+				 e ? e->line : 0, n, msg);
+		goto out;
+	}
+	rc = read_document(&r, xmlDocGetRootElement(doc));
+
+out:
+	if (rc)
+		clu_cluster_release(out);
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
+
+int clu_pacemaker_read_file(struct clu_cluster *out, const char *path,
+			    const char *version_attribute, struct clu_err *err)
+{
+	char *where = clu__xasprintf("xml:%s", path);
+	size_t len = 0;
+	char *xml = clu__read_file(path, &len);
+	int rc;
+
+	if (!xml) {
+		memset(out, 0, sizeof(*out));
+		rc = clu_err_set(err, CLU_E_IO, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	rc = clu_pacemaker_parse(out, xml, len, version_attribute, where, err);
+out:
+	free(xml);
+	free(where);
+	return rc;
+}
+
+int clu_pacemaker_read_live(struct clu_cluster *out, const char *version_attribute,
+			    unsigned timeout_ms, struct clu_err *err)
+{
+	struct clu_proc proc;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	clu_proc_init(&proc);
+	clu_proc_args(&proc, status_argv);
+	proc.timeout_ms = timeout_ms ? timeout_ms : CLU_PACEMAKER_TIMEOUT_MS;
+	proc.out.max = CRM_MON_MAX_BYTES;
+	proc.err.max = 64 << 10;
+	proc.err.keep_tail = true;
+	rc = clu_proc_run(&proc, err);
+	if (!proc.result.started || proc.result.timed_out || proc.result.signal) {
+		clu_err_prefix(err, "pacemaker");
+		goto out;
+	}
+	if (proc.out.truncated) {
+		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon output exceeds %zu bytes",
+				 CRM_MON_MAX_BYTES);
+		goto out;
+	}
+	if (proc.out.len == 0) {
+		/* Nothing to explain the failure: the exit status and stderr do. */
+		if (rc)
+			clu_err_prefix(err, "pacemaker");
+		else
+			rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon printed nothing");
+		goto out;
+	}
+	/* crm_mon exits non-zero when it fails, with its reason in the XML's
+	 * <status>: the parser's message is the better one. */
+	rc = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, version_attribute,
+				 "pacemaker", err);
+	if (!rc && proc.result.exit_code != 0) {
+		clu_cluster_release(out);
+		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon exited with status %d",
+				 proc.result.exit_code);
+	}
+out:
+	clu_proc_release(&proc);
+	return rc;
+}
