@@ -24,6 +24,12 @@ int clu__write_json(FILE *stream, const char *request, struct json_object *resul
 int clu__write_xml(FILE *stream, const char *request, struct json_object *results,
 		   int code, const char *message);
 
+/* The HTML writer: a report as one self-contained page (output-html.c). */
+int clu__write_html(FILE *stream, struct json_object *report);
+
+/* The text writer of a report. */
+void clu__text_report(FILE *stream, const struct clu_report *report);
+
 /* The text writer of a plan: a runbook. */
 void clu__text_plan(FILE *stream, const struct clu_plan *plan,
 		    const struct clu_manifest *manifest, const struct clu_cluster *cluster);
@@ -35,6 +41,7 @@ void clu__text_history(FILE *stream, const struct clu_run_record *runs, size_t n
 /* Documents of results. */
 struct json_object *clu__plan_doc(const struct clu_plan *plan);
 struct json_object *clu__run_doc(const struct clu_run_record *run, bool detail);
+struct json_object *clu__report_doc(const struct clu_report *report);
 
 /* "2026-11-24T03:50:01.123Z" for ms since the epoch, into buf. */
 const char *clu__iso_time(int64_t ms, char *buf, size_t size);

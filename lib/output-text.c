@@ -227,3 +227,69 @@ void clu__text_history(FILE *f, const struct clu_run_record *runs, size_t n)
 			fputs("        -\n", f);
 	}
 }
+
+void clu__text_report(FILE *f, const struct clu_report *r)
+{
+	size_t windows = 0;
+
+	fprintf(f, "Report of run %lld: %s, version %s, %s, on %s: %s\n", (long long)r->run_id,
+		r->update, r->version, r->strategy, r->cluster, r->state);
+	fprintf(f, "  wall time %.1f s = installers %.1f s + waiting for the engine %.1f s "
+		"+ clupdate's overhead %.1f s\n", r->wall_ms / 1000.0, r->installer_ms / 1000.0,
+		r->engine_wait_ms / 1000.0, r->overhead_ms / 1000.0);
+	if (r->n_probes) {
+		fprintf(f, "  messages acknowledged to the probes: %zu, lost: ", r->acknowledged);
+		if (r->lost_checked)
+			fprintf(f, "%zu\n", r->lost);
+		else
+			fputs("not checked (no probe has a check command)\n", f);
+		for (size_t i = 0; i < r->n_lost_ids; i++)
+			fprintf(f, "    lost: %s\n", r->lost_ids[i]);
+	} else {
+		fputs("  no probes: the outage was not measured\n", f);
+	}
+
+	fputs("\nWhat users saw (outage windows):\n", f);
+	for (size_t i = 0; i < r->n_outages; i++) {
+		const struct clu_outage *o = &r->outages[i];
+
+		windows++;
+		fprintf(f, "  %-8s %-8s down at +%.3f s for %.3f s%s, during step %u (%s%s%s)\n",
+			o->group ? o->group : "?", o->probe ? o->probe : "?", o->start_ms / 1000.0,
+			(o->end_ms - o->start_ms) / 1000.0, o->open ? " (still down at the end)" : "",
+			o->step, o->step_action ? o->step_action : "-", o->step_node ? " " : "",
+			o->step_node ? o->step_node : "");
+	}
+	if (!windows)
+		fputs(r->n_probes ? "  none: the service answered every probe\n"
+				  : "  (not measured)\n", f);
+	if (r->n_service) {
+		fputs("\nThe installers' own service windows (their logged stop and start):\n", f);
+		for (size_t i = 0; i < r->n_service; i++) {
+			const struct clu_service_window *w = &r->service[i];
+
+			if (w->started_ms >= 0)
+				fprintf(f, "  %-8s stopped at +%.3f s, started at +%.3f s: %.3f s\n",
+					w->node, w->stopped_ms / 1000.0, w->started_ms / 1000.0,
+					(w->started_ms - w->stopped_ms) / 1000.0);
+			else
+				fprintf(f, "  %-8s stopped at +%.3f s, never restarted\n", w->node,
+					w->stopped_ms / 1000.0);
+		}
+	}
+	fputs("\nSteps per node:\n", f);
+	for (size_t n = 0; n < r->n_nodes; n++) {
+		fprintf(f, "  %s:", r->nodes[n]);
+		for (size_t i = 0; i < r->n_steps; i++)
+			if (r->steps[i].node && !strcmp(r->steps[i].node, r->nodes[n]))
+				fprintf(f, " %s %.1f s%s;", r->steps[i].action,
+					(r->steps[i].end_ms - r->steps[i].start_ms) / 1000.0,
+					strcmp(r->steps[i].state, "done") ? " (FAILED)" : "");
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < r->n_probes; i++)
+		fprintf(f, "\nProbe '%s': %u probes, %u failed, %lld ms of CPU", r->probes[i].name,
+			r->probes[i].probes, r->probes[i].failures, (long long)r->probes[i].cpu_ms);
+	if (r->n_probes)
+		fputc('\n', f);
+}

@@ -43,19 +43,22 @@ static const struct {
 	{ "remaining", "change", NULL },
 	{ "attempts", "attempt", NULL },
 	{ "events", "event", NULL },
+	{ "service_windows", "window", NULL },
+	{ "probes", "probe", NULL },
+	{ "lost_ids", "id", NULL },
 	{ "interruptions", "interruption", "group" },
+	{ "groups", "group", "name" },
 };
 
-static const char *item_name(const char *container, const char **key)
+/* The item name of an array (map false) or a map keyed by data (map true). */
+static const char *item_name(const char *container, bool map, const char **key)
 {
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(names[i].container, container)) {
-			if (key)
-				*key = names[i].key;
+		if (!strcmp(names[i].container, container) && (names[i].key != NULL) == map) {
+			*key = names[i].key;
 			return names[i].item;
 		}
-	if (key)
-		*key = NULL;
+	*key = NULL;
 	return "item";
 }
 
@@ -87,11 +90,12 @@ static void write_object_body(xmlTextWriterPtr w, struct json_object *obj)
 
 static void write_element(xmlTextWriterPtr w, const char *name, struct json_object *value)
 {
+	bool array = json_object_is_type(value, json_type_array);
 	const char *key_attr;
-	const char *item = item_name(name, &key_attr);
+	const char *item = item_name(name, !array, &key_attr);
 
 	xmlTextWriterStartElement(w, BAD_CAST name);
-	if (json_object_is_type(value, json_type_array)) {
+	if (array) {
 		for (size_t i = 0; i < json_object_array_length(value); i++) {
 			struct json_object *elem = json_object_array_get_idx(value, i);
 

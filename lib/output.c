@@ -19,6 +19,8 @@ int clu_format_parse(const char *name)
 		return CLU_FORMAT_JSON;
 	if (!strcmp(name, "xml"))
 		return CLU_FORMAT_XML;
+	if (!strcmp(name, "html"))
+		return CLU_FORMAT_HTML;
 	return -1;
 }
 
@@ -332,6 +334,125 @@ void clu_output_run(struct clu_output *out, const struct clu_run_record *run, bo
 		json_object_object_add(out->results, "run", clu__run_doc(run, detail));
 }
 
+struct json_object *clu__report_doc(const struct clu_report *r)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *groups = json_object_new_object();
+	struct json_object *outages = json_object_new_array();
+	struct json_object *steps = json_object_new_array();
+	struct json_object *service = json_object_new_array();
+	struct json_object *probes = json_object_new_array();
+	struct json_object *nodes = json_object_new_array();
+	struct json_object *lost_ids = json_object_new_array();
+
+	json_object_object_add(doc, "run", json_object_new_int64(r->run_id));
+	add_string(doc, "update", r->update);
+	add_string(doc, "version", r->version);
+	add_string(doc, "strategy", r->strategy);
+	add_string(doc, "cluster", r->cluster);
+	add_string(doc, "state", r->state);
+	json_object_object_add(doc, "wall_ms", json_object_new_int64(r->wall_ms));
+	json_object_object_add(doc, "installer_ms", json_object_new_int64(r->installer_ms));
+	json_object_object_add(doc, "engine_wait_ms", json_object_new_int64(r->engine_wait_ms));
+	json_object_object_add(doc, "overhead_ms", json_object_new_int64(r->overhead_ms));
+	json_object_object_add(doc, "acknowledged", json_object_new_int64((int64_t)r->acknowledged));
+	json_object_object_add(doc, "lost", r->lost_checked ?
+			       json_object_new_int64((int64_t)r->lost) : NULL);
+	for (size_t i = 0; i < r->n_lost_ids; i++)
+		json_object_array_add(lost_ids, json_object_new_string(r->lost_ids[i]));
+	json_object_object_add(doc, "lost_ids", lost_ids);
+
+	for (size_t i = 0; i < r->n_outages; i++) {
+		const struct clu_outage *o = &r->outages[i];
+		struct json_object *outage = json_object_new_object();
+		struct json_object *group = json_object_object_get(groups, o->group ? o->group : "?");
+
+		add_string(outage, "group", o->group);
+		add_string(outage, "probe", o->probe);
+		add_time(outage, "start", o->start_real_ms);
+		add_time(outage, "end", o->start_real_ms + (o->end_ms - o->start_ms));
+		json_object_object_add(outage, "start_ms", json_object_new_int64(o->start_ms));
+		json_object_object_add(outage, "end_ms", json_object_new_int64(o->end_ms));
+		json_object_object_add(outage, "duration_ms", json_object_new_int64(o->end_ms - o->start_ms));
+		json_object_object_add(outage, "open", json_object_new_boolean(o->open));
+		json_object_object_add(outage, "step", json_object_new_int((int)o->step));
+		add_string(outage, "step_action", o->step_action);
+		add_string(outage, "step_node", o->step_node);
+		json_object_array_add(outages, outage);
+		if (!group) {
+			group = json_object_new_object();
+			json_object_object_add(group, "interruptions", json_object_new_int(0));
+			json_object_object_add(group, "outage_ms", json_object_new_int64(0));
+			json_object_object_add(groups, o->group ? o->group : "?", group);
+		}
+		json_object_object_add(group, "interruptions", json_object_new_int(
+			json_object_get_int(json_object_object_get(group, "interruptions")) + 1));
+		json_object_object_add(group, "outage_ms", json_object_new_int64(
+			json_object_get_int64(json_object_object_get(group, "outage_ms")) +
+			o->end_ms - o->start_ms));
+	}
+	json_object_object_add(doc, "groups", groups);
+	json_object_object_add(doc, "outages", outages);
+
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct clu_report_step *s = &r->steps[i];
+		struct json_object *step = json_object_new_object();
+
+		json_object_object_add(step, "index", json_object_new_int((int)s->index));
+		add_string(step, "action", s->action);
+		add_string(step, "node", s->node);
+		add_string(step, "group", s->group);
+		add_string(step, "state", s->state);
+		json_object_object_add(step, "start_ms", json_object_new_int64(s->start_ms));
+		json_object_object_add(step, "end_ms", json_object_new_int64(s->end_ms));
+		json_object_object_add(step, "duration_ms", json_object_new_int64(s->end_ms - s->start_ms));
+		json_object_array_add(steps, step);
+	}
+	json_object_object_add(doc, "steps", steps);
+
+	for (size_t i = 0; i < r->n_service; i++) {
+		const struct clu_service_window *w = &r->service[i];
+		struct json_object *window = json_object_new_object();
+
+		add_string(window, "node", w->node);
+		json_object_object_add(window, "stopped_ms", json_object_new_int64(w->stopped_ms));
+		json_object_object_add(window, "started_ms", w->started_ms >= 0 ?
+				       json_object_new_int64(w->started_ms) : NULL);
+		if (w->started_ms >= 0)
+			json_object_object_add(window, "duration_ms",
+					       json_object_new_int64(w->started_ms - w->stopped_ms));
+		json_object_array_add(service, window);
+	}
+	json_object_object_add(doc, "service_windows", service);
+
+	for (size_t i = 0; i < r->n_probes; i++) {
+		const struct clu_report_probe *p = &r->probes[i];
+		struct json_object *probe = json_object_new_object();
+
+		add_string(probe, "name", p->name);
+		add_string(probe, "group", p->group);
+		json_object_object_add(probe, "probes", json_object_new_int((int)p->probes));
+		json_object_object_add(probe, "failures", json_object_new_int((int)p->failures));
+		json_object_object_add(probe, "cpu_ms", json_object_new_int64(p->cpu_ms));
+		json_object_object_add(probe, "start_ms", json_object_new_int64(p->start_ms));
+		json_object_object_add(probe, "stop_ms", json_object_new_int64(p->stop_ms));
+		json_object_array_add(probes, probe);
+	}
+	json_object_object_add(doc, "probes", probes);
+	for (size_t i = 0; i < r->n_nodes; i++)
+		json_object_array_add(nodes, json_object_new_string(r->nodes[i]));
+	json_object_object_add(doc, "nodes", nodes);
+	return doc;
+}
+
+void clu_output_report(struct clu_output *out, const struct clu_report *report)
+{
+	if (out->format == CLU_FORMAT_TEXT)
+		clu__text_report(out->stream, report);
+	else
+		json_object_object_add(out->results, "report", clu__report_doc(report));
+}
+
 void clu_output_history(struct clu_output *out, const struct clu_run_record *runs, size_t n)
 {
 	struct json_object *list;
@@ -367,6 +488,11 @@ int clu_output_finish(struct clu_output *out, int code, const char *message)
 		break;
 	case CLU_FORMAT_XML:
 		ret = clu__write_xml(out->stream, out->request, out->results, code, message);
+		break;
+	case CLU_FORMAT_HTML:
+		/* A page has no envelope: the report, or nothing (errors go to stderr). */
+		if (!code && json_object_object_get(out->results, "report"))
+			ret = clu__write_html(out->stream, json_object_object_get(out->results, "report"));
 		break;
 	}
 	if (fflush(out->stream) || ferror(out->stream))

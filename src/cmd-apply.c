@@ -22,6 +22,7 @@
 #include "clupdate/output.h"
 #include "clupdate/plan.h"
 #include "clupdate/probe.h"
+#include "clupdate/report.h"
 #include "clupdate/target.h"
 #include "cmd.h"
 
@@ -284,8 +285,18 @@ int cmd_apply(int argc, char **argv)
 	}
 out:
 	out = clu_output_new(format, stdout, "apply");
-	if (have_run)
+	if (have_run) {
+		struct clu_report report;
+		struct clu_err report_err = CLU_ERR_INIT;
+
 		clu_output_run(out, &run, false);
+		if (!clu_report_make(&report, &run, &report_err)) {
+			if (format == CLU_FORMAT_TEXT)
+				fputc('\n', stdout);
+			clu_output_report(out, &report);
+			clu_report_release(&report);
+		}
+	}
 	clu_output_finish(out, ret, ret ? err.msg : NULL);
 	if (have_run)
 		clu_run_record_release(&run);

@@ -31,7 +31,6 @@ int cmd_show(int argc, char **argv)
 	struct clu_err err = CLU_ERR_INIT;
 	struct clu_output *out;
 	int64_t id = 0;
-	char *end;
 
 	if (first < 0)
 		return status;
@@ -41,15 +40,7 @@ int cmd_show(int argc, char **argv)
 	if (!journal)
 		return status;
 	out = clu_output_new(format, stdout, "show");
-	if (!strcmp(argv[first], "last")) {
-		ret = clu_journal_last_run(journal, &id, &err);
-		if (!ret && !id)
-			ret = clu_err_set(&err, CLU_E_USAGE, "show: the journal has no run yet");
-	} else {
-		id = strtoll(argv[first], &end, 10);
-		ret = *end || id <= 0 ? clu_err_set(&err, CLU_E_USAGE, "show: '%s' is not a run id "
-						    "(see 'clupdate history')", argv[first]) : 0;
-	}
+	ret = cmd_run_id(journal, argv[first], &id, &err);
 	if (!ret)
 		ret = clu_journal_run_load(journal, id, &run, &err);
 	if (!ret) {

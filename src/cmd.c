@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "clupdate/err.h"
 #include "clupdate/journal.h"
 #include "clupdate/output.h"
+#include "clupdate/report.h"
 #include "cmd.h"
 
 const struct cmd commands[] = {
@@ -26,6 +28,8 @@ const struct cmd commands[] = {
 	  cmd_history_help, cmd_history },
 	{ "show", "one run in full, with each command's output",
 	  cmd_show_help, cmd_show },
+	{ "report", "what users saw during a run: outage windows, timeline, lost mail",
+	  cmd_report_help, cmd_report },
 	{ "lab", "run a real Pacemaker cluster on this machine for trials and tests",
 	  cmd_lab_help, cmd_lab },
 	{ NULL, NULL, NULL, NULL },
@@ -126,4 +130,43 @@ struct clu_journal *cmd_open_journal(const char *state_dir, int *status)
 		return NULL;
 	}
 	return journal;
+}
+
+int cmd_run_id(struct clu_journal *journal, const char *operand, int64_t *id,
+	       struct clu_err *err)
+{
+	char *end;
+	int ret;
+
+	if (!strcmp(operand, "last")) {
+		ret = clu_journal_last_run(journal, id, err);
+		if (!ret && !*id)
+			ret = clu_err_set(err, CLU_E_USAGE, "the journal has no run yet");
+		return ret;
+	}
+	*id = strtoll(operand, &end, 10);
+	if (*end || *id <= 0)
+		return clu_err_set(err, CLU_E_USAGE, "'%s' is not a run id (see 'clupdate history')",
+				   operand);
+	return 0;
+}
+
+int cmd_print_report(struct clu_journal *journal, int64_t id, int format, struct clu_err *err)
+{
+	struct clu_run_record run;
+	struct clu_report report;
+	struct clu_output *out = clu_output_new(format, stdout, "report");
+	int ret = clu_journal_run_load(journal, id, &run, err);
+
+	if (!ret) {
+		ret = clu_report_make(&report, &run, err);
+		if (!ret) {
+			clu_output_report(out, &report);
+			clu_report_release(&report);
+		}
+		clu_run_record_release(&run);
+	}
+	if (clu_output_finish(out, ret, ret ? err->msg : NULL) && !ret)
+		ret = clu_err_set(err, CLU_E_IO, "cannot write the report");
+	return ret;
 }

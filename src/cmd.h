@@ -6,6 +6,10 @@
 #ifndef CLU_CMD_H
 #define CLU_CMD_H
 
+#include <stdint.h>
+
+#include "clupdate/err.h"
+
 struct cmd {
 	const char *name;
 	const char *summary;     /* one line for `clupdate --help` */
@@ -41,7 +45,15 @@ int cmd_journal_options(int argc, char **argv, const char *help, const char **st
 struct clu_journal;
 struct clu_journal *cmd_open_journal(const char *state_dir, int *status);
 
+/* A run id operand: a number, or "last". */
+int cmd_run_id(struct clu_journal *journal, const char *operand, int64_t *id,
+	       struct clu_err *err);
+
+/* Load run id and print its report in format (stdout). */
+int cmd_print_report(struct clu_journal *journal, int64_t id, int format, struct clu_err *err);
+
 int cmd_plan(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_history(int argc, char **argv);
@@ -49,6 +61,7 @@ int cmd_show(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 
 extern const char cmd_plan_help[];
+extern const char cmd_report_help[];
 extern const char cmd_apply_help[];
 extern const char cmd_status_help[];
 extern const char cmd_history_help[];

@@ -18,6 +18,7 @@
 #include "clupdate/journal.h"
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
+#include "clupdate/report.h"
 
 /* Version of the JSON/XML output schema; bumped on incompatible change. */
 #define CLU_API_VERSION "1.0"
@@ -26,9 +27,10 @@ enum clu_format {
 	CLU_FORMAT_TEXT,
 	CLU_FORMAT_JSON,
 	CLU_FORMAT_XML,
+	CLU_FORMAT_HTML,     /* reports only: one self-contained page */
 };
 
-/* "text", "json", "xml" -> format; -1 when unknown. */
+/* "text", "json", "xml", "html" -> format; -1 when unknown. */
 int clu_format_parse(const char *name);
 
 struct clu_output;
@@ -48,6 +50,9 @@ void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,
  * (`show`); otherwise a summary (`status`, `apply`).
  */
 void clu_output_run(struct clu_output *out, const struct clu_run_record *run, bool detail);
+
+/* Add a run's report (what users saw). */
+void clu_output_report(struct clu_output *out, const struct clu_report *report);
 
 /* Add the list of runs, newest first (`history`). */
 void clu_output_history(struct clu_output *out, const struct clu_run_record *runs, size_t n);

@@ -3,7 +3,7 @@
 source "$SRCDIR/tests/lib/cli.sh"
 
 "$CLUPDATE" --help >help.txt || fail "--help failed"
-for verb in plan apply status history show lab; do
+for verb in plan apply status history show report lab; do
 	grep -q "^  $verb " help.txt || fail "--help does not list '$verb'"
 	"$CLUPDATE" help "$verb" >verb.txt || fail "help $verb failed"
 	grep -q "^usage: clupdate $verb" verb.txt || fail "help $verb has no usage line"
