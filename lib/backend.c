@@ -375,10 +375,11 @@ int clu_backend_remove_constraint(struct clu_backend *b, const char *id, struct 
 	return ret;
 }
 
-int clu_backend_cleanup(struct clu_backend *b, const char *resource, struct clu_err *err)
+int clu_backend_refresh(struct clu_backend *b, const char *resource, const char *node,
+			struct clu_err *err)
 {
-	return run_effect(b, (const char *const[]){ "crm_resource", "--cleanup", "--resource",
-			  resource, NULL }, 0, "clean up a resource's failures", err);
+	return run_effect(b, (const char *const[]){ "crm_resource", "--refresh", "--resource",
+			  resource, "--node", node, NULL }, 0, "refresh a resource's state", err);
 }
 
 int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err)

@@ -560,14 +560,18 @@ static int do_pin(struct executor *x, const struct clu_step *s, struct clu_err *
 
 static int do_unpin(struct executor *x, const struct clu_step *s, struct clu_err *err)
 {
+	struct clu_fact on_owner = { CLU_FACT_GROUP_ON, s->node, s->group, NULL };
 	bool found;
 	/*
-	 * The installer stopped the service while it was pinned: the engine
-	 * saw a failure it did not act on. Forget it before managing the group
-	 * again, or the engine would "recover" it with one more restart.
+	 * The installer stopped and restarted the service while it was pinned:
+	 * a monitor may have seen it down, and the engine, managing it again,
+	 * would "recover" it with one more restart. Have it probe the group
+	 * afresh, and wait for the result, before letting it act.
 	 */
-	int ret = clu_backend_cleanup(x->backend, s->group, err);
+	int ret = clu_backend_refresh(x->backend, s->group, s->node, err);
 
+	if (!ret)
+		ret = settle(x, s, &on_owner, 1, err);
 	if (!ret)
 		ret = restore(x, "meta", s->group, "is-managed", &found, err);
 	return ret;

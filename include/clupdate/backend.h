@@ -88,8 +88,14 @@ int clu_backend_add_locations(struct clu_backend *b, const struct clu_location *
 /* Remove a constraint by id (absent is fine). */
 int clu_backend_remove_constraint(struct clu_backend *b, const char *id, struct clu_err *err);
 
-/* Forget a resource's failures (after an installer stopped it while pinned). */
-int clu_backend_cleanup(struct clu_backend *b, const char *resource, struct clu_err *err);
+/*
+ * Make the engine forget what it recorded of a resource on node and probe
+ * it again (crm_resource --refresh): after an installer stopped and
+ * restarted it while it was pinned, a monitor may have recorded it as
+ * failed, and managing it again would "recover" it with a restart.
+ */
+int clu_backend_refresh(struct clu_backend *b, const char *resource, const char *node,
+			struct clu_err *err);
 
 /* Whether the engine is idle: a coordinator exists and no transition runs. */
 int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err);
