@@ -472,8 +472,9 @@ static char *groups_list(const struct clu_manifest *m)
  * Run a manifest command on node with the run's data in its environment.
  * *output receives stdout and stderr together (bounded); the caller frees.
  */
-static int run_node_command(struct executor *x, const struct clu_step *s, const char *command,
-			    unsigned timeout_ms, struct clu_proc *proc, struct clu_err *err)
+static int run_node_command(struct executor *x, const struct clu_step *s, const char *role,
+			    const char *command, unsigned timeout_ms, struct clu_proc *proc,
+			    struct clu_err *err)
 {
 	char *groups = groups_list(x->manifest);
 	char *run_id = clu__xasprintf("%lld", (long long)x->run_id);
@@ -489,6 +490,7 @@ static int run_node_command(struct executor *x, const struct clu_step *s, const 
 	env[6] = NULL;
 
 	clu_proc_init(proc);
+	proc->name = role;          /* "'installer' exited with status 28" */
 	proc->timeout_ms = timeout_ms;
 	proc->err.mode = CLU_PROC_STDOUT;
 	proc->out.max = CLU_JOURNAL_OUTPUT_MAX;
@@ -706,13 +708,16 @@ static int node_command(struct executor *x, const struct clu_step *s, struct clu
 
 	switch (s->action) {
 	case CLU_ACTION_INSTALL:
-		return run_node_command(x, s, m->install_command, m->install_timeout_ms, proc, err);
+		return run_node_command(x, s, "installer", m->install_command,
+					m->install_timeout_ms, proc, err);
 	case CLU_ACTION_VERIFY:
-		ret = run_node_command(x, s, m->verify_command, 60000, proc, err);
+		ret = run_node_command(x, s, "verify", m->verify_command, 60000, proc, err);
 		return ret ? ret : check_verify_output(x, s, proc, err);
 	case CLU_ACTION_PRE_HOOK:
 	case CLU_ACTION_POST_HOOK:
-		return run_node_command(x, s, hook_command(x, s), hook_timeout(x, s), proc, err);
+		return run_node_command(x, s, s->action == CLU_ACTION_PRE_HOOK ? "pre hook"
+					: "post hook", hook_command(x, s), hook_timeout(x, s),
+					proc, err);
 	default:
 		BUG("not a node command: %s", clu_action_name(s->action));
 	}
@@ -883,6 +888,98 @@ static int run_step(struct executor *x, const struct clu_step *s, struct clu_err
 	return ret;
 }
 
+/* ---- earlier runs' leftovers ------------------------------------------ */
+
+/* Undo one change an earlier run left, now that it has no reason to stay. */
+static int undo_leftover(struct executor *x, const struct clu_change *c, struct clu_err *err)
+{
+	int ret;
+
+	if (!strcmp(c->kind, "constraint"))
+		ret = clu_backend_remove_constraint(x->backend, c->target, err);
+	else if (!strcmp(c->kind, "node-attribute"))
+		ret = clu_backend_set_node_attr(x->backend, c->target, c->name, c->prior, err);
+	else if (!strcmp(c->kind, "meta"))
+		ret = clu_backend_set_meta(x->backend, c->target, c->name, c->prior, err);
+	else
+		return 0;
+	if (!ret)
+		ret = clu_journal_change_mark(x->journal, c->id, CLU_CHANGE_RESTORED, err);
+	if (!ret) {
+		char *detail = clu__xasprintf("run %lld left %s %s%s%s = %s; restored to %s",
+					      (long long)c->run_id, c->kind, c->target,
+					      c->name ? " " : "", c->name ? c->name : "",
+					      c->value ? c->value : "(deleted)",
+					      c->prior ? c->prior : "absent");
+
+		event(x, clu_now_mono_ms(), "adopted", c->target, NULL, detail);
+		free(detail);
+	}
+	return ret;
+}
+
+/*
+ * Whether a change left by an earlier stopped run may go now that this run
+ * completed the same update: its node (for a ban or a drain) or the
+ * group's owner (for a pin) is at the target version.
+ */
+static bool leftover_resolved(const struct executor *x, const struct clu_change *c,
+			      const struct clu_cluster *live)
+{
+	const char *node = NULL;
+	const struct clu_node *n;
+
+	if (!strcmp(c->kind, "constraint")) {
+		const char *on = strstr(c->target, "-on-");
+
+		if (!strncmp(c->target, "clupdate-prefer-", 16))
+			return true;
+		node = on ? on + 4 : NULL;
+	} else if (!strcmp(c->kind, "node-attribute")) {
+		node = c->target;
+	} else if (!strcmp(c->kind, "meta")) {
+		const struct clu_group *g = clu_cluster_group(live, c->target);
+
+		node = g ? g->owner : NULL;
+	}
+	n = clu_cluster_node(live, node);
+	return n && clu_version_cmp(n->version, x->manifest->version) >= 0;
+}
+
+/*
+ * After a successful run, undo what earlier stopped runs of this same
+ * update left in place (their bans, drains and pins), where the reason is
+ * gone; each is journalled as restored in its own run's record.
+ */
+static int adopt_leftovers(struct executor *x, struct clu_err *err)
+{
+	struct clu_run_record *runs = NULL;
+	struct clu_cluster live;
+	size_t n_runs = 0;
+	int ret = clu_journal_runs(x->journal, &runs, &n_runs, err);
+
+	if (ret)
+		return ret;
+	ret = clu_backend_read(x->backend, &live, err);
+	for (size_t i = 0; !ret && i < n_runs; i++) {
+		struct clu_change *changes = NULL;
+		size_t n = 0;
+
+		if (runs[i].id == x->run_id || runs[i].state == CLU_RUN_SUCCEEDED ||
+		    !clu__streq(runs[i].update, x->manifest->name) ||
+		    !clu__streq(runs[i].version, x->manifest->version))
+			continue;
+		ret = clu_journal_changes_open(x->journal, runs[i].id, &changes, &n, err);
+		for (size_t k = 0; !ret && k < n; k++)
+			if (leftover_resolved(x, &changes[k], &live))
+				ret = undo_leftover(x, &changes[k], err);
+		clu_changes_free(changes, n);
+	}
+	clu_cluster_release(&live);
+	clu_run_records_free(runs, n_runs);
+	return ret;
+}
+
 /* ---- stopping safely -------------------------------------------------- */
 
 /* Describe what this run leaves in place, and why, from the journal. */
@@ -901,18 +998,27 @@ static void collect_remaining(struct executor *x)
 		if (!strcmp(c->kind, "meta")) {
 			what = clu__xasprintf("'%s' is pinned (is-managed=false)", c->target);
 			why = clu__xasprintf("pinned at step %u; the run stopped before its unpin: "
-					     "check the service on its node, then 'clupdate apply' "
-					     "again or unpin it", c->step);
+					     "check the service on its node; the next successful run "
+					     "of this update unpins it", c->step);
 		} else if (!strcmp(c->kind, "node-attribute")) {
 			what = clu__xasprintf("'%s' is in standby (drained)", c->target);
 			why = clu__xasprintf("drained at step %u; it stays out of service until it "
-					     "is fixed and updated", c->step);
+					     "is fixed; the next successful run of this update puts "
+					     "it back", c->step);
+		} else if (!strcmp(c->kind, "constraint") && c->value && c->value[0] == '-') {
+			const char *on = strstr(c->target, "-on-");
+			const char *node = on ? on + 4 : "?";
+
+			what = clu__xasprintf("'%s' is banned from '%s' (constraint %s)", c->name, node,
+					      c->target);
+			why = clu__xasprintf("the version guard: '%s' is not updated, and the data of "
+					     "'%s' may be newer; the next successful run of this update "
+					     "removes it", node, c->name);
 		} else if (!strcmp(c->kind, "constraint")) {
-			what = clu__xasprintf("location constraint '%s' (%s %s)", c->target, c->name,
-					      c->value);
-			why = clu__xstrdup("the version guard: it keeps the group off a node that "
-					   "is not updated yet (or off its new node's preference); "
-					   "it is removed by the run that completes the update");
+			what = clu__xasprintf("'%s' prefers its new node (constraint %s)", c->name,
+					      c->target);
+			why = clu__xasprintf("placed by the move of step %u; harmless, removed when "
+					     "the update completes", c->step);
 		} else {
 			continue;   /* the lock is released below */
 		}
@@ -1090,6 +1196,8 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 		result->steps_done++;
 	}
 	pending_release(&x);
+	if (!ret)
+		ret = adopt_leftovers(&x, err);
 	if (x.prober) {
 		unsigned interval = options->probes[0].spec->interval_ms;
 		struct clu_err check_err = CLU_ERR_INIT;
