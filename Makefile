@@ -70,7 +70,7 @@ unit-binaries := $(UNIT_NAMES:%=build/tests/%) $(UNIT_NAMES:%=build/asan/tests/%
 check-unit: deps $(unit-binaries)
 	@tests/run-unit $(unit-binaries)
 
-check-cli: deps build/clupdate build/asan/clupdate
+check-cli: deps build/clupdate build/asan/clupdate build/tests/test-report build/asan/tests/test-report
 	@tests/run-cli build/clupdate build/asan/clupdate
 
 check-lab: deps all

@@ -472,23 +472,41 @@ static char *groups_list(const struct clu_manifest *m)
  * Run a manifest command on node with the run's data in its environment.
  * *output receives stdout and stderr together (bounded); the caller frees.
  */
-static int run_node_command(struct executor *x, const struct clu_step *s, const char *role,
-			    const char *command, unsigned timeout_ms, struct clu_proc *proc,
-			    struct clu_err *err)
+/* The environment of every manifest command: how its data reaches it. */
+#define RUN_ENV_SIZE 7
+
+static void run_env(const struct executor *x, const char *node, char *env[RUN_ENV_SIZE])
 {
 	char *groups = groups_list(x->manifest);
-	char *run_id = clu__xasprintf("%lld", (long long)x->run_id);
-	char *env[7];
-	int ret;
 
-	env[0] = clu__xasprintf("CLU_NODE=%s", s->node);
+	env[0] = clu__xasprintf("CLU_NODE=%s", node);
 	env[1] = clu__xasprintf("CLU_VERSION=%s", x->manifest->version);
 	env[2] = clu__xasprintf("CLU_UPDATE=%s", x->manifest->name);
 	env[3] = clu__xasprintf("CLU_GROUPS=%s", groups);
 	env[4] = clu__xasprintf("CLU_MANIFEST_DIR=%s", x->manifest_dir);
-	env[5] = clu__xasprintf("CLU_RUN_ID=%s", run_id);
+	env[5] = clu__xasprintf("CLU_RUN_ID=%lld", (long long)x->run_id);
 	env[6] = NULL;
+	free(groups);
+}
 
+static void run_env_release(char *env[RUN_ENV_SIZE])
+{
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+}
+
+/*
+ * Run a manifest command on node with the run's data in its environment.
+ * *output receives stdout and stderr together (bounded); the caller frees.
+ */
+static int run_node_command(struct executor *x, const struct clu_step *s, const char *role,
+			    const char *command, unsigned timeout_ms, struct clu_proc *proc,
+			    struct clu_err *err)
+{
+	char *env[RUN_ENV_SIZE];
+	int ret;
+
+	run_env(x, s->node, env);
 	clu_proc_init(proc);
 	proc->name = role;          /* "'installer' exited with status 28" */
 	proc->timeout_ms = timeout_ms;
@@ -501,10 +519,7 @@ static int run_node_command(struct executor *x, const struct clu_step *s, const 
 		progress(x, CLU_EXEC_STEP_WAIT, s, 1, "running on the node");
 		ret = clu_proc_run(proc, err);
 	}
-	for (size_t i = 0; env[i]; i++)
-		free(env[i]);
-	free(groups);
-	free(run_id);
+	run_env_release(env);
 	return ret;
 }
 
@@ -1048,7 +1063,7 @@ static int check_delivered(struct executor *x, struct clu_err *err)
 		const struct clu_probe_target *t = &x->opt.probes[i];
 		const struct clu_group *group;
 		struct clu__strv ids = { 0 };
-		char *input, *q, *detail;
+		char *input, *q, *detail, *env[RUN_ENV_SIZE];
 		struct clu_proc proc;
 		size_t len = 1, lost = 0;
 
@@ -1074,12 +1089,15 @@ static int check_delivered(struct executor *x, struct clu_err *err)
 			q += sprintf(q, "%s\n", stats[i].acknowledged[k]);
 		*q = '\0';
 		clu_proc_init(&proc);
+		proc.name = "probe check";
 		proc.in.mode = CLU_PROC_BUFFER;
 		proc.in.data = input;
 		proc.in.len = strlen(input);
 		proc.timeout_ms = 60000;
+		run_env(x, group->owner, env);
 		ret = clu_transport_shell(x->transport, group->owner, &proc, t->spec->check,
-					  (const char *const[]){ NULL }, err);
+					  (const char *const *)env, err);
+		run_env_release(env);
 		if (!ret)
 			ret = clu_proc_run(&proc, err);
 		if (!ret) {
