@@ -41,6 +41,8 @@ struct executor {
 	size_t n_pending;
 	int64_t step_wait_ms;      /* time this step spent waiting for the engine */
 	struct clu_prober *prober;
+	struct clu__strv failed_nodes;  /* passive nodes given up (max-failed-nodes) */
+	char *first_failure;       /* why the first of them failed */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -903,6 +905,67 @@ static int run_step(struct executor *x, const struct clu_step *s, struct clu_err
 	return ret;
 }
 
+/* ---- nodes given up -------------------------------------------------- */
+
+/* Whether node runs an updated group at some point of the plan (an owner). */
+static bool owner_in_plan(const struct clu_plan *plan, const char *node)
+{
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct clu_step *s = &plan->steps[i];
+
+		if (s->action == CLU_ACTION_PIN && clu__streq(s->node, node))
+			return true;
+		if (s->action == CLU_ACTION_BAN && clu__streq(s->node, node)) {
+			const struct clu_step *next = next_non_ban(plan, s);
+
+			if (next && next->action == CLU_ACTION_MOVE && clu__streq(next->group, s->group))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A passive node whose command failed (after its retries) may be given up
+ * while the manifest's max-failed-nodes allows: it stays drained, and the
+ * version guard's bans on it stay (its verify never runs), so the cluster
+ * is as safe as if the run had stopped; the other nodes go on.
+ */
+static bool give_up_node(struct executor *x, const struct clu_step *s, int ret,
+			 const struct clu_err *err)
+{
+	char *detail;
+
+	if (!is_node_command(s->action) || ret == CLU_E_JOURNAL || ret == CLU_E_ABORTED ||
+	    ret == CLU_E_LOCKED || x->failed_nodes.n >= x->manifest->max_failed_nodes ||
+	    owner_in_plan(x->plan, s->node))
+		return false;
+	clu__strv_push(&x->failed_nodes, s->node);
+	if (!x->first_failure)
+		x->first_failure = clu__xasprintf("step %u (%s on %s): %s", s->index,
+						  clu_action_name(s->action), s->node, err->msg);
+	detail = clu__xasprintf("step %u: %s; %zu of %u failed nodes allowed", s->index, err->msg,
+				x->failed_nodes.n, x->manifest->max_failed_nodes);
+	event(x, clu_now_mono_ms(), "node-failed", s->node, NULL, detail);
+	free(detail);
+	return true;
+}
+
+/* The rest of a given-up node's own steps are skipped, its undrain too. */
+static int skip_step(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	char *text = clu_step_describe(s, x->plan);
+	int ret = clu_journal_step_begin(x->journal, x->run_id, s->index, 1,
+					 clu_action_name(s->action), s->node, s->group, text, err);
+
+	if (!ret)
+		ret = clu_journal_step_end(x->journal, x->run_id, s->index, 1, CLU_STEP_SKIPPED, -1,
+					   NULL, 0, "its node failed earlier and was given up", err);
+	progress(x, CLU_EXEC_STEP_SKIPPED, s, 1, "its node failed earlier and was given up");
+	free(text);
+	return ret;
+}
+
 /* ---- earlier runs' leftovers ------------------------------------------ */
 
 /* Undo one change an earlier run left, now that it has no reason to stay. */
@@ -1197,7 +1260,16 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 			ret = clu_err_set(err, CLU_E_ABORTED, "interrupted before step %u", s->index);
 			break;
 		}
+		if (s->node && clu__strv_has(&x.failed_nodes, s->node) &&
+		    (is_node_command(s->action) || s->action == CLU_ACTION_UNDRAIN)) {
+			ret = skip_step(&x, s, err);
+			continue;
+		}
 		ret = run_step(&x, s, err);
+		if (ret && give_up_node(&x, s, ret, err)) {
+			ret = 0;
+			continue;
+		}
 		if (ret) {
 			result->failed_step = s->index;
 			result->failed_node = clu__xstrdup_or_null(s->node);
@@ -1216,6 +1288,14 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	pending_release(&x);
 	if (!ret)
 		ret = adopt_leftovers(&x, err);
+	if (!ret && x.failed_nodes.n) {
+		ret = clu_err_set(err, CLU_E_STEP, "the other nodes are updated, but %zu node%s "
+				  "failed and %s left out of service (max-failed-nodes = %u); the "
+				  "first: %s", x.failed_nodes.n, x.failed_nodes.n == 1 ? "" : "s",
+				  x.failed_nodes.n == 1 ? "was" : "were", manifest->max_failed_nodes,
+				  x.first_failure);
+		result->failed_node = clu__xstrdup(x.failed_nodes.v[0]);
+	}
 	if (x.prober) {
 		unsigned interval = options->probes[0].spec->interval_ms;
 		struct clu_err check_err = CLU_ERR_INIT;
@@ -1250,5 +1330,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	}
 	free(x.manifest_dir);
 	free(x.lock_value);
+	free(x.first_failure);
+	clu__strv_release(&x.failed_nodes);
 	return ret;
 }
