@@ -135,6 +135,18 @@ int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_
 		ret = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, b->version_attribute,
 					  "pacemaker", err);
 	clu_proc_release(&proc);
+	if (ret)
+		return ret;
+	/* crm_mon has no attributes for offline nodes, nor the cluster's name. */
+	ret = run_cli(b, clu_pacemaker_config_argv(), &proc, err);
+	if (!ret && proc.result.exit_code != 0)
+		ret = cli_failed(&proc, "read the configuration", err);
+	if (!ret)
+		ret = clu_pacemaker_parse_config(out, proc.out.buf, proc.out.len, b->version_attribute,
+						 "pacemaker", err);
+	clu_proc_release(&proc);
+	if (ret)
+		clu_cluster_release(out);
 	return ret;
 }
 

@@ -30,9 +30,18 @@ static const char *const status_argv[] = {
 	"--include=summary,options,nodes,resources,attributes,bans", NULL
 };
 
+static const char *const config_argv[] = {
+	"cibadmin", "--query", "--scope=configuration", NULL
+};
+
 const char *const *clu_pacemaker_status_argv(void)
 {
 	return status_argv;
+}
+
+const char *const *clu_pacemaker_config_argv(void)
+{
+	return config_argv;
 }
 
 struct reader {
@@ -396,49 +405,123 @@ static int read_document(struct reader *r, const xmlNode *root)
 	return clu_cluster_validate(r->cluster, r->where, r->err);
 }
 
-int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
-			const char *version_attribute, const char *where,
-			struct clu_err *err)
+/*
+ * Parse xml[0..len) into a document (*doc, to be freed with xmlFreeDoc()).
+ * Returns 0 or CLU_E_CLUSTER naming where.
+ */
+static int read_xml(xmlDoc **doc, const char *xml, size_t len, const char *what,
+		    const char *where, struct clu_err *err)
 {
-	struct reader r = { where, version_attribute, out, err };
-	xmlParserCtxt *ctxt = NULL;
-	xmlDoc *doc = NULL;
-	int rc;
+	xmlParserCtxt *ctxt;
+	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (len == 0) {
-		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: empty crm_mon output", where);
-		goto out;
-	}
-	if (len > INT_MAX) {
-		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: crm_mon output too large (%zu bytes)",
-				 where, len);
-		goto out;
-	}
+	*doc = NULL;
+	if (len == 0)
+		return clu_err_set(err, CLU_E_CLUSTER, "%s: empty %s output", where, what);
+	if (len > INT_MAX)
+		return clu_err_set(err, CLU_E_CLUSTER, "%s: %s output too large (%zu bytes)",
+				   where, what, len);
 	xmlInitParser();
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		BUG("out of memory in libxml2");
 	/* No network, no entity expansion, and no printing to stderr: the
 	 * library reports through err only. */
-	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc || !xmlDocGetRootElement(doc)) {
+	*doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
+				 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!*doc || !xmlDocGetRootElement(*doc)) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 		const char *msg = e && e->message ? e->message : "no document\n";
-		int n = (int)strcspn(msg, "\n");
 
 		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: not XML: line %d: %.*s", where,
-				 e ? e->line : 0, n, msg);
-		goto out;
+				 e ? e->line : 0, (int)strcspn(msg, "\n"), msg);
+		xmlFreeDoc(*doc);
+		*doc = NULL;
 	}
-	rc = read_document(&r, xmlDocGetRootElement(doc));
+	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
 
-out:
+int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
+			const char *version_attribute, const char *where,
+			struct clu_err *err)
+{
+	struct reader r = { where, version_attribute, out, err };
+	xmlDoc *doc = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = read_xml(&doc, xml, len, "crm_mon", where, err);
+	if (!rc)
+		rc = read_document(&r, xmlDocGetRootElement(doc));
 	if (rc)
 		clu_cluster_release(out);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
+
+/* The value of nvpair `name` directly in a set (cluster_property_set,
+ * instance_attributes) that has no rule: rules make values conditional,
+ * which only the cluster itself can evaluate. */
+static const char *set_value(const xmlNode *set, const char *name)
+{
+	const char *value = NULL;
+
+	if (first_child(set, "rule"))
+		return NULL;
+	for (xmlNode *nv = set->children; nv; nv = nv->next)
+		if (is_element(nv, "nvpair") && clu__streq(attr(nv, "name"), name))
+			value = attr(nv, "value");
+	return value;
+}
+
+static const char *sets_value(const xmlNode *parent, const char *set_name, const char *name)
+{
+	const char *value = NULL, *v;
+
+	for (xmlNode *set = parent ? parent->children : NULL; set; set = set->next)
+		if (is_element(set, set_name) && (v = set_value(set, name)))
+			value = v;
+	return value;
+}
+
+int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, size_t len,
+			       const char *version_attribute, const char *where,
+			       struct clu_err *err)
+{
+	xmlNode *root, *configuration, *nodes;
+	xmlDoc *doc = NULL;
+	const char *name;
+	int rc;
+
+	if ((rc = read_xml(&doc, xml, len, "cibadmin", where, err)))
+		return rc;
+	root = xmlDocGetRootElement(doc);
+	configuration = is_element(root, "cib") ? first_child(root, "configuration") : root;
+	if (!configuration || !is_element(configuration, "configuration")) {
+		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: not the CIB's configuration: root "
+				 "element is <%s>", where, (const char *)root->name);
+		goto out;
+	}
+	name = sets_value(first_child(configuration, "crm_config"), "cluster_property_set",
+			  "cluster-name");
+	if (!cluster->name && name && *name)
+		clu_set_string(&cluster->name, name);
+	nodes = first_child(configuration, "nodes");
+	for (xmlNode *n = nodes && version_attribute ? nodes->children : NULL; n; n = n->next) {
+		struct clu_node *node;
+		const char *version;
+
+		if (!is_element(n, "node") ||
+		    !(node = clu_cluster_node(cluster, attr(n, "uname"))) || node->version)
+			continue;
+		version = sets_value(n, "instance_attributes", version_attribute);
+		if (version && *version)
+			clu_set_string(&node->version, version);
+	}
+	infer_data_versions(cluster);
+out:
+	xmlFreeDoc(doc);
 	return rc;
 }
 
@@ -462,6 +545,42 @@ out:
 	return rc;
 }
 
+/*
+ * Run argv here, capturing its output in *proc. Returns 0 when there is
+ * output to parse (even with a non-zero exit: crm_mon explains its failures
+ * in its XML), else the error, prefixed with "pacemaker: ".
+ */
+static int run_tool(struct clu_proc *proc, const char *const *argv, unsigned timeout_ms,
+		    struct clu_err *err)
+{
+	int rc;
+
+	clu_proc_init(proc);
+	clu_proc_args(proc, argv);
+	proc->timeout_ms = timeout_ms ? timeout_ms : CLU_PACEMAKER_TIMEOUT_MS;
+	proc->out.max = CRM_MON_MAX_BYTES;
+	proc->err.max = 64 << 10;
+	proc->err.keep_tail = true;
+	rc = clu_proc_run(proc, err);
+	if (!proc->result.started || proc->result.timed_out || proc->result.signal) {
+		clu_err_prefix(err, "pacemaker");
+		return rc;
+	}
+	if (proc->out.truncated)
+		return clu_err_set(err, CLU_E_CLUSTER, "pacemaker: %s output exceeds %zu bytes",
+				   argv[0], CRM_MON_MAX_BYTES);
+	if (proc->out.len == 0) {
+		/* Nothing to explain the failure: the exit status and stderr do. */
+		if (rc)
+			clu_err_prefix(err, "pacemaker");
+		else
+			rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: %s printed nothing",
+					 argv[0]);
+		return rc;
+	}
+	return 0;
+}
+
 int clu_pacemaker_read_live(struct clu_cluster *out, const char *version_attribute,
 			    unsigned timeout_ms, struct clu_err *err)
 {
@@ -469,40 +588,31 @@ int clu_pacemaker_read_live(struct clu_cluster *out, const char *version_attribu
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	clu_proc_init(&proc);
-	clu_proc_args(&proc, status_argv);
-	proc.timeout_ms = timeout_ms ? timeout_ms : CLU_PACEMAKER_TIMEOUT_MS;
-	proc.out.max = CRM_MON_MAX_BYTES;
-	proc.err.max = 64 << 10;
-	proc.err.keep_tail = true;
-	rc = clu_proc_run(&proc, err);
-	if (!proc.result.started || proc.result.timed_out || proc.result.signal) {
-		clu_err_prefix(err, "pacemaker");
+	if ((rc = run_tool(&proc, status_argv, timeout_ms, err)))
 		goto out;
-	}
-	if (proc.out.truncated) {
-		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon output exceeds %zu bytes",
-				 CRM_MON_MAX_BYTES);
-		goto out;
-	}
-	if (proc.out.len == 0) {
-		/* Nothing to explain the failure: the exit status and stderr do. */
-		if (rc)
-			clu_err_prefix(err, "pacemaker");
-		else
-			rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon printed nothing");
-		goto out;
-	}
-	/* crm_mon exits non-zero when it fails, with its reason in the XML's
-	 * <status>: the parser's message is the better one. */
+	/* crm_mon's failure status, in its XML, is the better message. */
 	rc = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, version_attribute,
 				 "pacemaker", err);
-	if (!rc && proc.result.exit_code != 0) {
-		clu_cluster_release(out);
+	if (!rc && proc.result.exit_code != 0)
 		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon exited with status %d",
 				 proc.result.exit_code);
-	}
+	if (rc)
+		goto out;
+
+	/* crm_mon leaves out the cluster name and the attributes of offline
+	 * nodes: the configuration has them. */
+	clu_proc_release(&proc);
+	if ((rc = run_tool(&proc, config_argv, timeout_ms, err)))
+		goto out;
+	if (proc.result.exit_code != 0)
+		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: cibadmin exited with status %d",
+				 proc.result.exit_code);
+	else
+		rc = clu_pacemaker_parse_config(out, proc.out.buf, proc.out.len,
+						version_attribute, "pacemaker", err);
 out:
+	if (rc)
+		clu_cluster_release(out);
 	clu_proc_release(&proc);
 	return rc;
 }

@@ -445,11 +445,12 @@ static void supervise(struct clu_proc *proc, pid_t pid, int pidfd,
 		int n = 0, timeout = -1, in_i = -1, out_i = -1, err_i = -1, pid_i = -1;
 		long long now = now_ms();
 		bool pipes_open = *in_fd >= 0 || out->fd >= 0 || err->fd >= 0;
+		/* Timed out, the child is gone, but some of its group lives on:
+		 * it gets the rest of the grace period, then SIGKILL. */
+		bool waiting_kill = false;
 
 		if (reaped) {
-			bool waiting_kill = proc->result.timed_out && !killed &&
-					    group_alive(pid);
-
+			waiting_kill = proc->result.timed_out && !killed && group_alive(pid);
 			if (!waiting_kill && (!pipes_open || now >= linger_until))
 				break;
 			if (waiting_kill && now >= kill_at) {
@@ -494,10 +495,8 @@ static void supervise(struct clu_proc *proc, pid_t pid, int pidfd,
 		if (proc->result.timed_out && !killed)
 			timeout = min_timeout(timeout, kill_at, now);
 		if (reaped)
-			timeout = min_timeout(timeout, proc->result.timed_out && !killed ?
-					      (kill_at < linger_until ? kill_at : linger_until) :
-					      linger_until, now);
-		if (reaped && proc->result.timed_out && !killed && timeout > 20)
+			timeout = min_timeout(timeout, waiting_kill ? kill_at : linger_until, now);
+		if (waiting_kill && timeout > 20)
 			timeout = 20;   /* watch for the group emptying */
 
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)

@@ -30,6 +30,8 @@ const struct cmd commands[] = {
 	  cmd_show_help, cmd_show },
 	{ "report", "what users saw during a run: outage windows, timeline, lost mail",
 	  cmd_report_help, cmd_report },
+	{ "probe", "measure the outage users see while any command runs",
+	  cmd_probe_help, cmd_probe },
 	{ "lab", "run a real Pacemaker cluster on this machine for trials and tests",
 	  cmd_lab_help, cmd_lab },
 	{ NULL, NULL, NULL, NULL },

@@ -54,6 +54,7 @@ int cmd_print_report(struct clu_journal *journal, int64_t id, int format, struct
 
 int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_history(int argc, char **argv);
@@ -62,6 +63,7 @@ int cmd_lab(int argc, char **argv);
 
 extern const char cmd_plan_help[];
 extern const char cmd_report_help[];
+extern const char cmd_probe_help[];
 extern const char cmd_apply_help[];
 extern const char cmd_status_help[];
 extern const char cmd_history_help[];

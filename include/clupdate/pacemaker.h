@@ -11,7 +11,8 @@
  *    maintenance. Nodes of type "ping" cannot run resources and are left
  *    out. The installed application version is the value of the node
  *    attribute named by the caller (<node_attributes><node><attribute>);
- *    NULL when the node has none.
+ *    NULL when the node has none. crm_mon lists the attributes of online
+ *    nodes only: clu_pacemaker_parse_config() fills in the others.
  *  - groups, from the top-level <resources><group>: members in group order;
  *    owner = the node the members run on (the first running member's
  *    node), NULL when none runs; managed = false when the group or any
@@ -30,8 +31,12 @@
  *    inferred as the installed version of the owner: the shared data is at
  *    the version of the node that last ran it. NULL when the group is
  *    stopped or the owner's version is unknown.
- *  - name: crm_mon 2.1.5 does not report the cluster name; it stays NULL.
+ *  - name: crm_mon 2.1.5 does not report the cluster name; it comes from
+ *    the configuration (clu_pacemaker_parse_config()).
  *  - address: not in crm_mon's output; stays NULL.
+ *
+ * A saved crm_mon XML alone (source xml:FILE) therefore has no cluster name
+ * and no version for offline nodes; the live reader runs both commands.
  *
  * Unknown elements and attributes are ignored (newer crm_mon add some).
  * Missing required structure (not crm_mon XML, no <summary>, <nodes> or
@@ -71,6 +76,13 @@
 const char *const *clu_pacemaker_status_argv(void);
 
 /*
+ * The second command of the live reader, the cluster's configuration
+ * (crm_config and permanent node attributes), as a static NULL-terminated
+ * argv:   cibadmin --query --scope=configuration
+ */
+const char *const *clu_pacemaker_config_argv(void);
+
+/*
  * Parse crm_mon XML (xml[0..len), need not be NUL-terminated) into *out,
  * which it initialises; on error *out holds nothing to release.
  * version_attribute names the node attribute that holds the installed
@@ -89,6 +101,23 @@ int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
 			struct clu_err *err);
 
 /*
+ * Complete a model read by clu_pacemaker_parse() with the configuration,
+ * xml[0..len) being `cibadmin --query --scope=configuration` (root
+ * <configuration>) or a whole CIB (`cibadmin --query`, root <cib>): the
+ * cluster name (property cluster-name) when the model has none, and, for
+ * nodes whose version is unknown (offline nodes), the permanent node
+ * attribute version_attribute (a set with a rule is skipped: only the
+ * cluster evaluates rules). crm_mon's values, which include transient
+ * attributes, are never overridden. Data versions are inferred again.
+ * Returns 0 or CLU_E_CLUSTER ("pacemaker: not XML: ...", "pacemaker: not
+ * the CIB's configuration: root element is <x>"); *cluster is left as it
+ * was on error, for the caller to release.
+ */
+int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, size_t len,
+			       const char *version_attribute, const char *where,
+			       struct clu_err *err);
+
+/*
  * Read a saved crm_mon XML file; where in messages is "xml:PATH".
  * Returns 0, CLU_E_IO ("cannot read 'PATH': No such file or directory") or
  * CLU_E_CLUSTER as clu_pacemaker_parse().
@@ -97,12 +126,15 @@ int clu_pacemaker_read_file(struct clu_cluster *out, const char *path,
 			    const char *version_attribute, struct clu_err *err);
 
 /*
- * Run clu_pacemaker_status_argv() on this machine through the spawn API
- * (timeout_ms 0: CLU_PACEMAKER_TIMEOUT_MS) and parse its output; where in
- * messages is "pacemaker". Returns 0, CLU_E_SPAWN when crm_mon cannot be
- * run or times out ("pacemaker: cannot run 'crm_mon': No such file or
- * directory"), or CLU_E_CLUSTER when it runs but reports a failure (the
- * cluster is not running here) or prints what cannot be understood.
+ * Read the live cluster on this machine: run clu_pacemaker_status_argv()
+ * and clu_pacemaker_config_argv() through the spawn API (each with
+ * timeout_ms; 0: CLU_PACEMAKER_TIMEOUT_MS), parse both; where in messages
+ * is "pacemaker". Initialises *out; on error it holds nothing to release.
+ * Returns 0, CLU_E_SPAWN when a tool cannot be run, is killed or times out
+ * ("pacemaker: cannot run 'crm_mon': No such file or directory",
+ * "pacemaker: 'crm_mon' timed out after 30000 ms"), or CLU_E_CLUSTER when
+ * it runs but reports a failure (the cluster is not running here) or
+ * prints what cannot be understood.
  */
 int clu_pacemaker_read_live(struct clu_cluster *out, const char *version_attribute,
 			    unsigned timeout_ms, struct clu_err *err);

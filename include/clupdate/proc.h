@@ -23,7 +23,9 @@
  *
  * Thread safety: no global state. Several threads may run processes at once
  * (the probe thread does); every descriptor is opened with O_CLOEXEC so that
- * one thread's child never inherits another's pipes. The library never
+ * one thread's child never inherits another's pipes. The child's
+ * environment is built from `environ` before fork(): the program must not
+ * setenv() while another thread may be spawning. The library never
  * changes signal dispositions: a write to a child that closed its stdin
  * gives EPIPE, the SIGPIPE it raises is blocked and consumed in the calling
  * thread only.

@@ -1,0 +1,140 @@
+# Helpers for the lab's own tests (tests/lab/t01NN-lab-*.sh): a lab of the
+# test's own, torn down on exit, also on failure; a test that cannot get its
+# lab fails. Needs CLUPDATE and SRCDIR (tests/run-lab sets them).
+set -euo pipefail
+
+fail() {
+	echo "FAIL: $*" >&2
+	[[ -n ${LAB:-} ]] && lab_diagnostics >&2
+	exit 1
+}
+
+# What a failing test shows: the lab's status and the cluster's view.
+lab_diagnostics() {
+	echo "--- lab status"
+	lab status --name "$LAB" 2>&1 | sed 's/^/    /'
+	[[ -s $LAB_ROOT/$LAB/fence/helper.log ]] && { echo "--- fence helper log"; sed 's/^/    /' "$LAB_ROOT/$LAB/fence/helper.log"; }
+	return 0
+}
+note() { echo "-- $*" >&2; }
+
+((EUID == 0)) || fail "lab tests need root"
+[[ -x ${CLUPDATE:-} && -d ${SRCDIR:-} ]] || fail "CLUPDATE and SRCDIR must be set"
+DEMO=$SRCDIR/build/demo
+[[ -x $DEMO/smtp-send && -x $DEMO/maild-2 ]] || fail "no demo service in $DEMO (make demo-build)"
+LAB_ROOT=/var/lib/clupdate-lab
+LABS=()
+
+lab() { "$CLUPDATE" lab "$@"; }
+
+# lab_up NAME [up options...]: bring up lab NAME, removed on exit.
+lab_up() {
+	local name=$1; shift
+	LAB=$name
+	LABS+=("$name")
+	trap labs_down EXIT
+	lab up --name "$name" "$@" >"$WORK/up-$name.out" 2>"$WORK/up-$name.err" ||
+		{ cat "$WORK/up-$name.err" >&2; fail "cannot bring up lab '$name'"; }
+}
+
+labs_down() {
+	local rc=$? name
+	for name in "${LABS[@]}"; do
+		lab down --name "$name" >/dev/null 2>&1 || { echo "warning: down of lab '$name' failed" >&2; rc=1; }
+	done
+	rm -rf "$WORK"
+	exit $rc
+}
+
+# on NODE CMD...: run CMD inside a node of lab $LAB; client CMD...: from the client namespace.
+on() { local node=$1; shift; lab exec --name "$LAB" "$node" -- "$@"; }
+client() { lab client --name "$LAB" -- "$@"; }
+
+lab_env() { sed -n "s/^$1=//p" "$LAB_ROOT/$LAB/lab.env"; }
+vip() { echo "$(lab_env SUBNET).100"; }
+store() { echo "$LAB_ROOT/$LAB/store"; }
+
+# The cluster's view, from the first node that answers.
+cluster_xml() {
+	local n xml
+	for n in n1 n2 n3 n4 n5; do
+		# (a node that is down prints an error document: skip it whole)
+		xml=$(on "$n" crm_mon --one-shot --output-as=xml 2>/dev/null) && { echo "$xml"; return 0; }
+	done
+	return 1
+}
+
+# owner GROUP: the node where every member of GROUP is started, else empty.
+owner() {
+	cluster_xml | xmllint --xpath "string(//group[@id='$1'][count(resource[@role='Started']) = count(resource)]/resource[1]/node/@name)" - 2>/dev/null || true
+}
+
+online_nodes() {
+	cluster_xml | xmllint --xpath "//nodes/node[@online='true']/@name" - 2>/dev/null |
+		sed 's/ name="\([^"]*\)"/\1\n/g' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# wait_until SECONDS WHAT CMD...: poll CMD every 0.2 s.
+wait_until() {
+	local secs=$1 what=$2; shift 2
+	local end=$((SECONDS + secs))
+	until "$@"; do
+		((SECONDS < end)) || fail "timed out after ${secs}s waiting for $what"
+		sleep 0.2
+	done
+}
+
+owner_is_not() { local o; o=$(owner mail); [[ -n $o && $o != "$1" ]]; }
+owner_is() { [[ $(owner mail) == "$1" ]]; }
+node_online() { [[ " $(online_nodes) " == *" $1 "* ]]; }
+node_offline() { cluster_xml | grep -q "<node name=\"$1\" id=\"[0-9]*\" online=\"false\""; }
+
+# send_mail: one SMTP message from the client namespace to the virtual IP;
+# prints its queued id.
+send_mail() {
+	client "$DEMO/smtp-send" "$(vip)" 25 --subject "lab test" --timeout-ms 5000
+}
+
+# stored IDS...: every id is in the shared store (read by maild itself).
+assert_stored() {
+	local listing id
+	listing=$("$DEMO/maild-3" --list-store "$(store)" 2>/dev/null || "$DEMO/maild-1" --list-store "$(store)")
+	for id in "$@"; do
+		grep -qx "$id" <<<"$listing" || fail "message $id is not in the store (store has: $listing)"
+	done
+}
+
+# What a lab leaves on the machine: its namespaces, mounts, processes (by
+# the namespace inodes recorded at up). Used before and after down.
+record_lab_identity() {
+	local f
+	LAB_NS_IDS=()
+	for f in "$LAB_ROOT/$LAB"/nodes/*/netns.ino "$LAB_ROOT/$LAB"/nodes/*/mntns.ino; do
+		LAB_NS_IDS+=("$(cat "$f")")
+	done
+	((${#LAB_NS_IDS[@]} > 0)) || fail "lab $LAB has no recorded namespaces"
+}
+
+processes_in_lab_namespaces() {
+	local p id
+	for p in /proc/[0-9]*; do
+		for id in "${LAB_NS_IDS[@]}"; do
+			[[ $(readlink "$p/ns/net" 2>/dev/null) == "$id" || $(readlink "$p/ns/mnt" 2>/dev/null) == "$id" ]] &&
+				echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+		done
+	done
+	return 0
+}
+
+assert_lab_gone() {
+	local left
+	left=$(ip netns list | awk '{print $1}' | grep -E "^clu-$LAB-(hub|client|n[0-9]+)\$" || true)
+	[[ -z $left ]] || fail "namespaces left after down: $left"
+	left=$(grep -E " ($LAB_ROOT/$LAB|/run/netns/clu-$LAB-)" /proc/self/mountinfo || true)
+	[[ -z $left ]] || fail "mounts left after down: $left"
+	left=$(processes_in_lab_namespaces)
+	[[ -z $left ]] || fail "processes left after down: $left"
+	[[ ! -e $LAB_ROOT/$LAB ]] || fail "state dir $LAB_ROOT/$LAB left after down"
+}
+
+WORK=$(mktemp -d)

@@ -1,0 +1,745 @@
+/*
+ * Unit tests of the Pacemaker state reader (lib/pacemaker.c).
+ *
+ * The model is checked against real captures of `crm_mon --output-as=xml`
+ * from lab clusters (tests/fixtures/crm_mon/, see its README). The reader's
+ * individual rules and its errors are checked on small documents written
+ * here, in crm_mon's shape (schema api/crm_mon-2.25.rng) but marked as
+ * what they are: test inputs, not captures. The live reader runs stand-ins
+ * for crm_mon and cibadmin put first on PATH, which check their arguments;
+ * the real crm_mon, replaying each capture's CIB, checks those arguments
+ * against real data.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clupdate/pacemaker.h"
+#include "clupdate/proc.h"
+#include "clupdate/source.h"
+
+#define CAPTURES "tests/fixtures/crm_mon/"
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/clu-test-pacemaker-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+	char path[128];
+
+	(void)state;
+	static const char *const files[] = { "crm_mon", "cibadmin", "output.xml", "config.xml" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		unlink(path);
+	}
+	return rmdir(tmpdir);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static int parse(struct clu_cluster *c, const char *xml, const char *attribute,
+		 struct clu_err *err)
+{
+	return clu_pacemaker_parse(c, xml, strlen(xml), attribute, "test", err);
+}
+
+static void check_error(const char *xml, const char *expected)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	memset(&c, 0xa5, sizeof(c));
+	assert_int_equal(parse(&c, xml, "v", &err), CLU_E_CLUSTER);
+	assert_int_equal(err.code, CLU_E_CLUSTER);
+	assert_string_equal(err.msg, expected);
+	assert_null(c.nodes);
+	assert_null(c.groups);
+}
+
+static void assert_node(const struct clu_cluster *c, const char *name, bool online,
+			bool standby, bool maintenance, const char *version)
+{
+	const struct clu_node *n = clu_cluster_node(c, name);
+
+	assert_non_null(n);
+	assert_int_equal(n->online, online);
+	assert_int_equal(n->standby, standby);
+	assert_int_equal(n->maintenance, maintenance);
+	if (version)
+		assert_string_equal(n->version, version);
+	else
+		assert_null(n->version);
+}
+
+/* ---- the rules, on test inputs ---- */
+
+#define HEAD "<pacemaker-result api-version=\"2.25\" request=\"crm_mon --output-as=xml\">\n"
+#define SUMMARY_QUORATE "<summary><current_dc present=\"true\" version=\"2.1.5\" " \
+	"name=\"a\" id=\"1\" with_quorum=\"true\"/></summary>\n"
+#define TAIL "<status code=\"0\" message=\"OK\"/>\n</pacemaker-result>\n"
+#define NODE(name, online, standby, maint, type) \
+	"<node name=\"" name "\" id=\"" name "\" online=\"" online "\" standby=\"" standby \
+	"\" standby_onfail=\"false\" maintenance=\"" maint "\" pending=\"false\" " \
+	"unclean=\"false\" shutdown=\"false\" expected_up=\"true\" is_dc=\"false\" " \
+	"resources_running=\"0\" type=\"" type "\"/>\n"
+#define RSC(id, agent, managed, on) \
+	"<resource id=\"" id "\" resource_agent=\"" agent "\" role=\"Started\" " \
+	"active=\"true\" orphaned=\"false\" blocked=\"false\" managed=\"" managed "\" " \
+	"failed=\"false\" failure_ignored=\"false\" nodes_running_on=\"1\">" \
+	"<node name=\"" on "\" id=\"" on "\" cached=\"true\"/></resource>\n"
+#define RSC_STOPPED(id) \
+	"<resource id=\"" id "\" resource_agent=\"ocf:heartbeat:Dummy\" role=\"Stopped\" " \
+	"active=\"false\" orphaned=\"false\" blocked=\"false\" managed=\"true\" " \
+	"failed=\"false\" failure_ignored=\"false\" nodes_running_on=\"0\"/>\n"
+#define BAN(id, rsc, node, weight, promoted) \
+	"<ban id=\"" id "\" resource=\"" rsc "\" node=\"" node "\" weight=\"" weight \
+	"\" promoted-only=\"" promoted "\" master_only=\"" promoted "\"/>\n"
+
+/* Test input: every rule of pacemaker.h once; weight is the score of the
+ * ban of the group itself. */
+#define RULES_XML(weight) \
+	HEAD SUMMARY_QUORATE \
+	"<nodes>\n" \
+	NODE("a", "true", "false", "false", "member") \
+	NODE("b", "true", "true", "false", "member") \
+	NODE("c", "false", "false", "true", "member") \
+	NODE("q", "true", "false", "false", "ping") \
+	"</nodes>\n" \
+	"<resources>\n" \
+	"<group id=\"mail\" number_resources=\"2\" managed=\"true\" disabled=\"false\">\n" \
+	RSC_STOPPED("mail-ip") \
+	RSC("mail-store", "ocf:heartbeat:Dummy", "true", "a") \
+	"</group>\n" \
+	"<group id=\"web\" number_resources=\"2\" managed=\"true\" disabled=\"false\">\n" \
+	RSC("web-ip", "ocf:heartbeat:IPaddr2", "true", "b") \
+	RSC("web-server", "ocf:heartbeat:apache", "false", "b") \
+	"</group>\n" \
+	"<clone id=\"ping-clone\" multi_state=\"false\" unique=\"false\" managed=\"true\" " \
+	"disabled=\"false\" failed=\"false\" failure_ignored=\"false\">\n" \
+	RSC("ping", "ocf:pacemaker:ping", "true", "a") \
+	"</clone>\n" \
+	RSC("fence", "stonith:fence_dummy", "true", "b") \
+	RSC("lone", "ocf:heartbeat:Dummy", "true", "b") \
+	"<future-thing id=\"x\"/>\n" \
+	"</resources>\n" \
+	"<node_attributes>\n" \
+	"<node name=\"a\"><attribute name=\"other\" value=\"9\"/>" \
+	"<attribute name=\"v\" value=\"2.10\"/></node>\n" \
+	"<node name=\"b\"><attribute name=\"v\" value=\"2.9\"/></node>\n" \
+	"<node name=\"ghost\"><attribute name=\"v\" value=\"7\"/></node>\n" \
+	"</node_attributes>\n" \
+	"<bans>\n" \
+	BAN("ban-member", "mail-store", "c", "-1000000", "false") \
+	BAN("ban-group", "mail", "b", weight, "false") \
+	"</bans>\n" \
+	TAIL
+
+static const char rules_xml[] = RULES_XML("-1000000");
+
+static void test_rules(void **state)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	const struct clu_group *g;
+
+	(void)state;
+	/* crm_mon writes -INFINITY as -1000000; anything not a number is an error. */
+	check_error(RULES_XML("-INFINITY"), "test: <ban id=\"ban-group\">: "
+		    "weight=\"-INFINITY\" is not an integer");
+	assert_int_equal(parse(&c, rules_xml, "v", &err), 0);
+	assert_true(c.quorum);
+	assert_null(c.name);
+	assert_int_equal(c.n_nodes, 3);                 /* ping node q left out */
+	assert_node(&c, "a", true, false, false, "2.10");
+	assert_node(&c, "b", true, true, false, "2.9");
+	assert_node(&c, "c", false, false, true, NULL);
+	assert_null(clu_cluster_node(&c, "q"));
+
+	assert_int_equal(c.n_groups, 3);                /* clone, fence left out */
+	g = &c.groups[0];
+	assert_string_equal(g->name, "mail");
+	assert_int_equal(g->n_members, 2);
+	assert_string_equal(g->members[0], "mail-ip");
+	assert_string_equal(g->members[1], "mail-store");
+	assert_string_equal(g->owner, "a");
+	assert_true(g->managed);
+	assert_string_equal(g->data_version, "2.10");
+	assert_int_equal(g->n_banned, 2);
+	assert_string_equal(g->banned[0], "c");         /* via its member */
+	assert_string_equal(g->banned[1], "b");
+	assert_null(g->address);
+
+	g = &c.groups[1];
+	assert_string_equal(g->name, "web");
+	assert_string_equal(g->owner, "b");
+	assert_false(g->managed);                       /* one member unmanaged */
+	assert_string_equal(g->data_version, "2.9");
+	assert_int_equal(g->n_banned, 0);
+
+	g = &c.groups[2];
+	assert_string_equal(g->name, "lone");
+	assert_int_equal(g->n_members, 1);
+	assert_string_equal(g->members[0], "lone");
+	assert_string_equal(g->owner, "b");
+	clu_cluster_release(&c);
+
+	/* No version attribute: versions and data versions unknown. */
+	assert_int_equal(parse(&c, rules_xml, NULL, &err), 0);
+	assert_null(c.nodes[0].version);
+	assert_null(c.groups[0].data_version);
+	clu_cluster_release(&c);
+}
+
+static void test_bans_that_do_not_ban(void **state)
+{
+	static const char xml[] =
+		HEAD SUMMARY_QUORATE
+		"<nodes>\n" NODE("a", "true", "false", "false", "member")
+		NODE("b", "true", "false", "false", "member") "</nodes>\n"
+		"<resources>\n"
+		"<group id=\"g\" number_resources=\"1\" managed=\"true\" disabled=\"false\">\n"
+		RSC("g-ip", "ocf:heartbeat:IPaddr2", "true", "a") "</group>\n"
+		"</resources>\n"
+		"<bans>\n"
+		BAN("finite", "g", "b", "-100", "false")
+		BAN("promoted", "g", "b", "-1000000", "true")
+		BAN("elsewhere", "other-rsc", "b", "-1000000", "false")
+		BAN("ghost-node", "g", "ghost", "-1000000", "false")
+		"</bans>\n" TAIL;
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&c, xml, "v", &err), 0);
+	assert_int_equal(c.n_groups, 1);
+	assert_int_equal(c.groups[0].n_banned, 0);
+	assert_null(c.groups[0].data_version);          /* owner a has no version */
+	clu_cluster_release(&c);
+}
+
+static void test_quorum(void **state)
+{
+	static const char no_dc[] = HEAD "<summary><current_dc present=\"false\"/></summary>"
+		"<nodes/><resources/>" TAIL;
+	static const char no_quorum[] = HEAD "<summary><current_dc present=\"true\" "
+		"version=\"2.1.5\" name=\"a\" id=\"1\" with_quorum=\"false\"/></summary>"
+		"<nodes/><resources/>" TAIL;
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&c, no_dc, "v", &err), 0);
+	assert_false(c.quorum);
+	assert_int_equal(c.n_nodes, 0);
+	clu_cluster_release(&c);
+	assert_int_equal(parse(&c, no_quorum, "v", &err), 0);
+	assert_false(c.quorum);
+	clu_cluster_release(&c);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	check_error("", "test: empty crm_mon output");
+	check_error("<pacemaker-result>\n<summary/>\n</pacemaker>\n",
+		    "test: not XML: line 3: Opening and ending tag mismatch: "
+		    "pacemaker-result line 1 and pacemaker");
+	check_error("<cib/>", "test: not crm_mon output: root element is <cib>");
+	/* crm_mon 2.1.5's own output on a machine where the cluster is not
+	 * running (exit status 102). */
+	check_error("<pacemaker-result api-version=\"2.25\" request=\"crm_mon --output-as=xml\">\n"
+		    "  <status code=\"102\" message=\"Not connected\">\n"
+		    "    <errors>\n"
+		    "      <error>error: Could not connect to launcher: Connection refused</error>\n"
+		    "      <error>crm_mon: Connection to cluster failed: Connection refused</error>\n"
+		    "    </errors>\n"
+		    "  </status>\n"
+		    "</pacemaker-result>\n",
+		    "test: crm_mon failed with status 102 (Not connected): error: Could not "
+		    "connect to launcher: Connection refused; crm_mon: Connection to cluster "
+		    "failed: Connection refused");
+	/* crm_mon 2.1.5's output with CIB_file naming no file: status "OK". */
+	check_error("<pacemaker-result api-version=\"2.25\" request=\"crm_mon --output-as=xml\">\n"
+		    "  <status code=\"0\" message=\"OK\">\n"
+		    "    <errors>\n"
+		    "      <error>Could not connect to the CIB: No such device or address</error>\n"
+		    "    </errors>\n"
+		    "  </status>\n"
+		    "</pacemaker-result>\n",
+		    "test: no <summary> in crm_mon output (Could not connect to the CIB: "
+		    "No such device or address)");
+	check_error(HEAD SUMMARY_QUORATE "<resources/>" TAIL,
+		    "test: no <nodes> in crm_mon output");
+	check_error(HEAD SUMMARY_QUORATE "<nodes/>" TAIL,
+		    "test: no <resources> in crm_mon output");
+	check_error(HEAD SUMMARY_QUORATE "<nodes><node id=\"1\" online=\"true\"/></nodes>"
+		    "<resources/>" TAIL, "test: <node id=\"1\"> without 'name'");
+	check_error(HEAD SUMMARY_QUORATE "<nodes><node name=\"a\"/></nodes><resources/>" TAIL,
+		    "test: <node name=\"a\"> without 'online'");
+	check_error(HEAD SUMMARY_QUORATE "<nodes><node name=\"a\" online=\"yes!\"/></nodes>"
+		    "<resources/>" TAIL,
+		    "test: <node name=\"a\">: online=\"yes!\" is not a boolean");
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources><group managed=\"true\"/>"
+		    "</resources>" TAIL, "test: <group> without 'id'");
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources><group id=\"g\">"
+		    "<resource managed=\"true\"/></group></resources>" TAIL,
+		    "test: <resource> without 'id'");
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources/><bans><ban id=\"b\" "
+		    "resource=\"r\" weight=\"-1000000\"/></bans>" TAIL,
+		    "test: <ban id=\"b\"> without 'node'");
+	/* A group running on a node crm_mon did not list. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources>"
+		    RSC("r", "ocf:heartbeat:Dummy", "true", "zz") "</resources>" TAIL,
+		    "test: group 'r' runs on unknown node 'zz'");
+}
+
+static void test_argv(void **state)
+{
+	const char *const *argv = clu_pacemaker_status_argv();
+
+	(void)state;
+	assert_string_equal(argv[0], "crm_mon");
+	assert_string_equal(argv[1], "--output-as=xml");
+	assert_string_equal(argv[2], "--inactive");
+	assert_string_equal(argv[3], "--exclude=all");
+	assert_string_equal(argv[4], "--include=summary,options,nodes,resources,attributes,bans");
+	assert_null(argv[5]);
+}
+
+/* ---- real captures ---- */
+
+/*
+ * One line that shows every field of a model, so that a capture's whole
+ * reading is one exact comparison:
+ *   NAME quorum|no-quorum; NODE online|offline[,standby][,maintenance] v=VERSION|?; ...
+ *   | GROUP [MEMBERS] @OWNER|stopped managed|unmanaged data=V|? banned=[...]; ...
+ */
+static char *render(const struct clu_cluster *c)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	assert_non_null(f);
+	fprintf(f, "%s %s", c->name ? c->name : "?", c->quorum ? "quorum" : "no-quorum");
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		const struct clu_node *n = &c->nodes[i];
+
+		fprintf(f, "; %s %s%s%s v=%s", n->name, n->online ? "online" : "offline",
+			n->standby ? ",standby" : "", n->maintenance ? ",maintenance" : "",
+			n->version ? n->version : "?");
+	}
+	fprintf(f, " |");
+	for (size_t i = 0; i < c->n_groups; i++) {
+		const struct clu_group *g = &c->groups[i];
+
+		fprintf(f, "%s %s [", i ? ";" : "", g->name);
+		for (size_t j = 0; j < g->n_members; j++)
+			fprintf(f, "%s%s", j ? "," : "", g->members[j]);
+		fprintf(f, "] @%s %s data=%s banned=[", g->owner ? g->owner : "stopped",
+			g->managed ? "managed" : "unmanaged",
+			g->data_version ? g->data_version : "?");
+		for (size_t j = 0; j < g->n_banned; j++)
+			fprintf(f, "%s%s", j ? "," : "", g->banned[j]);
+		fprintf(f, "]%s%s", g->address ? " address=" : "", g->address ? g->address : "");
+	}
+	fclose(f);
+	return buf;
+}
+
+#define N3 "; n1 online v=1; n2 online v=1; n3 online v=1 |"
+#define MAIL " mail [ip,store,maild]"
+
+/*
+ * What each capture shows (tests/fixtures/crm_mon/README.md), read from
+ * crm_mon's XML alone, then completed with its configuration (.cib.xml).
+ */
+static const struct capture {
+	const char *stem;
+	const char *model;           /* from crm_mon alone */
+	const char *with_config;     /* after clu_pacemaker_parse_config() */
+} captures[] = {
+	{ "2node-mail-on-n2",
+	  "? quorum; n1 online v=1; n2 online v=1 |" MAIL " @n2 managed data=1 banned=[]",
+	  "clu-cap2 quorum; n1 online v=1; n2 online v=1 |" MAIL " @n2 managed data=1 banned=[]" },
+	{ "3node-mail-on-n1",
+	  "? quorum" N3 MAIL " @n1 managed data=1 banned=[]", NULL },
+	{ "3node-mixed-versions",
+	  "? quorum; n1 online v=3; n2 online v=2; n3 online v=1 |" MAIL
+	  " @n1 managed data=3 banned=[]", NULL },
+	{ "3node-two-groups-mail-n1-web-n2",
+	  "? quorum" N3 MAIL " @n1 managed data=1 banned=[]; web [web-ip,web-app] @n2 managed "
+	  "data=1 banned=[]", NULL },
+	{ "3node-mail-stopped",
+	  "? quorum" N3 MAIL " @stopped managed data=? banned=[]", NULL },
+	{ "3node-mail-unmanaged-on-n1",
+	  "? quorum" N3 MAIL " @n1 unmanaged data=1 banned=[]", NULL },
+	{ "3node-mail-on-n1-banned-n2",
+	  "? quorum" N3 MAIL " @n1 managed data=1 banned=[n2]", NULL },
+	{ "3node-mail-on-n3-banned-n1-n2",
+	  "? quorum" N3 MAIL " @n3 managed data=1 banned=[n1,n2]", NULL },
+	{ "3node-standby-n1",
+	  "? quorum; n1 online,standby v=1; n2 online v=1; n3 online v=1 |" MAIL
+	  " @n3 managed data=1 banned=[]", NULL },
+	/* crm_mon lists no attributes of an offline node: its version comes
+	 * from the configuration. */
+	{ "3node-offline-n3-mail-on-n1",
+	  "? quorum; n1 online v=1; n2 online v=1; n3 offline v=? |" MAIL
+	  " @n1 managed data=1 banned=[]",
+	  "clu-cap3 quorum; n1 online v=1; n2 online v=1; n3 offline v=1 |" MAIL
+	  " @n1 managed data=1 banned=[]" },
+	{ "5node-mixed-versions",
+	  "? quorum; n1 online v=2; n2 online v=2; n3 online v=1; n4 online v=1; "
+	  "n5 online v=1 |" MAIL " @n1 managed data=2 banned=[]",
+	  "clu-cap5 quorum; n1 online v=2; n2 online v=2; n3 online v=1; n4 online v=1; "
+	  "n5 online v=1 |" MAIL " @n1 managed data=2 banned=[]" },
+};
+#define N_CAPTURES (sizeof(captures) / sizeof(captures[0]))
+
+/* The model with config, when the table does not spell it out: the same
+ * with the lab's cluster name. */
+static void expected_with_config(const struct capture *cap, char *buf, size_t size)
+{
+	if (cap->with_config)
+		snprintf(buf, size, "%s", cap->with_config);
+	else
+		snprintf(buf, size, "clu-cap3%s", cap->model + 1);
+}
+
+static void test_captures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_CAPTURES; i++) {
+		const struct capture *cap = &captures[i];
+		struct clu_cluster c;
+		struct clu_err err = CLU_ERR_INIT;
+		char path[256], expected[1024], *model, *config;
+		size_t len;
+
+		snprintf(path, sizeof(path), CAPTURES "%s.xml", cap->stem);
+		print_message("%s\n", path);
+		assert_int_equal(clu_pacemaker_read_file(&c, path, "mail-version", &err), 0);
+		model = render(&c);
+		assert_string_equal(model, cap->model);
+		free(model);
+
+		snprintf(path, sizeof(path), CAPTURES "%s.cib.xml", cap->stem);
+		config = slurp(path, &len);
+		assert_int_equal(clu_pacemaker_parse_config(&c, config, len, "mail-version",
+							    path, &err), 0);
+		model = render(&c);
+		expected_with_config(cap, expected, sizeof(expected));
+		assert_string_equal(model, expected);
+		free(model);
+		free(config);
+		clu_cluster_release(&c);
+	}
+}
+
+/* The fields a planner leans on, spelled out for two captures. */
+static void test_capture_details(void **state)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	const struct clu_group *mail;
+
+	(void)state;
+	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES "3node-mail-on-n3-banned-n1-n2.xml",
+					  "mail-version", &err), 0);
+	assert_true(c.quorum);
+	assert_int_equal(c.n_nodes, 3);
+	assert_int_equal(clu_cluster_online(&c), 3);
+	mail = clu_cluster_group(&c, "mail");
+	assert_non_null(mail);
+	assert_string_equal(mail->owner, "n3");
+	assert_true(clu_group_banned(mail, "n1"));
+	assert_true(clu_group_banned(mail, "n2"));
+	assert_false(clu_group_banned(mail, "n3"));
+	assert_string_equal(mail->members[2], "maild");
+	assert_null(mail->address);
+	clu_cluster_release(&c);
+
+	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES "3node-offline-n3-mail-on-n1.xml",
+					  "mail-version", &err), 0);
+	assert_int_equal(clu_cluster_online(&c), 2);
+	assert_false(clu_cluster_node(&c, "n3")->online);
+	assert_string_equal(clu_cluster_group(&c, "mail")->owner, "n1");
+	clu_cluster_release(&c);
+
+	/* Another attribute name: nobody has it. */
+	assert_int_equal(clu_pacemaker_read_file(&c, CAPTURES "3node-mixed-versions.xml",
+						 "clupdate-version", &err), 0);
+	assert_null(c.nodes[0].version);
+	assert_null(c.groups[0].data_version);
+	clu_cluster_release(&c);
+}
+
+/*
+ * The live reader's flags against real data: crm_mon replaying each
+ * capture's CIB (CIB_file) with clu_pacemaker_status_argv() must give the
+ * model the capture gives. This is what shows that the narrowed --include
+ * still carries node attributes and bans.
+ */
+static void test_status_argv_on_captures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_CAPTURES; i++) {
+		const struct capture *cap = &captures[i];
+		struct clu_proc proc;
+		struct clu_cluster c;
+		struct clu_err err = CLU_ERR_INIT;
+		char path[256], *model;
+		int rc;
+
+		snprintf(path, sizeof(path), CAPTURES "%s.cib.xml", cap->stem);
+		clu_proc_init(&proc);
+		clu_proc_args(&proc, clu_pacemaker_status_argv());
+		clu_proc_setenv(&proc, "CIB_file", path);
+		proc.timeout_ms = 30000;
+		rc = clu_proc_run(&proc, &err);
+		if (!proc.result.started) {
+			clu_proc_release(&proc);
+			skip();   /* no crm_mon here: scripts/install-deps installs it */
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(clu_pacemaker_parse(&c, proc.out.buf, proc.out.len,
+						     "mail-version", path, &err), 0);
+		model = render(&c);
+		assert_string_equal(model, cap->model);
+		free(model);
+		clu_cluster_release(&c);
+		clu_proc_release(&proc);
+	}
+}
+
+static void test_config_errors(void **state)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	static const char with_rule[] =
+		"<configuration><crm_config/><nodes>"
+		"<node id=\"1\" uname=\"a\"><instance_attributes id=\"i\">"
+		"<rule id=\"r\" score=\"0\"/><nvpair id=\"v\" name=\"v\" value=\"5\"/>"
+		"</instance_attributes></node>"
+		"<node id=\"2\" uname=\"b\"><instance_attributes id=\"j\">"
+		"<nvpair id=\"w\" name=\"v\" value=\"6\"/></instance_attributes></node>"
+		"</nodes></configuration>";
+
+	(void)state;
+	assert_int_equal(clu_pacemaker_read_file(&c, CAPTURES "3node-offline-n3-mail-on-n1.xml",
+						 "v", &err), 0);
+	assert_int_equal(clu_pacemaker_parse_config(&c, "<status/>", 9, "v", "pacemaker", &err),
+			 CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: not the CIB's configuration: root element "
+			    "is <status>");
+	assert_int_equal(clu_pacemaker_parse_config(&c, "<cib>", 5, "v", "pacemaker", &err),
+			 CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: not XML: line 1: Premature end of data in "
+			    "tag cib line 1");
+	assert_int_equal(clu_pacemaker_parse_config(&c, "", 0, "v", "pacemaker", &err),
+			 CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: empty cibadmin output");
+	clu_cluster_release(&c);
+
+	/* A conditional set is the cluster's to evaluate: skipped. */
+	assert_int_equal(parse(&c, HEAD SUMMARY_QUORATE "<nodes>"
+			       NODE("a", "false", "false", "false", "member")
+			       NODE("b", "false", "false", "false", "member")
+			       "</nodes><resources/>" TAIL, "v", &err), 0);
+	assert_int_equal(clu_pacemaker_parse_config(&c, with_rule, strlen(with_rule), "v",
+						    "pacemaker", &err), 0);
+	assert_null(c.nodes[0].version);
+	assert_string_equal(c.nodes[1].version, "6");
+	assert_null(c.name);
+	clu_cluster_release(&c);
+}
+
+/* ---- the live reader, with a stand-in crm_mon ---- */
+
+/* A crm_mon that checks its arguments, then prints output.xml and exits
+ * with $FAKE_STATUS (or sleeps when $FAKE_SLEEP is set). */
+static const char fake_crm_mon[] =
+	"#!/bin/sh\n"
+	"[ \"$*\" = '--output-as=xml --inactive --exclude=all "
+	"--include=summary,options,nodes,resources,attributes,bans' ] || "
+	"{ echo \"bad arguments: $*\" >&2; exit 64; }\n"
+	"[ -n \"$FAKE_SLEEP\" ] && exec sleep \"$FAKE_SLEEP\"\n"
+	"cat \"$(dirname \"$0\")/output.xml\"\n"
+	"[ -n \"$FAKE_STDERR\" ] && echo \"$FAKE_STDERR\" >&2\n"
+	"exit \"${FAKE_STATUS:-0}\"\n";
+
+/* A cibadmin that checks its arguments, then prints config.xml, or fails
+ * when $FAKE_CIB_STATUS is set. */
+static const char fake_cibadmin[] =
+	"#!/bin/sh\n"
+	"[ \"$*\" = '--query --scope=configuration' ] || "
+	"{ echo \"bad arguments: $*\" >&2; exit 64; }\n"
+	"[ -n \"$FAKE_CIB_STATUS\" ] && { echo 'Call cib_query failed' >&2; "
+	"exit \"$FAKE_CIB_STATUS\"; }\n"
+	"cat \"$(dirname \"$0\")/config.xml\"\n";
+
+/* Test input: the configuration behind rules_xml, with offline c at 1.9. */
+static const char rules_config[] =
+	"<configuration><crm_config><cluster_property_set id=\"o\">"
+	"<nvpair id=\"n\" name=\"cluster-name\" value=\"rules\"/></cluster_property_set>"
+	"</crm_config><nodes>"
+	"<node id=\"a\" uname=\"a\"><instance_attributes id=\"ia\">"
+	"<nvpair id=\"va\" name=\"v\" value=\"1\"/></instance_attributes></node>"
+	"<node id=\"c\" uname=\"c\"><instance_attributes id=\"ic\">"
+	"<nvpair id=\"vc\" name=\"v\" value=\"1.9\"/></instance_attributes></node>"
+	"</nodes></configuration>\n";
+
+static void test_live(void **state)
+{
+	char path[128], *old_path = strdup(getenv("PATH")), *new_path;
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/crm_mon", tmpdir);
+	write_file(path, fake_crm_mon, 0755);
+	snprintf(path, sizeof(path), "%s/cibadmin", tmpdir);
+	write_file(path, fake_cibadmin, 0755);
+	snprintf(path, sizeof(path), "%s/config.xml", tmpdir);
+	write_file(path, rules_config, 0644);
+	snprintf(path, sizeof(path), "%s/output.xml", tmpdir);
+	write_file(path, rules_xml, 0644);
+	assert_true(asprintf(&new_path, "%s:%s", tmpdir, old_path) > 0);
+	setenv("PATH", new_path, 1);
+
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), 0);
+	assert_string_equal(c.name, "rules");
+	assert_int_equal(c.n_nodes, 3);
+	assert_string_equal(c.nodes[0].version, "2.10");   /* crm_mon's value wins */
+	assert_string_equal(c.nodes[2].version, "1.9");    /* offline: from the config */
+	assert_string_equal(c.groups[0].owner, "a");
+	assert_string_equal(c.groups[0].data_version, "2.10");
+	clu_cluster_release(&c);
+
+	setenv("FAKE_CIB_STATUS", "105", 1);
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "pacemaker: 'cibadmin' exited with status 105: "
+			    "Call cib_query failed");
+	assert_null(c.nodes);
+	unsetenv("FAKE_CIB_STATUS");
+
+	assert_int_equal(clu_cluster_load(&c, "pacemaker", "v", &err), 0);
+	assert_string_equal(c.nodes[1].version, "2.9");
+	clu_cluster_release(&c);
+
+	/* crm_mon's failure status, with its XML, wins over the exit status. */
+	write_file(path, "<pacemaker-result api-version=\"2.25\" request=\"crm_mon\">"
+		   "<status code=\"102\" message=\"Not connected\"><errors><error>crm_mon: "
+		   "Connection to cluster failed: Connection refused</error></errors>"
+		   "</status></pacemaker-result>\n", 0644);
+	setenv("FAKE_STATUS", "102", 1);
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: crm_mon failed with status 102 (Not "
+			    "connected): crm_mon: Connection to cluster failed: Connection refused");
+	assert_null(c.nodes);
+
+	/* No output: the exit status and stderr explain. */
+	write_file(path, "", 0644);
+	setenv("FAKE_STATUS", "1", 1);
+	setenv("FAKE_STDERR", "crm_mon: something broke", 1);
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "pacemaker: 'crm_mon' exited with status 1: "
+			    "crm_mon: something broke");
+	unsetenv("FAKE_STDERR");
+	setenv("FAKE_STATUS", "0", 1);
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: crm_mon printed nothing");
+	unsetenv("FAKE_STATUS");
+
+	setenv("FAKE_SLEEP", "10", 1);
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 300, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "pacemaker: 'crm_mon' timed out after 300 ms");
+	unsetenv("FAKE_SLEEP");
+
+	setenv("PATH", "/nonexistent", 1);
+	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "pacemaker: cannot run 'crm_mon': No such file or directory");
+	assert_null(c.nodes);
+
+	setenv("PATH", old_path, 1);
+	free(new_path);
+	free(old_path);
+}
+
+static void test_read_file(void **state)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	char path[128];
+
+	(void)state;
+	assert_int_equal(clu_pacemaker_read_file(&c, "/nonexistent.xml", "v", &err), CLU_E_IO);
+	assert_string_equal(err.msg, "cannot read '/nonexistent.xml': No such file or directory");
+	snprintf(path, sizeof(path), "%s/output.xml", tmpdir);
+	write_file(path, "<cib/>", 0644);
+	assert_int_equal(clu_pacemaker_read_file(&c, path, "v", &err), CLU_E_CLUSTER);
+	assert_true(strncmp(err.msg, "xml:", 4) == 0);
+	assert_string_equal(err.msg + 4 + strlen(path), ": not crm_mon output: root element is <cib>");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_bans_that_do_not_ban),
+		cmocka_unit_test(test_quorum),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_captures),
+		cmocka_unit_test(test_capture_details),
+		cmocka_unit_test(test_status_argv_on_captures),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_read_file),
+	};
+
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
