@@ -162,7 +162,7 @@ int cmd_apply(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source = "pacemaker", *ssh_config = NULL, *state_dir = CLU_STATE_DIR;
-	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret;
+	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret, status;
 	bool yes = false, probes_wanted = true;
 	struct clu_probe_target *probes = NULL;
 	size_t n_probes = 0;
@@ -195,16 +195,12 @@ int cmd_apply(int argc, char **argv)
 						"(expected seconds > 0)", optarg);
 			break;
 		case 's':
-			strategy = clu_strategy_parse(optarg);
-			if (strategy < 0)
-				return cmd_fail(CLU_E_USAGE, "apply: unknown strategy '%s' "
-						"(expected in-place, rolling or auto)", optarg);
+			if ((status = cmd_strategy_option("apply", optarg, &strategy)))
+				return status;
 			break;
 		case 'o':
-			format = clu_format_parse(optarg);
-			if (format < 0)
-				return cmd_fail(CLU_E_USAGE, "apply: unknown output format '%s' "
-						"(expected text, json or xml)", optarg);
+			if ((status = cmd_format_option("apply", optarg, false, &format)))
+				return status;
 			break;
 		case 'h':
 			fputs(cmd_apply_help, stdout);

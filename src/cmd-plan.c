@@ -68,7 +68,7 @@ int cmd_plan(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source = "pacemaker", *ssh_config = NULL;
-	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret;
+	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret, status;
 	struct clu_manifest manifest;
 	struct clu_cluster cluster = { 0 };
 	struct clu_plan plan;
@@ -84,16 +84,12 @@ int cmd_plan(int argc, char **argv)
 			source = optarg;
 			break;
 		case 's':
-			strategy = clu_strategy_parse(optarg);
-			if (strategy < 0)
-				return cmd_fail(CLU_E_USAGE, "plan: unknown strategy '%s' "
-						"(expected in-place, rolling or auto)", optarg);
+			if ((status = cmd_strategy_option("plan", optarg, &strategy)))
+				return status;
 			break;
 		case 'o':
-			format = clu_format_parse(optarg);
-			if (format < 0)
-				return cmd_fail(CLU_E_USAGE, "plan: unknown output format '%s' "
-						"(expected text, json or xml)", optarg);
+			if ((status = cmd_format_option("plan", optarg, false, &format)))
+				return status;
 			break;
 		case 'S':
 			ssh_config = optarg;

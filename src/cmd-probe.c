@@ -90,9 +90,8 @@ int cmd_probe(int argc, char **argv)
 		case 'D': duration_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 's': settle_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'o':
-			format = clu_format_parse(optarg);
-			if (format < 0)
-				return cmd_fail(CLU_E_USAGE, "probe: unknown output format '%s'", optarg);
+			if ((cmd_ret = cmd_format_option("probe", optarg, true, &format)))
+				return cmd_ret;
 			break;
 		case 'h':
 			fputs(cmd_probe_help, stdout);

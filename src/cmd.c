@@ -102,12 +102,9 @@ int cmd_journal_options(int argc, char **argv, const char *help, const char **st
 			*state_dir = optarg;
 			break;
 		case 'o':
-			*format = clu_format_parse(optarg);
-			if (*format < 0) {
-				*status = cmd_fail(CLU_E_USAGE, "%s: unknown output format '%s' "
-						   "(expected text, json or xml)", argv[0], optarg);
+			*status = cmd_format_option(argv[0], optarg, !strcmp(argv[0], "report"), format);
+			if (*status)
 				return -1;
-			}
 			break;
 		case 'h':
 			fputs(help, stdout);
@@ -171,4 +168,22 @@ int cmd_print_report(struct clu_journal *journal, int64_t id, int format, struct
 	if (clu_output_finish(out, ret, ret ? err->msg : NULL) && !ret)
 		ret = clu_err_set(err, CLU_E_IO, "cannot write the report");
 	return ret;
+}
+
+int cmd_format_option(const char *verb, const char *arg, bool html_ok, int *format)
+{
+	*format = clu_format_parse(arg);
+	if (*format < 0 || (*format == CLU_FORMAT_HTML && !html_ok))
+		return cmd_fail(CLU_E_USAGE, "%s: unknown output format '%s' (expected text, json%s)",
+				verb, arg, html_ok ? ", xml or html" : " or xml");
+	return 0;
+}
+
+int cmd_strategy_option(const char *verb, const char *arg, int *strategy)
+{
+	*strategy = clu_strategy_parse(arg);
+	if (*strategy < 0)
+		return cmd_fail(CLU_E_USAGE, "%s: unknown strategy '%s' (expected in-place, rolling "
+				"or auto)", verb, arg);
+	return 0;
 }

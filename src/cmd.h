@@ -6,6 +6,7 @@
 #ifndef CLU_CMD_H
 #define CLU_CMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "clupdate/err.h"
@@ -40,6 +41,13 @@ const char *cmd_self_dir(void);
  */
 int cmd_journal_options(int argc, char **argv, const char *help, const char **state_dir,
 			int *format, int *status);
+
+/*
+ * The shared options: --output-as F (html only where html_ok: reports) and
+ * --strategy S. Return 0, or print the error and return the exit status.
+ */
+int cmd_format_option(const char *verb, const char *arg, bool html_ok, int *format);
+int cmd_strategy_option(const char *verb, const char *arg, int *strategy);
 
 /* Open the journal, or print why not and return the exit status in *status. */
 struct clu_journal;
