@@ -104,25 +104,55 @@ assert_stored() {
 	done
 }
 
-# What a lab leaves on the machine: its namespaces, mounts, processes (by
-# the namespace inodes recorded at up). Used before and after down.
-record_lab_identity() {
+# What a lab leaves on the machine: its namespaces, mounts and processes.
+# The processes are taken while the lab runs, from its live namespace handles
+# (namespace inode numbers are reused once freed, so they cannot be checked
+# after down), as "PID STARTTIME" pairs (PIDs are reused too).
+lab_namespace_ids() {
 	local f
-	LAB_NS_IDS=()
-	for f in "$LAB_ROOT/$LAB"/nodes/*/netns.ino "$LAB_ROOT/$LAB"/nodes/*/mntns.ino; do
-		LAB_NS_IDS+=("$(cat "$f")")
+	for f in /run/netns/clu-"$LAB"-*; do
+		[[ $f =~ /clu-$LAB-(hub|client|n[0-9]+)$ ]] && echo "net:[$(stat -L -c %i "$f")]"
 	done
-	((${#LAB_NS_IDS[@]} > 0)) || fail "lab $LAB has no recorded namespaces"
+	for f in "$LAB_ROOT/$LAB"/ns/*.mnt; do
+		[[ -e $f ]] && echo "mnt:[$(stat -L -c %i "$f" 2>/dev/null)]"
+	done
+	return 0
 }
 
+start_time() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	[[ $1 != Z ]] && echo "${20}" # a zombie has exited: gone
+}
+
+# Processes in the lab's namespaces now: "PID STARTTIME COMMAND" lines.
 processes_in_lab_namespaces() {
-	local p id
+	local ids p st net mnt
+	ids=" $(lab_namespace_ids | tr '\n' ' ') "
 	for p in /proc/[0-9]*; do
-		for id in "${LAB_NS_IDS[@]}"; do
-			[[ $(readlink "$p/ns/net" 2>/dev/null) == "$id" || $(readlink "$p/ns/mnt" 2>/dev/null) == "$id" ]] &&
-				echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
-		done
+		net=$(readlink "$p/ns/net" 2>/dev/null) || net=none
+		mnt=$(readlink "$p/ns/mnt" 2>/dev/null) || mnt=none
+		[[ $ids == *" $net "* || $ids == *" $mnt "* ]] || continue
+		st=$(start_time "${p#/proc/}") || continue
+		echo "${p#/proc/} $st $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
 	done
+	return 0
+}
+
+record_lab_identity() {
+	LAB_PROCS=$(processes_in_lab_namespaces)
+	[[ -n $LAB_PROCS ]] || fail "lab $LAB has no processes to check"
+}
+
+# Those of the recorded processes that still run.
+recorded_processes_alive() {
+	local pid st cmd
+	while read -r pid st cmd; do
+		[[ -n $pid && $(start_time "$pid" || true) == "$st" ]] && echo "$pid $cmd"
+	done <<<"$LAB_PROCS"
 	return 0
 }
 
@@ -132,7 +162,7 @@ assert_lab_gone() {
 	[[ -z $left ]] || fail "namespaces left after down: $left"
 	left=$(grep -E " ($LAB_ROOT/$LAB|/run/netns/clu-$LAB-)" /proc/self/mountinfo || true)
 	[[ -z $left ]] || fail "mounts left after down: $left"
-	left=$(processes_in_lab_namespaces)
+	left=$(recorded_processes_alive)
 	[[ -z $left ]] || fail "processes left after down: $left"
 	[[ ! -e $LAB_ROOT/$LAB ]] || fail "state dir $LAB_ROOT/$LAB left after down"
 }

@@ -48,8 +48,10 @@ survivor=$(owner mail)
 m3=$(send_mail) || fail "SMTP after the failover failed"
 assert_stored "$m1" "$m2" "$m3"
 note "after kill of $target: mail on $survivor, stored $m3"
-# A killed node's virtual IP must not linger: nothing of it answers.
-on "$target" true 2>/dev/null && true
+# A killed node is off the network (its virtual IP must not linger) and
+# cannot be entered.
+ip -n "clu-$LAB-$target" link show eth0 | grep -q "state DOWN" || fail "$target's eth0 is still up"
+on "$target" true 2>/dev/null && fail "exec into the powered-off $target succeeded"
 lab start --name "$LAB" "$target" 2>/dev/null
 wait_until 60 "$target back online" node_online "$target"
 [[ $(owner mail) == "$survivor" ]] || fail "mail failed back to $target (stickiness)"

@@ -40,9 +40,9 @@ wait_until 60 "$victim back online after the fence reboot" node_online "$victim"
 	fail "the fence reboot of $victim is not in the history"
 note "fence reboot of $victim: back online"
 
-helper=$(cat "$LAB_ROOT/$LAB/fence/helper.pid")
+read -r helper helper_start <"$LAB_ROOT/$LAB/fence/helper.pid"
+[[ $(start_time "$helper") == "$helper_start" ]] || fail "the fence helper is not running"
 record_lab_identity
 lab down --name "$LAB" 2>/dev/null
 assert_lab_gone
-[[ ! -d /proc/$helper ]] || grep -q zombie <(ps -o stat= -p "$helper" | sed 's/Z/zombie/') ||
-	fail "the fence helper ($helper) survived down"
+[[ $(start_time "$helper" || true) != "$helper_start" ]] || fail "the fence helper ($helper) survived down"

@@ -138,7 +138,7 @@ static void test_three_nodes(void **state)
 	assert_int_equal(g->n_members, 2);
 	assert_string_equal(g->members[1], "web-server");
 	assert_string_equal(g->owner, "n2");
-	assert_false(g->managed);                       /* inline ; comment cut */
+	assert_false(g->managed);                       /* after a comment line */
 	assert_int_equal(g->n_banned, 0);
 	assert_string_equal(g->data_version, "1");
 	assert_null(g->address);
@@ -182,9 +182,9 @@ static void test_defaults(void **state)
 	assert_string_equal(c.groups[0].data_version, "1");
 	clu_cluster_release(&c);
 
-	/* A byte-order mark, CRLF line ends, ':' and ';' comments. */
-	write_ini("\xEF\xBB\xBF[node \"a\"]\r\nversion = 2:1.0~rc1 ; epoch\r\n; comment\r\n"
-		  "standby = ON\r\n");
+	/* A byte-order mark, CRLF line ends, ':' in a version, ';' and '#' comments. */
+	write_ini("\xEF\xBB\xBF[node \"a\"]\r\n; epoch 2\r\nversion = 2:1.0~rc1\r\n"
+		  "  # comment\r\nstandby = ON\r\n");
 	assert_int_equal(clu_static_load(&c, ini_path, &err), 0);
 	assert_string_equal(c.nodes[0].version, "2:1.0~rc1");
 	assert_true(c.nodes[0].standby);
@@ -225,6 +225,12 @@ static void test_errors(void **state)
 	check_error("[cluster \"x\"]\n", ":1: [cluster \"x\"] takes no name (expected [cluster])");
 	check_error("[node \"n 1\"]\n", ":1: [node \"n 1\"] 'n 1' is not a valid node name "
 		    "(expected letters, digits, '.', '_' and '-')");
+	/* No comment at the end of a line: ';' and '#' are part of the value. */
+	check_error("[node \"n1\"]\nonline = no ; pinned\n",
+		    ":2: [node \"n1\"] online: 'no ; pinned' is not a boolean (expected yes or no)");
+	check_error("[node \"n1\"]\nversion = 2 # epoch\n",
+		    ":2: [node \"n1\"] version: '2 # epoch' is not a valid version (expected "
+		    "letters, digits, '.', '_', '+', '~', ':' and '-', without spaces)");
 	check_error("[node \"n1\"]\n[node \"n1\"]\n",
 		    ":2: duplicate [node \"n1\"], first on line 1 (expected each node once)");
 	check_error("[cluster]\n[node \"n1\"]\n[cluster]\n",

@@ -1,0 +1,762 @@
+/*
+ * The INI reader shared by the update manifest and the static cluster
+ * description (see ini.h for the syntax and the contract).
+ *
+ * libinih does the INI syntax. Debian builds it without line numbers in the
+ * handler and without a call on section headers, so the reader we give inih
+ * (over the file, read whole first) counts lines, checks section headers
+ * itself (a section with no keys must still be checked) and keeps the raw
+ * text of the current line. Values are taken from that raw text rather than
+ * from inih, which would cut "stop ; install" at the ';' (its inline comment
+ * rule): shell text must reach the shell as written, and one rule serves
+ * every format. (Debian's inih also exports its options as globals, e.g.
+ * ini_allow_inline_comments; we leave them alone: they are process-wide,
+ * shared with any other user of inih.)
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ini-file.h"
+
+#include "util.h"
+
+#define NAME_CHARS "letters, digits, '.', '_' and '-'"
+#define SYNTAX_EXPECTED "KEY = VALUE, a [SECTION] header, or a comment line " \
+	"starting with # or ;"
+
+static struct clu__ini_section *current_section(struct clu__ini *ini)
+{
+	return ini->n_sections ? &ini->sections[ini->n_sections - 1] : NULL;
+}
+
+static const struct clu__ini_section_spec *spec_of(const struct clu__ini *ini,
+						   const struct clu__ini_section *sec)
+{
+	return &ini->format->sections[sec->kind];
+}
+
+bool clu__ini_fail(struct clu__ini *ini, int line, const struct clu__ini_section *sec,
+		   const char *key, const char *fmt, ...)
+{
+	char message[CLU_ERR_MAX], where[32] = "", label[256] = "";
+	va_list ap;
+
+	if (ini->failed)
+		return false;
+	ini->failed = true;
+	ini->err_line = line;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%d", line);
+	if (sec && sec->name)
+		snprintf(label, sizeof(label), "[%s \"%s\"] ", spec_of(ini, sec)->word, sec->name);
+	else if (sec)
+		snprintf(label, sizeof(label), "[%s] ", spec_of(ini, sec)->word);
+	clu_err_set(ini->err, ini->format->code, "%s%s: %s%s%s%s", ini->path, where, label,
+		    key ? key : "", key ? ": " : "", message);
+	return false;
+}
+
+/* Levenshtein distance, case-insensitive; SIZE_MAX for long words. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) !=
+				      tolower((unsigned char)b[j - 1]);
+			size_t best = diagonal + cost;
+
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest of candidates, when close enough to be a misspelling. */
+struct suggestion {
+	const char *best;
+	size_t distance;
+};
+
+static void consider(struct suggestion *s, const char *word, const char *candidate)
+{
+	size_t d = edit_distance(word, candidate);
+
+	if (!s->best || d < s->distance) {
+		s->best = candidate;
+		s->distance = d;
+	}
+}
+
+/* ", did you mean 'strategy'?" or "", in text. */
+static const char *did_you_mean(const struct suggestion *s, char *text, size_t size)
+{
+	if (!s->best || s->distance == 0 || s->distance > 2 ||
+	    s->distance * 2 >= strlen(s->best))
+		return "";
+	snprintf(text, size, ", did you mean '%s'?", s->best);
+	return text;
+}
+
+/* ASCII only, whatever the locale: names end up in Pacemaker's CIB. */
+static bool is_name_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+static bool is_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool is_version(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!is_name_char((unsigned char)*s) && !strchr("+~:", *s))
+			return false;
+	return true;
+}
+
+/* "tcp, smtp or command", in buf. */
+static const char *choice_list(const struct clu__ini_choice *choices, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; choices[i].word && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 i == 0 ? "" : choices[i + 1].word ? ", " : " or ",
+					 choices[i].word);
+	return buf;
+}
+
+const char *clu__ini_expected(const struct clu__ini_key *key, char *buf, size_t size)
+{
+	if (key->expected)
+		return key->expected;
+	switch (key->kind) {
+	case CLU__INI_NAME:
+		return NAME_CHARS;
+	case CLU__INI_NAMES:
+		return "names of " NAME_CHARS ", separated by commas or spaces";
+	case CLU__INI_VERSION:
+		return "letters, digits, '.', '_', '+', '~', ':' and '-', without spaces";
+	case CLU__INI_COMMAND:
+		return "a shell command";
+	case CLU__INI_BOOL:
+		return "yes or no";
+	case CLU__INI_UINT:
+		snprintf(buf, size, "a whole number from %u to %u", key->min, key->max);
+		return buf;
+	case CLU__INI_DURATION:
+		return "a duration from 1ms to 24h, such as 500ms, 3s, 2m or 1h";
+	case CLU__INI_CHOICE:
+		return choice_list(key->choices, buf, size);
+	case CLU__INI_CHECKED:
+		break;
+	}
+	BUG("key '%s' of kind %d says nothing of what it expects", key->name, (int)key->kind);
+}
+
+/* Decimal digits only (no sign, no spaces); *end at the first non-digit. */
+static enum clu__ini_number read_digits(const char *s, const char **end,
+					unsigned long long *value)
+{
+	unsigned long long n = 0;
+	bool huge = false;
+
+	if (!isdigit((unsigned char)*s))
+		return CLU__INI_NUMBER_INVALID;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (n > UINT32_MAX)
+			huge = true;    /* past any range we accept; stop before overflow */
+		else
+			n = n * 10 + (unsigned)(*s - '0');
+	}
+	*end = s;
+	*value = n;
+	return huge ? CLU__INI_NUMBER_RANGE : CLU__INI_NUMBER_OK;
+}
+
+enum clu__ini_number clu__ini_parse_uint(const char *s, unsigned min, unsigned max,
+					 unsigned *out)
+{
+	unsigned long long n;
+	const char *end;
+	enum clu__ini_number r = read_digits(s, &end, &n);
+
+	if (r == CLU__INI_NUMBER_INVALID || *end)
+		return CLU__INI_NUMBER_INVALID;
+	if (r == CLU__INI_NUMBER_RANGE || n < min || n > max)
+		return CLU__INI_NUMBER_RANGE;
+	*out = (unsigned)n;
+	return CLU__INI_NUMBER_OK;
+}
+
+/* "500ms", "3s", "2m", "1h", or a plain number of seconds; 1 ms to 24 h. */
+static enum clu__ini_number parse_duration(const char *s, unsigned *ms)
+{
+	static const struct { const char *suffix; unsigned ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
+		{ "h", 3600 * 1000 }, { "", 1000 },
+	};
+	unsigned long long n;
+	const char *end;
+	enum clu__ini_number r = read_digits(s, &end, &n);
+
+	if (r == CLU__INI_NUMBER_INVALID)
+		return CLU__INI_NUMBER_INVALID;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		if (r == CLU__INI_NUMBER_RANGE || n == 0 || n * units[i].ms > 24ull * 3600 * 1000)
+			return CLU__INI_NUMBER_RANGE;
+		*ms = (unsigned)(n * units[i].ms);
+		return CLU__INI_NUMBER_OK;
+	}
+	return CLU__INI_NUMBER_INVALID;
+}
+
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* A NAMES value into its two fields. */
+static bool set_names(struct clu__ini *ini, const struct clu__ini_section *sec,
+		      const struct clu__ini_key *key, const char *text, char *fields)
+{
+	static const char separators[] = ", \t";
+	const char *noun = key->noun ? key->noun : "name";
+	struct clu__strv names = { 0 };
+	char expected[128];
+
+	for (const char *s = text; *s; ) {
+		size_t n;
+		char *name;
+
+		s += strspn(s, separators);
+		n = strcspn(s, separators);
+		if (!n)
+			break;
+		name = clu__xstrndup(s, n);
+		s += n;
+		if (!is_name(name, n))
+			clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not a valid "
+				      "%s%sname (expected %s)", name, key->noun ? key->noun : "",
+				      key->noun ? " " : "", NAME_CHARS);
+		else if (clu__strv_has(&names, name))
+			clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is listed twice "
+				      "(expected each %s once)", name, noun);
+		else
+			clu__strv_push(&names, name);
+		free(name);
+		if (ini->failed)
+			break;
+	}
+	if (!ini->failed && !names.n)
+		clu__ini_fail(ini, ini->lineno, sec, key->name, "empty list (expected %s)",
+			      clu__ini_expected(key, expected, sizeof(expected)));
+	if (ini->failed) {
+		clu__strv_release(&names);
+		return false;
+	}
+	*(char ***)(fields + key->offset) = names.v;
+	*(size_t *)(fields + key->count_offset) = names.n;
+	return true;
+}
+
+/* Check text against key and store it in the section's struct. */
+static bool set_value(struct clu__ini *ini, const struct clu__ini_section *sec,
+		      const struct clu__ini_key *key, const char *text)
+{
+	char *fields = ini->format->fields(ini, sec);
+	void *field = fields + key->offset;
+	char expected_buf[256], hint[128];
+	const char *expected = clu__ini_expected(key, expected_buf, sizeof(expected_buf));
+	struct suggestion suggestion = { 0 };
+	const char *what = NULL;
+	int yes;
+
+	if (!*text)
+		return clu__ini_fail(ini, ini->lineno, sec, key->name, "empty value "
+				     "(expected %s)", expected);
+
+	switch (key->kind) {
+	case CLU__INI_NAME:
+		if (!is_name(text, strlen(text)))
+			return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not "
+					     "a valid name (expected %s)", text, expected);
+		*(char **)field = clu__xstrdup(text);
+		return true;
+	case CLU__INI_NAMES:
+		return set_names(ini, sec, key, text, fields);
+	case CLU__INI_VERSION:
+		if (!is_version(text))
+			return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not "
+					     "a valid version (expected %s)", text, expected);
+		*(char **)field = clu__xstrdup(text);
+		return true;
+	case CLU__INI_COMMAND:
+		*(char **)field = clu__xstrdup(text);
+		return true;
+	case CLU__INI_BOOL:
+		yes = parse_bool(text);
+		if (yes < 0)
+			return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not "
+					     "a boolean (expected %s)", text, expected);
+		*(bool *)field = yes;
+		return true;
+	case CLU__INI_UINT:
+		switch (clu__ini_parse_uint(text, key->min, key->max, field)) {
+		case CLU__INI_NUMBER_OK:
+			return true;
+		case CLU__INI_NUMBER_INVALID:
+			what = "is not a whole number";
+			break;
+		case CLU__INI_NUMBER_RANGE:
+			what = "is out of range";
+			break;
+		}
+		break;
+	case CLU__INI_DURATION:
+		switch (parse_duration(text, field)) {
+		case CLU__INI_NUMBER_OK:
+			return true;
+		case CLU__INI_NUMBER_INVALID:
+			what = "is not a duration";
+			break;
+		case CLU__INI_NUMBER_RANGE:
+			what = "is out of range";
+			break;
+		}
+		break;
+	case CLU__INI_CHOICE:
+		for (const struct clu__ini_choice *c = key->choices; c->word; c++) {
+			if (strcmp(text, c->word) == 0) {
+				*(int *)field = c->value;
+				return true;
+			}
+			consider(&suggestion, text, c->word);
+		}
+		return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not a %s%s "
+				     "(expected %s)", text, key->noun,
+				     did_you_mean(&suggestion, hint, sizeof(hint)), expected);
+	case CLU__INI_CHECKED:
+		what = key->check(text);
+		if (!what) {
+			*(char **)field = clu__xstrdup(text);
+			return true;
+		}
+		break;
+	}
+	if (!what)
+		BUG("key '%s' of kind %d", key->name, (int)key->kind);
+	return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' %s (expected %s)",
+			     text, what, expected);
+}
+
+static bool unknown_key(struct clu__ini *ini, const struct clu__ini_section *sec,
+			const char *name)
+{
+	const struct clu__ini_key *keys = spec_of(ini, sec)->keys;
+	struct suggestion suggestion = { 0 };
+	char list[512] = "", hint[128];
+	size_t used = 0;
+
+	for (const struct clu__ini_key *k = keys; k->name; k++) {
+		consider(&suggestion, name, k->name);
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+					 k == keys ? "" : ", ", k->name);
+		if (used >= sizeof(list))
+			BUG("key list of [%s] too long", spec_of(ini, sec)->word);
+	}
+	return clu__ini_fail(ini, ini->lineno, sec, NULL, "unknown key '%s'%s (expected one "
+			     "of: %s)", name, did_you_mean(&suggestion, hint, sizeof(hint)), list);
+}
+
+/* The line was neither a comment, a section header nor KEY = VALUE. */
+static bool syntax_error(struct clu__ini *ini, const struct clu__ini_section *sec,
+			 int line, const char *text, size_t len)
+{
+	if (len > 60)
+		len = 60;
+	return clu__ini_fail(ini, line, sec, NULL, "syntax error in '%.*s%s' (expected "
+			     SYNTAX_EXPECTED ")", (int)len, text, len == 60 ? "..." : "");
+}
+
+/* Line number n of the file (1-based), for inih's bare error line numbers. */
+static void find_line(const struct clu__ini *ini, int n, const char **text, size_t *len)
+{
+	const char *s = ini->text, *end = ini->text + ini->len;
+
+	for (int i = 1; i < n && s < end; i++) {
+		const char *newline = memchr(s, '\n', (size_t)(end - s));
+
+		s = newline ? newline + 1 : end;
+	}
+	*text = s;
+	*len = strcspn(s, "\r\n");
+}
+
+/* The current line without a leading byte-order mark and surrounding blanks. */
+static void trimmed_line(const struct clu__ini *ini, const char **start, const char **end)
+{
+	const char *s = ini->line, *e = ini->line + ini->line_len;
+
+	if (ini->lineno == 1 && ini->line_len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	*start = s;
+	*end = e;
+}
+
+/*
+ * Whether the header's text from inner to inner_end, its word ending at
+ * word_end, suits spec: a valid quoted NAME after the word of a named
+ * section, nothing after the others. Reports why not.
+ */
+static bool check_header(struct clu__ini *ini, const struct clu__ini_section_spec *spec,
+			 const char *inner, const char *inner_end, const char *word_end,
+			 const char **name, size_t *name_len)
+{
+	int inner_len = (int)(inner_end - inner);
+	const char *s = word_end;
+
+	while (s < inner_end && isspace((unsigned char)*s))
+		s++;
+	if (!spec->named) {
+		if (s == inner_end)
+			return true;
+		return clu__ini_fail(ini, ini->lineno, NULL, NULL, "[%.*s] takes no name "
+				     "(expected [%s])", inner_len, inner, spec->word);
+	}
+	if (s == inner_end || *s != '"' || inner_end - s < 2 || inner_end[-1] != '"')
+		return clu__ini_fail(ini, ini->lineno, NULL, NULL, "[%.*s] needs a quoted name "
+				     "(expected [%s \"NAME\"])", inner_len, inner, spec->word);
+	*name = s + 1;
+	*name_len = (size_t)(inner_end - 1 - *name);
+	if (!is_name(*name, *name_len))
+		return clu__ini_fail(ini, ini->lineno, NULL, NULL, "[%.*s] '%.*s' is not a "
+				     "valid %s name (expected %s)", inner_len, inner,
+				     (int)*name_len, *name, spec->word, NAME_CHARS);
+	return true;
+}
+
+/*
+ * A "[word]" or "[word \"NAME\"]" header, from '[' at s to end (trimmed).
+ * Becomes the current section.
+ */
+static void open_section(struct clu__ini *ini, const char *s, const char *end)
+{
+	const struct clu__ini_format *format = ini->format;
+	const char *close = memchr(s, ']', (size_t)(end - s));
+	const char *inner = s + 1, *inner_end, *word_end, *name = NULL;
+	const struct clu__ini_section_spec *spec = NULL;
+	struct suggestion suggestion = { 0 };
+	struct clu__ini_section *sec;
+	size_t name_len = 0;
+	char word[65], hint[128];
+	int inner_len;
+
+	if (!close) {
+		clu__ini_fail(ini, ini->lineno, NULL, NULL, "section header without ']' "
+			      "(expected %s)", format->header_expected);
+		return;
+	}
+	inner_end = close;
+	while (inner < inner_end && isspace((unsigned char)*inner))
+		inner++;
+	while (inner_end > inner && isspace((unsigned char)inner_end[-1]))
+		inner_end--;
+	inner_len = (int)(inner_end - inner);
+	if (close + 1 != end) {
+		const char *tail = close + 1;
+
+		while (!format->header_tail_raw && isspace((unsigned char)*tail))
+			tail++;
+		clu__ini_fail(ini, ini->lineno, NULL, NULL, "[%.*s] followed by '%.*s' "
+			      "(expected nothing after ']': comments go on lines of their own)",
+			      inner_len, inner, (int)(end - tail), tail);
+		return;
+	}
+
+	for (word_end = inner; word_end < inner_end && !isspace((unsigned char)*word_end) &&
+	     *word_end != '"'; word_end++)
+		;
+	snprintf(word, sizeof(word), "%.*s", (int)(word_end - inner), inner);
+	for (size_t k = 0; k < format->n_sections; k++) {
+		if (strcmp(word, format->sections[k].word) == 0)
+			spec = &format->sections[k];
+		consider(&suggestion, word, format->sections[k].word);
+	}
+	if (!spec) {
+		clu__ini_fail(ini, ini->lineno, NULL, NULL, "unknown section [%.*s]%s (expected "
+			      "%s)", inner_len, inner, did_you_mean(&suggestion, hint, sizeof(hint)),
+			      format->sections_expected);
+		return;
+	}
+	if (!check_header(ini, spec, inner, inner_end, word_end, &name, &name_len))
+		return;
+
+	for (size_t i = 0; i < ini->n_sections; i++) {
+		const struct clu__ini_section *old = &ini->sections[i];
+
+		if (spec_of(ini, old) != spec)
+			continue;
+		if (!spec->named) {
+			clu__ini_fail(ini, ini->lineno, NULL, NULL, "duplicate section [%s], first "
+				      "on line %d (expected each section once)", spec->word,
+				      old->line);
+			return;
+		}
+		if (strlen(old->name) == name_len && memcmp(old->name, name, name_len) == 0) {
+			format->duplicate_name(ini, old, inner, (size_t)inner_len);
+			return;
+		}
+	}
+
+	CLU_ALLOC_GROW(ini->sections, ini->n_sections + 1, ini->sections_alloc);
+	sec = &ini->sections[ini->n_sections++];
+	sec->kind = (unsigned)(spec - format->sections);
+	sec->name = name ? clu__xstrndup(name, name_len) : NULL;
+	sec->line = ini->lineno;
+	if (format->open)
+		format->open(ini, sec);
+	ini->prev_key = NULL;
+}
+
+/*
+ * Look at the line inih is about to parse, with inih's own rules (blank and
+ * comment lines first, then continuations, then section headers), so that
+ * we see headers and refuse continuations before inih acts on them.
+ */
+static void classify_line(struct clu__ini *ini)
+{
+	const char *s, *end;
+
+	trimmed_line(ini, &s, &end);
+	if (s == end || *s == '#' || *s == ';')
+		return;
+	if (s > ini->line && ini->prev_key) {
+		clu__ini_fail(ini, ini->lineno, current_section(ini), NULL,
+			      "indented line would continue the value of '%s' (expected KEY = "
+			      "VALUE at the start of the line: a value cannot span lines)",
+			      ini->prev_key);
+		return;
+	}
+	if (*s == '[') {
+		open_section(ini, s, end);
+		return;
+	}
+	ini->pending_key = true;
+}
+
+/* inih's fgets()-like reader, over the file read whole. */
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct clu__ini *ini = stream;
+	const char *advice = ini->format->long_line_advice;
+	const char *start, *newline;
+	size_t n, content;
+
+	/* inih read the last line without calling on_key(): no '=' in it. */
+	if (ini->pending_key)
+		syntax_error(ini, current_section(ini), ini->lineno, ini->line, ini->line_len);
+	if (ini->failed || ini->pos >= ini->len)
+		return NULL;
+	start = ini->text + ini->pos;
+	newline = memchr(start, '\n', ini->len - ini->pos);
+	n = newline ? (size_t)(newline - start) + 1 : ini->len - ini->pos;
+	ini->pos += n;
+	ini->lineno++;
+	for (content = n; content && (start[content - 1] == '\n' || start[content - 1] == '\r'); )
+		content--;
+	ini->line = start;
+	ini->line_len = content;
+	/* inih would split a longer line in two; room is left for "\r\n\0". */
+	if (size < 4 || content > (size_t)size - 3) {
+		clu__ini_fail(ini, ini->lineno, current_section(ini), NULL, "line is %zu "
+			      "characters long (expected at most %d%s%s)", content, size - 3,
+			      advice ? ": " : "", advice ? advice : "");
+		return NULL;
+	}
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	classify_line(ini);
+	return ini->failed ? NULL : buf;
+}
+
+/*
+ * inih's handler for KEY = VALUE. section and value come from inih but are
+ * not used: the section is the one read_line() saw (inih truncates long
+ * ones), the value is re-read from the raw line (see the top of the file).
+ */
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct clu__ini *ini = user;
+	struct clu__ini_section *sec = current_section(ini);
+	const char *sep, *line_end = ini->line + ini->line_len, *text_end;
+	const struct clu__ini_key *keys, *key = NULL;
+	char *text;
+	bool ok;
+	size_t i;
+
+	(void)section;
+	(void)value;
+	ini->pending_key = false;
+	if (ini->failed)
+		return 0;
+	if (!sec) {
+		const char *start, *end;
+
+		trimmed_line(ini, &start, &end);
+		return ini->format->key_before_sections(ini, name, start, (size_t)(end - start));
+	}
+	for (sep = ini->line; sep < line_end && *sep != '=' && *sep != ':'; sep++)
+		;
+	if (sep == line_end)
+		return syntax_error(ini, sec, ini->lineno, ini->line, ini->line_len);
+	if (*sep == ':')
+		return clu__ini_fail(ini, ini->lineno, sec, name, "':' between key and value "
+				     "(expected %s = VALUE)", name);
+
+	keys = spec_of(ini, sec)->keys;
+	for (i = 0; keys[i].name && !key; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			key = &keys[i];
+	if (!key)
+		return unknown_key(ini, sec, name);
+	i = (size_t)(key - keys);
+	if (sec->key_lines[i])
+		return clu__ini_fail(ini, ini->lineno, sec, name, "duplicate key, first set on "
+				     "line %d (expected each key once per section)",
+				     sec->key_lines[i]);
+	sec->key_lines[i] = ini->lineno;
+	ini->prev_key = key->name;
+
+	for (sep++; sep < line_end && isspace((unsigned char)*sep); sep++)
+		;
+	for (text_end = line_end; text_end > sep && isspace((unsigned char)text_end[-1]); )
+		text_end--;
+	text = clu__xstrndup(sep, (size_t)(text_end - sep));
+	ok = set_value(ini, sec, key, text);
+	free(text);
+	return ok;
+}
+
+bool clu__ini_check_required(struct clu__ini *ini, const struct clu__ini_section *sec)
+{
+	const struct clu__ini_key *keys = spec_of(ini, sec)->keys;
+	char expected[256];
+
+	for (size_t i = 0; keys[i].name; i++)
+		if (keys[i].required && !sec->key_lines[i])
+			return clu__ini_fail(ini, sec->line, sec, NULL, "missing required key "
+					     "'%s' (expected %s = %s)", keys[i].name, keys[i].name,
+					     clu__ini_expected(&keys[i], expected, sizeof(expected)));
+	return true;
+}
+
+int clu__ini_parse(struct clu__ini *ini, const struct clu__ini_format *format,
+		   void *user, const char *path, struct clu_err *err)
+{
+	const char *nul, *line;
+	size_t line_len;
+	int ret;
+
+	for (size_t k = 0; k < format->n_sections; k++) {
+		size_t n = 0;
+
+		while (format->sections[k].keys[n].name)
+			n++;
+		if (n > CLU__INI_MAX_KEYS)
+			BUG("[%s] has %zu keys, more than %d", format->sections[k].word, n,
+			    CLU__INI_MAX_KEYS);
+	}
+	memset(ini, 0, sizeof(*ini));
+	ini->format = format;
+	ini->user = user;
+	ini->path = path;
+	ini->err = err;
+	ini->text = clu__read_file(path, &ini->len);
+	if (!ini->text)
+		return clu_err_set(err, CLU_E_IO, "cannot read %s%s'%s': %s",
+				   format->what ? format->what : "", format->what ? " " : "",
+				   path, strerror(errno));
+
+	nul = memchr(ini->text, '\0', ini->len);
+	if (nul) {
+		int n = 1;
+
+		for (const char *s = ini->text; s < nul; s++)
+			n += *s == '\n';
+		clu__ini_fail(ini, n, NULL, NULL, "contains a NUL byte (expected a text file)");
+		return format->code;
+	}
+
+	ret = ini_parse_stream(read_line, ini, on_key, ini);
+	if (ini->pending_key)
+		syntax_error(ini, current_section(ini), ini->lineno, ini->line, ini->line_len);
+	/* read_line() and on_key() should have met any error inih found first. */
+	if (ret > 0 && (!ini->failed || ret < ini->err_line)) {
+		ini->failed = false;
+		find_line(ini, ret, &line, &line_len);
+		syntax_error(ini, NULL, ret, line, line_len);
+	} else if (ret < 0) {
+		clu__ini_fail(ini, 0, NULL, NULL, "cannot parse (libinih error %d)", ret);
+	}
+	return ini->failed ? format->code : 0;
+}
+
+void clu__ini_release(struct clu__ini *ini)
+{
+	for (size_t i = 0; i < ini->n_sections; i++)
+		free(ini->sections[i].name);
+	free(ini->sections);
+	free(ini->text);
+	memset(ini, 0, sizeof(*ini));
+}
