@@ -23,8 +23,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
-ALL_CPPFLAGS = -Iinclude -Ilib -D_GNU_SOURCE -DCLU_VERSION='"$(VERSION)"' \
-	-DCLU_LIBEXECDIR='"$(LIBEXECDIR)/clupdate"' $(CPPFLAGS)
+ALL_CPPFLAGS = -Iinclude -Ilib -Ibuild -D_GNU_SOURCE -DCLU_VERSION='"$(VERSION)"' $(CPPFLAGS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 CLI_SRC  := $(sort $(wildcard src/*.c))
@@ -50,6 +49,15 @@ $(1)/tests/test-%: $(1)/obj/tests/unit/test-%.o $(1)/libclupdate.a
 
 -include $$(wildcard $(1)/obj/*/*.d $(1)/obj/tests/unit/*.d)
 endef
+
+# Where `make install` puts the lab and the demo, compiled into the program:
+# rewritten only when it changes, so a new PREFIX rebuilds what uses it.
+build/paths.h: FORCE
+	@mkdir -p build
+	@printf '#define CLU_LIBEXECDIR "%s"\n' '$(LIBEXECDIR)/clupdate' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+.PHONY: FORCE
+build/obj/src/cmd-lab.o build/asan/obj/src/cmd-lab.o: build/paths.h
 
 $(eval $(call variant,build,))
 $(eval $(call variant,build/asan,$(SANITIZE)))
