@@ -87,7 +87,7 @@ wait_until() {
 owner_is_not() { local o; o=$(owner mail); [[ -n $o && $o != "$1" ]]; }
 owner_is() { [[ $(owner mail) == "$1" ]]; }
 node_online() { [[ " $(online_nodes) " == *" $1 "* ]]; }
-node_offline() { cluster_xml | grep -q "<node name=\"$1\" id=\"[0-9]*\" online=\"false\""; }
+node_offline() { grep -q "<node name=\"$1\" id=\"[0-9]*\" online=\"false\"" <<<"$(cluster_xml)"; }
 
 # send_mail: one SMTP message from the client namespace to the virtual IP;
 # prints its queued id.

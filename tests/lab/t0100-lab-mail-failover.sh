@@ -42,7 +42,7 @@ note "moved to $target, stored $m2"
 
 # Hard kill of the owner: recovers elsewhere.
 lab kill --name "$LAB" "$target" 2>/dev/null
-[[ -z $(lab status --name "$LAB" | grep "^  $target .*power on") ]] || fail "$target still powered on after kill"
+grep -q "^  $target .*power off" <<<"$(lab status --name "$LAB")" || fail "$target not powered off after kill"
 wait_until 60 "mail to recover from $target" owner_is_not "$target"
 survivor=$(owner mail)
 m3=$(send_mail) || fail "SMTP after the failover failed"

@@ -9,8 +9,9 @@ source "$SRCDIR/tests/lab/lab-test-lib.sh"
 
 lab_up "t0110-$$" --nodes 3 --fencing lab
 [[ $(online_nodes) == "n1 n2 n3" ]] || fail "online after up: '$(online_nodes)'"
-cluster_xml | grep -q 'stonith-enabled="true"' || fail "stonith is not enabled"
-cluster_xml | grep -q '<resource id="fence-lab" resource_agent="stonith:fence_clupdate_lab" role="Started"' ||
+xml=$(cluster_xml)
+grep -q 'stonith-enabled="true"' <<<"$xml" || fail "stonith is not enabled"
+grep -q '<resource id="fence-lab" resource_agent="stonith:fence_clupdate_lab" role="Started"' <<<"$xml" ||
 	fail "the fence device is not started"
 first=$(owner mail)
 [[ -n $first ]] || fail "mail is not started after up"
@@ -19,7 +20,7 @@ m1=$(send_mail) || fail "SMTP to $(vip) failed"
 lab kill --name "$LAB" "$first" 2>/dev/null
 wait_until 60 "mail to recover from $first" owner_is_not "$first"
 survivor=$(owner mail)
-on "$survivor" stonith_admin --history "$first" 2>/dev/null | grep -q "reboot of $first successful" ||
+grep -q "reboot of $first successful" <<<"$(on "$survivor" stonith_admin --history "$first" 2>/dev/null)" ||
 	fail "no successful fencing of $first in the history: $(on "$survivor" stonith_admin --history '*' 2>&1)"
 m2=$(send_mail) || fail "SMTP after the failover failed"
 assert_stored "$m1" "$m2"

@@ -42,11 +42,12 @@ LAB=$c
 record_lab_identity
 [[ -n $(processes_in_lab_namespaces) ]] || fail "no daemon of the killed up of $c is running (nothing to clean)"
 lab up --name "$c" --nodes 3 >"$WORK/c.out" 2>"$WORK/c.err" || { cat "$WORK/c.err" >&2; fail "up after a killed up of $c failed"; }
-grep -q "removing stale lab '$c'" "$WORK/c.err" || fail "up did not say it removed the stale lab"
+grep -q "removing existing lab '$c'" "$WORK/c.err" || fail "up did not say it removed the stale lab"
 left=$(recorded_processes_alive)
 [[ -z $left ]] || fail "processes of the killed up of $c survive the next up: $left"
 [[ $(online_nodes) == "n1 n2 n3" ]] || fail "$c: online '$(online_nodes)'"
 mc=$(send_mail) || fail "SMTP in $c failed"
+assert_stored "$mc"
 note "up after a killed up of $c works"
 
 # Downs one by one: the others keep running.
