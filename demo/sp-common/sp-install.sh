@@ -26,6 +26,8 @@
 #   MAIL_PREFIX        default /opt/clupdate-mail
 #   MAIL_STORE         default: the store of maild.params, else /srv/clupdate-mail
 #   MAIL_RUN           default /run/clupdate-mail (maild.params, maild.pid)
+#   MAIL_SERVICE_PAUSE_MS  time the service stays down between stop and restart,
+#                      standing for a real installer's work (default 300; 0: none)
 #   MAIL_ATTRIBUTE     default mail-version
 #   MAIL_NO_ATTRIBUTE  1: do not call crm_attribute (tests only)
 #   CLU_VERSION        set by clupdate: must be SP_VERSION
@@ -221,8 +223,11 @@ if [[ $running == yes ]] && pid=$(maild_pid); then
 	write_params "$restart_file" || die "cannot write '$restart_file'"
 	pending_restart=yes
 	say "stopping maild (pid $pid)"
+	# The service stops serving at SIGTERM (it closes its listener at once),
+	# not when the process is seen gone: stamp the instant before the signal.
+	stopped=$(stamp)
 	stop_maild "$pid" || die "maild (pid $pid) does not stop"
-	echo "maild stopped at $(stamp)"
+	echo "maild stopped at $stopped"
 fi
 
 mkdir -p "$prefix/bin" || die "cannot create '$prefix/bin'"
@@ -242,6 +247,14 @@ if [[ $needs_migration == yes ]]; then
 fi
 
 if [[ $pending_restart == yes ]]; then
+	# A real installer spends time with the service down (registering the
+	# new version, its post-install steps); the demo's own swap takes a few
+	# milliseconds. This pause stands for that work, so that the outage the
+	# probes see is realistic and longer than their interval (50 ms).
+	# MAIL_SERVICE_PAUSE_MS=0 measures the bare swap.
+	pause_ms=${MAIL_SERVICE_PAUSE_MS:-300}
+	[[ $pause_ms =~ ^[0-9]+$ ]] || die "MAIL_SERVICE_PAUSE_MS='$pause_ms' is not a number of milliseconds"
+	((pause_ms == 0)) || sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
 	[[ ${param[binary]} -ef $prefix/bin/maild ]] ||
 		echo "$pack: warning: maild was started from '${param[binary]}', not" \
 			"'$prefix/bin/maild'; restarting it the same way" >&2
