@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,6 +275,19 @@ static _Noreturn void run_child(const struct child_plan *plan)
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);   /* fails harmlessly for KILL, STOP */
+	/*
+	 * glibc refuses sigaction() for the real-time signals it reserves (32,
+	 * 33), yet a parent may have them ignored (GNU make starts its recipes
+	 * so), and an ignored signal stays ignored across exec. Ask the kernel
+	 * directly: "default, no flags, empty mask" is an all-zero struct on
+	 * every architecture, since SIG_DFL is 0.
+	 */
+	for (int sig = 32; sig < SIGRTMIN; sig++) {
+		unsigned long zero[4] = { 0 };
+
+		/* The kernel's sigset is 64 bits (8 bytes) on Linux, not glibc's 128. */
+		syscall(SYS_rt_sigaction, sig, zero, NULL, (size_t)8);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
