@@ -84,6 +84,14 @@ wait_until() {
 	done
 }
 
+# Every member of mail started, all on one node (no multiple-active state).
+mail_on_one_node() {
+	local x
+	x=$(cluster_xml)
+	[[ -n $(xmllint --xpath "string(//group[@id='mail'][count(resource[@role='Started']) = count(resource)]/resource[1]/node/@name)" - <<<"$x" 2>/dev/null) ]] &&
+	[[ $(xmllint --xpath "count(//group[@id='mail']/resource/node)" - <<<"$x" 2>/dev/null) == \
+	   $(xmllint --xpath "count(//group[@id='mail']/resource)" - <<<"$x" 2>/dev/null) ]]
+}
 owner_is_not() { local o; o=$(owner mail); [[ -n $o && $o != "$1" ]]; }
 owner_is() { [[ $(owner mail) == "$1" ]]; }
 node_online() { [[ " $(online_nodes) " == *" $1 "* ]]; }

@@ -32,6 +32,10 @@ note "kill of $first fenced, mail on $survivor"
 
 lab start --name "$LAB" "$first" 2>/dev/null
 wait_until 60 "$first back online" node_online "$first"
+# Fenced, the returning node is known clean: mail stays where it is.
+sleep 3
+[[ $(owner mail) == "$survivor" ]] || fail "mail failed back to $first (stickiness)"
+mail_on_one_node || fail "mail is not running on exactly one node"
 
 # A fence reboot of a running node: off, then on again by itself.
 victim=n1; [[ $survivor == n1 ]] && victim=n2
