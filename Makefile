@@ -101,7 +101,8 @@ install: all
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -Iinclude -Ilib lib src
+		--inline-suppr -D_GNU_SOURCE -Iinclude -Ilib -Ibuild \
+		$(shell pkg-config --cflags-only-I json-c) lib src
 
 clean:
 	rm -rf build
