@@ -12,6 +12,7 @@
  * what may have been changed and what it was before.
  */
 #include <errno.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +193,9 @@ static int restore(struct executor *x, const char *kind, const char *target, con
 
 /* ---- the cluster lock ------------------------------------------------- */
 
+static void event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
+		  const char *group, const char *detail);
+
 #define LOCK_SET "clupdate"
 #define LOCK_NAME "lock"
 
@@ -211,6 +215,43 @@ static long long lock_field(const char *lock, const char *key)
 	return p ? atoll(p + strlen(key)) : 0;
 }
 
+/*
+ * Whether the lock's holder is provably gone: a clupdate on this very host
+ * whose process no longer exists (killed, or the machine rebooted under
+ * it). Its lock can be taken over at once; its run is marked interrupted.
+ */
+static bool lock_holder_gone(const char *lock)
+{
+	char host[256] = "", *ours = NULL;
+	const char *p = strstr(lock, "host=");
+	long long pid = lock_field(lock, "pid=");
+	bool gone;
+
+	if (!p || pid <= 0)
+		return false;
+	p += strlen("host=");
+	ours = clu__xstrndup(p, strcspn(p, " "));
+	gethostname(host, sizeof(host) - 1);
+	gone = !strcmp(ours, host) && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	free(ours);
+	return gone;
+}
+
+static void mark_interrupted(struct executor *x, const char *lock)
+{
+	struct clu_err ignored = CLU_ERR_INIT;
+	int64_t dead = lock_field(lock, "run=");
+	char *why = clu__xasprintf("interrupted: its clupdate process (pid %lld) is gone; run "
+				   "%lld took over the cluster lock", lock_field(lock, "pid="),
+				   (long long)x->run_id);
+
+	/* Only if that run is in this journal (another state dir: no run N). */
+	if (dead > 0 && dead != x->run_id)
+		clu_journal_run_end(x->journal, dead, CLU_RUN_FAILED, why, &ignored);
+	event(x, clu_now_mono_ms(), "lock-taken-over", NULL, NULL, why);
+	free(why);
+}
+
 static int lock_take(struct executor *x, struct clu_err *err)
 {
 	char *current = NULL, *check = NULL;
@@ -223,7 +264,11 @@ static int lock_take(struct executor *x, struct clu_err *err)
 	if (current) {
 		long long age = clu_now_real_ms() - lock_field(current, "heartbeat=");
 
-		if (age < (long long)x->opt.lock_stale_ms || !x->opt.break_stale_lock) {
+		bool gone = lock_holder_gone(current);
+
+		if (gone)
+			mark_interrupted(x, current);
+		else if (age < (long long)x->opt.lock_stale_ms || !x->opt.break_stale_lock) {
 			ret = clu_err_set(err, CLU_E_LOCKED, "the cluster is locked by another run "
 					  "(%s; last heartbeat %lld s ago)%s", current, age / 1000,
 					  age >= (long long)x->opt.lock_stale_ms ?
@@ -612,11 +657,21 @@ static int do_drain(struct executor *x, const struct clu_step *s, struct clu_err
 	return ret;
 }
 
+static int undrain_leftover(struct executor *x, const char *node, bool *found,
+			    struct clu_err *err);
+
 static int do_undrain(struct executor *x, const struct clu_step *s, struct clu_err *err)
 {
 	bool found;
+	int ret = restore(x, "node-attribute", s->node, "standby", &found, err);
 
-	return restore(x, "node-attribute", s->node, "standby", &found, err);
+	/* Not drained by this run: by an earlier one that did not finish. */
+	if (!ret && !found)
+		ret = undrain_leftover(x, s->node, &found, err);
+	if (!ret && !found)
+		ret = clu_err_set(err, CLU_E_STEP, "no run of this update drained '%s': nothing "
+				  "to undrain (was it drained by hand since?)", s->node);
+	return ret;
 }
 
 /* The next step that is not a ban (a ban of the owner goes with it). */
@@ -1025,36 +1080,110 @@ static bool leftover_resolved(const struct executor *x, const struct clu_change 
 }
 
 /*
+ * Call visit() for every change still open (intended or applied) that
+ * earlier unfinished runs of this same update left, until it fails.
+ */
+static int each_leftover(struct clu_journal *journal, const struct clu_manifest *m,
+			 int64_t this_run,
+			 int (*visit)(void *ctx, const struct clu_change *c, struct clu_err *err),
+			 void *ctx, struct clu_err *err)
+{
+	struct clu_run_record *runs = NULL;
+	size_t n_runs = 0;
+	int ret = clu_journal_runs(journal, &runs, &n_runs, err);
+
+	for (size_t i = 0; !ret && i < n_runs; i++) {
+		struct clu_change *changes = NULL;
+		size_t n = 0;
+
+		if (runs[i].id == this_run || runs[i].state == CLU_RUN_SUCCEEDED ||
+		    !clu__streq(runs[i].update, m->name) || !clu__streq(runs[i].version, m->version))
+			continue;
+		ret = clu_journal_changes_open(journal, runs[i].id, &changes, &n, err);
+		for (size_t k = 0; !ret && k < n; k++)
+			ret = visit(ctx, &changes[k], err);
+		clu_changes_free(changes, n);
+	}
+	clu_run_records_free(runs, n_runs);
+	return ret;
+}
+
+struct adoption {
+	struct executor *x;
+	struct clu_cluster live;
+};
+
+static int adopt_one(void *ctx, const struct clu_change *c, struct clu_err *err)
+{
+	struct adoption *a = ctx;
+
+	return leftover_resolved(a->x, c, &a->live) ? undo_leftover(a->x, c, err) : 0;
+}
+
+/*
  * After a successful run, undo what earlier stopped runs of this same
  * update left in place (their bans, drains and pins), where the reason is
  * gone; each is journalled as restored in its own run's record.
  */
 static int adopt_leftovers(struct executor *x, struct clu_err *err)
 {
-	struct clu_run_record *runs = NULL;
-	struct clu_cluster live;
-	size_t n_runs = 0;
-	int ret = clu_journal_runs(x->journal, &runs, &n_runs, err);
+	struct adoption a = { .x = x };
+	int ret = clu_backend_read(x->backend, &a.live, err);
 
-	if (ret)
-		return ret;
-	ret = clu_backend_read(x->backend, &live, err);
-	for (size_t i = 0; !ret && i < n_runs; i++) {
-		struct clu_change *changes = NULL;
-		size_t n = 0;
+	if (!ret)
+		ret = each_leftover(x->journal, x->manifest, x->run_id, adopt_one, &a, err);
+	clu_cluster_release(&a.live);
+	return ret;
+}
 
-		if (runs[i].id == x->run_id || runs[i].state == CLU_RUN_SUCCEEDED ||
-		    !clu__streq(runs[i].update, x->manifest->name) ||
-		    !clu__streq(runs[i].version, x->manifest->version))
-			continue;
-		ret = clu_journal_changes_open(x->journal, runs[i].id, &changes, &n, err);
-		for (size_t k = 0; !ret && k < n; k++)
-			if (leftover_resolved(x, &changes[k], &live))
-				ret = undo_leftover(x, &changes[k], err);
-		clu_changes_free(changes, n);
+struct standby_search {
+	struct executor *x;             /* NULL: only mark nodes (before planning) */
+	struct clu_cluster *cluster;
+	const char *node;               /* undrain: the node to restore */
+	bool found;
+};
+
+static bool is_standby_change(const struct clu_change *c)
+{
+	return clu__streq(c->kind, "node-attribute") && clu__streq(c->name, "standby") &&
+	       clu__streq(c->value, "on");
+}
+
+static int find_standby(void *ctx, const struct clu_change *c, struct clu_err *err)
+{
+	struct standby_search *s = ctx;
+	struct clu_node *n;
+
+	if (!is_standby_change(c))
+		return 0;
+	if (!s->x) {
+		n = clu_cluster_node(s->cluster, c->target);
+		if (n && n->standby)
+			n->drained_by_clupdate = true;
+		return 0;
 	}
-	clu_cluster_release(&live);
-	clu_run_records_free(runs, n_runs);
+	if (!clu__streq(c->target, s->node) || s->found)
+		return 0;
+	s->found = true;
+	return undo_leftover(s->x, c, err);
+}
+
+int clu_exec_mark_leftovers(struct clu_journal *journal, const struct clu_manifest *manifest,
+			    struct clu_cluster *cluster, struct clu_err *err)
+{
+	struct standby_search s = { .cluster = cluster };
+
+	return each_leftover(journal, manifest, 0, find_standby, &s, err);
+}
+
+/* Undrain a node that an earlier, unfinished run of this update drained. */
+static int undrain_leftover(struct executor *x, const char *node, bool *found,
+			    struct clu_err *err)
+{
+	struct standby_search s = { .x = x, .node = node };
+	int ret = each_leftover(x->journal, x->manifest, x->run_id, find_standby, &s, err);
+
+	*found = s.found;
 	return ret;
 }
 

@@ -377,7 +377,8 @@ static void add_passive(struct builder *b, const char *node)
 		POST(s, CLU_FACT_NODE_STANDBY, node, NULL, NULL);
 	}
 	add_node_work(b, node, &none);
-	if (!n->standby) {
+	/* Back in service, unless an administrator had drained it. */
+	if (!n->standby || n->drained_by_clupdate) {
 		s = add_step(b, CLU_ACTION_UNDRAIN, node, NULL);
 		PRE(s, CLU_FACT_NODE_VERSION, node, NULL, b->manifest->version);
 		POST(s, CLU_FACT_NODE_ACTIVE, node, NULL, NULL);
@@ -911,9 +912,19 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 			continue;
 		}
 		groups_on(b, n->name, &hosted);
-		clu__strv_push(hosted.n ? &b->owners : &b->passives, n->name);
+		if (hosted.n)
+			clu__strv_push(&b->owners, n->name);
 		clu__strv_release(&hosted);
 	}
+	/* Passives already drained go first: updating them costs no availability. */
+	for (int drained = 1; drained >= 0; drained--)
+		for (size_t i = 0; i < c->n_nodes; i++) {
+			const struct clu_node *n = &c->nodes[i];
+
+			if (n->standby == drained && !clu__strv_has(&b->owners, n->name) &&
+			    !clu__strv_has(&b->verified, n->name))
+				clu__strv_push(&b->passives, n->name);
+		}
 	for (size_t i = 0; i < m->n_groups; i++) {
 		const struct clu_group *g = clu_cluster_group(c, m->groups[i]);
 

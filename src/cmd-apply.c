@@ -229,7 +229,12 @@ int cmd_apply(int argc, char **argv)
 				  "cluster (use --cluster pacemaker, lab:NAME or ssh:HOST)", source);
 		goto out;
 	}
-	ret = clu_target_read(&target, &cluster, &err);
+	ret = clu_journal_open(&journal, state_dir, &err);
+	if (!ret)
+		ret = clu_target_read(&target, &cluster, &err);
+	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
+	if (!ret)
+		ret = clu_exec_mark_leftovers(journal, &manifest, &cluster, &err);
 	if (!ret)
 		ret = clu_plan_make(&plan, &manifest, &cluster, strategy, &err);
 	if (ret)
@@ -246,8 +251,7 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = clu_journal_open(&journal, state_dir, &err);
-	if (!ret && probes_wanted)
+	if (probes_wanted)
 		ret = clu_target_probe_targets(&target, &manifest, &probes, &n_probes, &err);
 	if (ret)
 		goto out;

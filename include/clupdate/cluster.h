@@ -22,6 +22,9 @@ struct clu_node {
 	bool standby;        /* drained: may not host resources */
 	bool maintenance;    /* the engine does not manage its resources */
 	char *version;       /* installed application version; NULL if unknown */
+	bool drained_by_clupdate;   /* its standby was set by an earlier clupdate run
+				       that did not finish (the journal says so):
+				       the plan undrains it once it is updated */
 };
 
 struct clu_group {

@@ -111,4 +111,13 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 
 void clu_exec_result_release(struct clu_exec_result *result);
 
+/*
+ * Before planning: mark the nodes of cluster whose standby was set by an
+ * earlier run of this same update that did not finish (a crash, a stopped
+ * run), so that the plan updates them first and undrains them
+ * (clu_node.drained_by_clupdate). Reads the journal only.
+ */
+int clu_exec_mark_leftovers(struct clu_journal *journal, const struct clu_manifest *manifest,
+			    struct clu_cluster *cluster, struct clu_err *err);
+
 #endif

@@ -5,7 +5,8 @@
  * an unsafe starting state, no takeover node, unknown group). Clusters are
  * written in a small notation so each test shows its situation at a glance:
  *
- *   nodes:  "n1:1 n2:1:standby n3:1:offline n4:2:maint"   (name:version[:state])
+ *   nodes:  "n1:1 n2:1:standby n3:1:offline n4:2:maint n5:1:drained"
+ *           (name:version[:state]; drained = standby left by an earlier run)
  *   groups: "mail@n2 web@- db@n1!n3"   (name@owner, - = stopped, !bans)
  */
 #include <setjmp.h>
@@ -39,6 +40,8 @@ static void make_cluster(struct clu_cluster *c, const char *nodes, const char *g
 			n->online = false;
 		if (state && !strcmp(state, "maint"))
 			n->maintenance = true;
+		if (state && !strcmp(state, "drained"))
+			n->standby = n->drained_by_clupdate = true;
 	}
 	free(copy);
 
@@ -511,6 +514,35 @@ static void test_hooks_around_install(void **state)
 	clu_cluster_release(&c);
 }
 
+/*
+ * After a crash: the owner is updated, a passive was left drained by the
+ * dead run, the version guard's bans are in place. The drained node goes
+ * first (it costs no availability) and is undrained; then the last one.
+ */
+static void test_resume_after_crash(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:2 n2:1:drained n3:1", "mail@n1!n2,n3");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "install n2, verify n2, undrain n2, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	clu_plan_release(&plan);
+
+	/* Drained by its administrator instead: updated, but left drained. */
+	c.nodes[1].drained_by_clupdate = false;
+	m.max_unavailable = 2;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "install n2, verify n2, drain n3, install n3, verify n3, undrain n3");
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
 /* The executor's view: a live state that breaks an open guard is refused. */
 static void test_check_state_guards(void **state)
 {
@@ -575,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_two_groups_two_owners),
 		cmocka_unit_test(test_stopped_group_and_updated_nodes),
 		cmocka_unit_test(test_hooks_around_install),
+		cmocka_unit_test(test_resume_after_crash),
 		cmocka_unit_test(test_check_state_guards),
 		cmocka_unit_test(test_version_cmp),
 	};
