@@ -124,7 +124,7 @@ static int run_effect(struct clu_backend *b, const char *const *argv, int ok,
 	return ret;
 }
 
-int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
+int clu_backend_read_status(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
 {
 	struct clu_proc proc;
 	int ret;
@@ -135,6 +135,15 @@ int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_
 		ret = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, b->version_attribute,
 					  "pacemaker", err);
 	clu_proc_release(&proc);
+	return ret;
+}
+
+int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
+{
+	struct clu_proc proc;
+	int ret;
+
+	ret = clu_backend_read_status(b, out, err);
 	if (ret)
 		return ret;
 	/* crm_mon has no attributes for offline nodes, nor the cluster's name. */

@@ -378,7 +378,7 @@ static int settle_wait(struct executor *x, const struct clu_step *s, const struc
 		int ret = clu_backend_idle(x->backend, &idle, err);
 
 		if (!ret)
-			ret = clu_backend_read(x->backend, &live, err);
+			ret = clu_backend_read_status(x->backend, &live, err);
 		if (ret)
 			return ret;
 		if (idle && facts_hold(x, &live, facts, n, &unmet))
@@ -1360,7 +1360,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	if (!x.opt.settle_timeout_ms)
 		x.opt.settle_timeout_ms = 120000;
 	if (!x.opt.poll_ms)
-		x.opt.poll_ms = 200;
+		x.opt.poll_ms = 100;
 	if (!x.opt.lock_stale_ms)
 		x.opt.lock_stale_ms = 600000;
 	x.manifest_dir = realpath(dirname(path_copy), NULL);

@@ -51,8 +51,17 @@ void clu_backend_init(struct clu_backend *b, struct clu_transport *transport,
 		      const char *const *nodes, size_t n_nodes, const char *version_attribute);
 void clu_backend_release(struct clu_backend *b);
 
-/* Read the live state (crm_mon) into *out, which it initialises. */
+/*
+ * Read the live state into *out, which it initialises: crm_mon, then the
+ * configuration (offline nodes' versions, the cluster's name).
+ */
 int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err);
+
+/*
+ * Only crm_mon: what polling needs (where groups run, standby, bans,
+ * pins) at half the cost; offline nodes' versions stay unknown.
+ */
+int clu_backend_read_status(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err);
 
 /* Resource meta attribute: *value NULL when absent. Set NULL to delete. */
 int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char *name,

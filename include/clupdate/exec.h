@@ -64,7 +64,7 @@ struct clu_exec_progress {
 
 struct clu_exec_options {
 	unsigned settle_timeout_ms;       /* wait for the engine per step; default 120 s */
-	unsigned poll_ms;                 /* state polling while waiting; default 200 ms */
+	unsigned poll_ms;                 /* state polling while waiting; default 100 ms */
 	unsigned lock_stale_ms;           /* a lock whose heartbeat is older is stale; 10 min */
 	bool break_stale_lock;            /* take over a stale lock */
 	const char *cluster_source;       /* for the journal, e.g. "lab:demo" */
