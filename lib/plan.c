@@ -214,6 +214,7 @@ struct builder {
 	const struct clu_cluster *cluster;   /* the state the plan starts from */
 	struct clu__strv owners;     /* nodes running updated groups, to update */
 	struct clu__strv passives;   /* other nodes to update */
+	struct clu__strv undrain;    /* updated already, left drained by an earlier run */
 	struct clu__strv verified;   /* nodes at the target version, so far */
 };
 
@@ -892,8 +893,14 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 					   m->name, m->version);
 		if (cmp == 0) {
 			clu__strv_push(&b->verified, n->name);
-			add_note(b->plan, "'%s' already has version %s: nothing to install there",
-				 n->name, m->version);
+			if (n->standby && n->drained_by_clupdate) {
+				clu__strv_push(&b->undrain, n->name);
+				add_note(b->plan, "'%s' already has version %s but an earlier run left it "
+					 "drained: it is undrained first", n->name, m->version);
+			} else {
+				add_note(b->plan, "'%s' already has version %s: nothing to install there",
+					 n->name, m->version);
+			}
 			continue;
 		}
 		if (n->maintenance)
@@ -952,6 +959,13 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	ret = classify_nodes(&b, err);
 	if (ret)
 		goto out;
+	/* Back in service first: updated nodes an earlier run left drained. */
+	for (size_t i = 0; i < b.undrain.n; i++) {
+		struct clu_step *s = add_step(&b, CLU_ACTION_UNDRAIN, b.undrain.v[i], NULL);
+
+		PRE(s, CLU_FACT_NODE_VERSION, b.undrain.v[i], NULL, m->version);
+		POST(s, CLU_FACT_NODE_ACTIVE, b.undrain.v[i], NULL, NULL);
+	}
 
 	if (strategy == CLU_STRATEGY_IN_PLACE) {
 		for (size_t i = 0; i < b.owners.n; i++)
@@ -987,6 +1001,7 @@ out:
 	clu__strv_release(&moved);
 	clu__strv_release(&b.owners);
 	clu__strv_release(&b.passives);
+	clu__strv_release(&b.undrain);
 	clu__strv_release(&b.verified);
 	if (ret)
 		clu_plan_release(plan);

@@ -534,6 +534,15 @@ static void test_resume_after_crash(void **state)
 			   "drain n3, install n3, verify n3, undrain n3");
 	clu_plan_release(&plan);
 
+	/* Its installer finished after the crash: only the undrain is left. */
+	clu_set_string(&c.nodes[1].version, "2");
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "undrain n2, drain n3, install n3, verify n3, undrain n3");
+	assert_non_null(strstr(plan.notes[1], "'n2' already has version 2 but an earlier run "
+				"left it drained"));
+	clu_plan_release(&plan);
+	clu_set_string(&c.nodes[1].version, "1");
+
 	/* Drained by its administrator instead: updated, but left drained. */
 	c.nodes[1].drained_by_clupdate = false;
 	m.max_unavailable = 2;
