@@ -515,10 +515,6 @@ static char *groups_list(const struct clu_manifest *m)
 	return list;
 }
 
-/*
- * Run a manifest command on node with the run's data in its environment.
- * *output receives stdout and stderr together (bounded); the caller frees.
- */
 /* The environment of every manifest command: how its data reaches it. */
 #define RUN_ENV_SIZE 7
 
@@ -543,8 +539,9 @@ static void run_env_release(char *env[RUN_ENV_SIZE])
 }
 
 /*
- * Run a manifest command on node with the run's data in its environment.
- * *output receives stdout and stderr together (bounded); the caller frees.
+ * Run a manifest command on node with the run's data in its environment;
+ * proc keeps its stdout and stderr together (bounded, the tail kept) for
+ * the journal. The caller releases proc.
  */
 static int run_node_command(struct executor *x, const struct clu_step *s, const char *role,
 			    const char *command, unsigned timeout_ms, struct clu_proc *proc,
