@@ -7,6 +7,8 @@
 #  - exactly one outage window for 'mail', attributed to the install step
 #    on the owner, lasting within one probe interval of the installer's own
 #    logged stop-to-start window; no acknowledged message lost;
+#  - the HTML report of the run renders in Chromium with both lanes visible
+#    (the steps' bars and the outage in red);
 #  - status and show tell the same story.
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t1000-$$" 3
@@ -73,6 +75,17 @@ diff=$((outage > service ? outage - service : service - outage))
 ((diff <= 50)) || fail "outage ${outage} ms vs installer window ${service} ms: more than one probe interval apart"
 [[ $(jq '.report.acknowledged' "$WORK/report.json") -gt 0 ]] || fail "no message acknowledged"
 [[ $(jq '.report.lost' "$WORK/report.json") == 0 ]] || fail "lost messages (or not checked)"
+
+# The HTML report of this real run renders, with both lanes visible.
+source "$SRCDIR/tests/lib/render-html.sh"
+"$CLUPDATE" report "$run" --state-dir "$state" --output-as html >"$WORK/report.html"
+render_html "$WORK/report.html" "$WORK/report.png" 1280,900
+read -r -d '' red blue nonwhite colours < <(png_colours "$WORK/report.png" '#d62728' '#2f6fd0') || true
+((nonwhite > 50000 && colours > 50)) || fail "the report looks blank ($nonwhite non-white pixels)"
+# A 350 ms window of a 12 s run is about 28 x 22 px; the install bars more.
+((red > 100)) || fail "no outage drawn in the probe lane ($red pixels of #d62728)"
+((blue > 100)) || fail "no install bars drawn in the node lanes ($blue pixels of #2f6fd0)"
+note "report rendered: $red outage pixels, $blue install pixels"
 
 # status shows the run.
 "$CLUPDATE" status --state-dir "$state" >"$WORK/status.txt"
