@@ -161,6 +161,30 @@ static struct clu_change *find_open(struct clu_change *changes, size_t n, const 
 }
 
 /* Put back the prior value of the open change kind/target/name, if any. */
+/*
+ * Put a journalled change back (its prior value; a constraint of ours is
+ * removed) and mark it restored: every undo of clupdate goes through here.
+ */
+static int put_back(struct executor *x, const struct clu_change *c, struct clu_err *err)
+{
+	int ret;
+
+	if (!strcmp(c->kind, "meta"))
+		ret = clu_backend_set_meta(x->backend, c->target, c->name, c->prior, err);
+	else if (!strcmp(c->kind, "node-attribute"))
+		ret = clu_backend_set_node_attr(x->backend, c->target, c->name, c->prior, err);
+	else if (!strcmp(c->kind, "constraint"))
+		ret = clu_backend_remove_constraint(x->backend, c->target, err);
+	else if (!strcmp(c->kind, "property"))
+		ret = clu_backend_set_property(x->backend, c->target, c->name, c->prior, err);
+	else
+		BUG("cannot restore a change of kind '%s'", c->kind);
+	if (!ret)
+		ret = clu_journal_change_mark(x->journal, c->id, CLU_CHANGE_RESTORED, err);
+	return ret;
+}
+
+/* Put back this run's open change kind/target/name, if any. */
 static int restore(struct executor *x, const char *kind, const char *target, const char *name,
 		   bool *found, struct clu_err *err)
 {
@@ -174,18 +198,7 @@ static int restore(struct executor *x, const char *kind, const char *target, con
 	c = find_open(changes, n, kind, target, name);
 	if (c) {
 		*found = true;
-		if (!strcmp(kind, "meta"))
-			ret = clu_backend_set_meta(x->backend, c->target, c->name, c->prior, err);
-		else if (!strcmp(kind, "node-attribute"))
-			ret = clu_backend_set_node_attr(x->backend, c->target, c->name, c->prior, err);
-		else if (!strcmp(kind, "constraint"))
-			ret = clu_backend_remove_constraint(x->backend, c->target, err);
-		else if (!strcmp(kind, "property"))
-			ret = clu_backend_set_property(x->backend, c->target, c->name, c->prior, err);
-		else
-			BUG("cannot restore a change of kind '%s'", kind);
-		if (!ret)
-			ret = clu_journal_change_mark(x->journal, c->id, CLU_CHANGE_RESTORED, err);
+		ret = put_back(x, c, err);
 	}
 	clu_changes_free(changes, n);
 	return ret;
@@ -750,11 +763,8 @@ static int do_clear(struct executor *x, const struct clu_step *s, struct clu_err
 	int ret = clu_journal_changes_open(x->journal, x->run_id, &changes, &n, err);
 
 	for (size_t i = 0; i < n && !ret; i++) {
-		if (!clu__streq(changes[i].kind, "constraint") || !clu__streq(changes[i].name, s->group))
-			continue;
-		ret = clu_backend_remove_constraint(x->backend, changes[i].target, err);
-		if (!ret)
-			ret = clu_journal_change_mark(x->journal, changes[i].id, CLU_CHANGE_RESTORED, err);
+		if (clu__streq(changes[i].kind, "constraint") && clu__streq(changes[i].name, s->group))
+			ret = put_back(x, &changes[i], err);
 	}
 	clu_changes_free(changes, n);
 	return ret;
@@ -1025,16 +1035,10 @@ static int undo_leftover(struct executor *x, const struct clu_change *c, struct 
 {
 	int ret;
 
-	if (!strcmp(c->kind, "constraint"))
-		ret = clu_backend_remove_constraint(x->backend, c->target, err);
-	else if (!strcmp(c->kind, "node-attribute"))
-		ret = clu_backend_set_node_attr(x->backend, c->target, c->name, c->prior, err);
-	else if (!strcmp(c->kind, "meta"))
-		ret = clu_backend_set_meta(x->backend, c->target, c->name, c->prior, err);
-	else
+	/* An earlier run's lock is not put back: ours replaced it. */
+	if (!strcmp(c->kind, "property"))
 		return 0;
-	if (!ret)
-		ret = clu_journal_change_mark(x->journal, c->id, CLU_CHANGE_RESTORED, err);
+	ret = put_back(x, c, err);
 	if (!ret) {
 		char *detail = clu__xasprintf("run %lld left %s %s%s%s = %s; restored to %s",
 					      (long long)c->run_id, c->kind, c->target,
