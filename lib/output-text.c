@@ -24,17 +24,6 @@ static void print_facts(FILE *f, const char *label, const struct clu_fact *facts
 	fputc('\n', f);
 }
 
-static const char *step_subject(const struct clu_step *s, char *buf, size_t size)
-{
-	if (s->group && s->node)
-		snprintf(buf, size, "%s '%s' %s '%s'", clu_action_name(s->action), s->group,
-			 s->action == CLU_ACTION_BAN ? "from" : (s->action == CLU_ACTION_MOVE ? "to" : "on"),
-			 s->node);
-	else
-		snprintf(buf, size, "%s '%s'", clu_action_name(s->action), s->group ? s->group : s->node);
-	return buf;
-}
-
 static void print_cluster(FILE *f, const struct clu_cluster *c, const struct clu_manifest *m)
 {
 	fprintf(f, "Cluster%s%s: %zu of %zu nodes online, %s.\n", c->name ? " " : "",
@@ -79,7 +68,7 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 		const struct clu_step *s = &plan->steps[i];
 		char *text = clu_step_describe(s, plan);
 
-		fprintf(f, "  %3u. %s\n", s->index, step_subject(s, subject, sizeof(subject)));
+		fprintf(f, "  %3u. %s\n", s->index, clu_step_label(s, subject, sizeof(subject)));
 		fprintf(f, "%7s%s\n", "", text);
 		free(text);
 		print_facts(f, "before:", s->pre, s->n_pre);

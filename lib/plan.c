@@ -110,6 +110,18 @@ bool clu_fact_holds(const struct clu_fact *f, const struct clu_cluster *c,
 	BUG("unknown fact %d", (int)f->kind);
 }
 
+const char *clu_step_label(const struct clu_step *s, char *buf, size_t size)
+{
+	if (s->group && s->node)
+		snprintf(buf, size, "%s '%s' %s '%s'", clu_action_name(s->action), s->group,
+			 s->action == CLU_ACTION_BAN ? "from" : s->action == CLU_ACTION_MOVE ? "to" : "on",
+			 s->node);
+	else
+		snprintf(buf, size, "%s '%s'", clu_action_name(s->action),
+			 s->group ? s->group : s->node);
+	return buf;
+}
+
 char *clu_step_describe(const struct clu_step *s, const struct clu_plan *plan)
 {
 	switch (s->action) {
@@ -606,15 +618,9 @@ static int refuse_step(const struct clu_step *s, const struct clu_plan *plan,
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (s->group && s->node)
-		snprintf(subject, sizeof(subject), "%s '%s' %s '%s'", clu_action_name(s->action),
-			 s->group, s->action == CLU_ACTION_BAN ? "from" :
-			 s->action == CLU_ACTION_MOVE ? "to" : "on", s->node);
-	else
-		snprintf(subject, sizeof(subject), "%s '%s'", clu_action_name(s->action),
-			 s->group ? s->group : s->node);
 	return clu_err_set(err, CLU_E_REFUSED, "%s plan refused at step %u (%s): %s",
-			   clu_strategy_name(plan->strategy), s->index, subject, reason);
+			   clu_strategy_name(plan->strategy), s->index,
+			   clu_step_label(s, subject, sizeof(subject)), reason);
 }
 
 static void sim_ban(struct simulation *sim, struct clu_group *g, const char *node)

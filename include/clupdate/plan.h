@@ -166,6 +166,13 @@ const char *clu_action_name(enum clu_action action);
  * caller frees it.
  */
 char *clu_step_describe(const struct clu_step *step, const struct clu_plan *plan);
+
+/*
+ * A step's short label into buf (always NUL-terminated), returned:
+ * "pin 'mail' on 'b'", "ban 'mail' from 'b'", "move 'mail' to 'a'",
+ * "install 'b'", "clear 'mail'".
+ */
+const char *clu_step_label(const struct clu_step *step, char *buf, size_t size);
 char *clu_fact_describe(const struct clu_fact *fact);
 
 #endif
