@@ -515,25 +515,12 @@ static void record_instants(struct executor *x, const struct clu_step *s, const 
 
 /* ---- node commands ---------------------------------------------------- */
 
-static char *groups_list(const struct clu_manifest *m)
-{
-	char *list = clu__xstrdup("");
-
-	for (size_t i = 0; i < m->n_groups; i++) {
-		char *next = clu__xasprintf("%s%s%s", list, i ? " " : "", m->groups[i]);
-
-		free(list);
-		list = next;
-	}
-	return list;
-}
-
 /* The environment of every manifest command: how its data reaches it. */
 #define RUN_ENV_SIZE 7
 
 static void run_env(const struct executor *x, const char *node, char *env[RUN_ENV_SIZE])
 {
-	char *groups = groups_list(x->manifest);
+	char *groups = clu__join(x->manifest->groups, x->manifest->n_groups, " ");
 
 	env[0] = clu__xasprintf("CLU_NODE=%s", node);
 	env[1] = clu__xasprintf("CLU_VERSION=%s", x->manifest->version);
@@ -1256,9 +1243,9 @@ static int check_delivered(struct executor *x, struct clu_err *err)
 		const struct clu_probe_target *t = &x->opt.probes[i];
 		const struct clu_group *group;
 		struct clu__strv ids = { 0 };
-		char *input, *q, *detail, *env[RUN_ENV_SIZE];
+		char *input, *joined, *detail, *env[RUN_ENV_SIZE];
 		struct clu_proc proc;
-		size_t len = 1, lost = 0;
+		size_t lost = 0;
 
 		x->result->acknowledged += stats[i].n_acknowledged;
 		if (t->spec->type != CLU_PROBE_SMTP || !t->spec->check) {
@@ -1275,12 +1262,10 @@ static int check_delivered(struct executor *x, struct clu_err *err)
 			x->result->lost_checked = false;
 			continue;
 		}
-		for (size_t k = 0; k < stats[i].n_acknowledged; k++)
-			len += strlen(stats[i].acknowledged[k]) + 1;
-		q = input = clu__xmalloc(len);
-		for (size_t k = 0; k < stats[i].n_acknowledged; k++)
-			q += sprintf(q, "%s\n", stats[i].acknowledged[k]);
-		*q = '\0';
+		/* One id a line, each line ended. */
+		joined = clu__join(stats[i].acknowledged, stats[i].n_acknowledged, "\n");
+		input = clu__xasprintf("%s%s", joined, stats[i].n_acknowledged ? "\n" : "");
+		free(joined);
 		clu_proc_init(&proc);
 		proc.name = "probe check";
 		proc.in.mode = CLU_PROC_BUFFER;
@@ -1308,14 +1293,8 @@ static int check_delivered(struct executor *x, struct clu_err *err)
 			lost = ids.n;
 			x->result->lost += lost;
 			if (lost) {
-				char *list = clu__xstrdup("");
+				char *list = clu__join(ids.v, ids.n, " ");
 
-				for (size_t k = 0; k < ids.n; k++) {
-					char *next = clu__xasprintf("%s%s%s", list, k ? " " : "", ids.v[k]);
-
-					free(list);
-					list = next;
-				}
 				event(x, clu_now_mono_ms(), "probe-lost", t->spec->name, t->spec->group, list);
 				free(list);
 			}

@@ -457,14 +457,8 @@ void clu_prober_stop(struct clu_prober *pr, struct clu_probe_stats **stats, size
 			free(detail);
 		}
 		if (p->stats.n_acknowledged) {
-			size_t len = 1;
-			char *ids, *q;
+			char *ids = clu__join(p->stats.acknowledged, p->stats.n_acknowledged, " ");
 
-			for (size_t k = 0; k < p->stats.n_acknowledged; k++)
-				len += strlen(p->stats.acknowledged[k]) + 1;
-			q = ids = clu__xmalloc(len);
-			for (size_t k = 0; k < p->stats.n_acknowledged; k++)
-				q += sprintf(q, "%s%s", k ? " " : "", p->stats.acknowledged[k]);
 			journal_event(p, clu_now_mono_ms(), "probe-acknowledged", ids);
 			free(ids);
 		}

@@ -114,6 +114,25 @@ bool clu__strv_has(const struct clu__strv *sv, const char *s)
 	return false;
 }
 
+char *clu__join(char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1, seplen = strlen(sep);
+	char *out, *q;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + (i ? seplen : 0);
+	q = out = clu__xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		if (i) {
+			memcpy(q, sep, seplen);
+			q += seplen;
+		}
+		q = stpcpy(q, v[i]);
+	}
+	*q = '\0';
+	return out;
+}
+
 char *clu__read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

@@ -54,6 +54,9 @@ void clu__strv_push(struct clu__strv *sv, const char *s);
 void clu__strv_release(struct clu__strv *sv);
 bool clu__strv_has(const struct clu__strv *sv, const char *s);
 
+/* v[0..n) joined with sep between them, newly allocated ("" when n is 0). */
+char *clu__join(char *const *v, size_t n, const char *sep);
+
 /* Read a whole file into a NUL-terminated buffer; NULL and errno on failure. */
 char *clu__read_file(const char *path, size_t *len);
 
