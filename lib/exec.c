@@ -813,40 +813,31 @@ static int cluster_action(struct executor *x, const struct clu_step *s, bool *de
 	}
 }
 
-/* Check preconditions and invariants on the live state before a step. */
-static int check_before(struct executor *x, const struct clu_step *s, struct clu_err *err)
+/*
+ * Check a step's preconditions (after false) or postconditions (after true)
+ * and the invariants on the live state, snapshotted into the journal. Before
+ * the step, the guards are those of the step before: a guard that starts
+ * here is about the state this step makes.
+ */
+static int check_live(struct executor *x, const struct clu_step *s, bool after,
+		      struct clu_err *err)
 {
 	struct clu_cluster live;
 	char *unmet = NULL;
-	int ret = read_live(x, &live, s->index, "before", err);
+	int ret = read_live(x, &live, s->index, after ? "after" : "before", err);
 
 	if (ret)
 		return ret;
-	if (!facts_hold(x, &live, s->pre, s->n_pre, &unmet))
-		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): precondition not met on the live "
-				  "cluster: expected %s", s->index, clu_action_name(s->action), unmet);
-	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live, s->index - 1, err)))
-		clu_err_prefix(err, "step %u (%s): the live cluster breaks an invariant", s->index,
-			       clu_action_name(s->action));
-	free(unmet);
-	clu_cluster_release(&live);
-	return ret;
-}
-
-static int check_after(struct executor *x, const struct clu_step *s, struct clu_err *err)
-{
-	struct clu_cluster live;
-	char *unmet = NULL;
-	int ret = read_live(x, &live, s->index, "after", err);
-
-	if (ret)
-		return ret;
-	if (!facts_hold(x, &live, s->post, s->n_post, &unmet))
-		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): postcondition not met: expected %s",
-				  s->index, clu_action_name(s->action), unmet);
-	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live, s->index, err)))
-		clu_err_prefix(err, "step %u (%s): the cluster breaks an invariant after it",
-			       s->index, clu_action_name(s->action));
+	if (!facts_hold(x, &live, after ? s->post : s->pre, after ? s->n_post : s->n_pre, &unmet))
+		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): %s not met%s: expected %s",
+				  s->index, clu_action_name(s->action),
+				  after ? "postcondition" : "precondition",
+				  after ? "" : " on the live cluster", unmet);
+	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live,
+					     after ? s->index : s->index - 1, err)))
+		clu_err_prefix(err, "step %u (%s): %s", s->index, clu_action_name(s->action),
+			       after ? "the cluster breaks an invariant after it"
+				     : "the live cluster breaks an invariant");
 	free(unmet);
 	clu_cluster_release(&live);
 	return ret;
@@ -885,7 +876,7 @@ static int attempt_step(struct executor *x, const struct clu_step *s, unsigned a
 	if (attempt == 1) {
 		ret = open_guards(x, s, err);
 		if (!ret)
-			ret = check_before(x, s, err);
+			ret = check_live(x, s, false, err);
 		if (ret)
 			return ret;
 	}
@@ -896,7 +887,7 @@ static int attempt_step(struct executor *x, const struct clu_step *s, unsigned a
 	if (!ret && !is_node_command(s->action) && !*deferred)
 		ret = settle(x, s, s->post, s->n_post, err);
 	if (!ret && !*deferred)
-		ret = check_after(x, s, err);
+		ret = check_live(x, s, true, err);
 	if (!ret)
 		ret = close_guards(x, s, err);
 	return ret;
