@@ -33,6 +33,12 @@ static const char *const action_names[] = {
 	[CLU_ACTION_CLEAR] = "clear",
 };
 
+bool clu_action_runs_on_node(enum clu_action a)
+{
+	return a == CLU_ACTION_INSTALL || a == CLU_ACTION_VERIFY || a == CLU_ACTION_PRE_HOOK ||
+	       a == CLU_ACTION_POST_HOOK;
+}
+
 const char *clu_action_name(enum clu_action action)
 {
 	if ((size_t)action >= sizeof(action_names) / sizeof(action_names[0]))

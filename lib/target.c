@@ -2,14 +2,62 @@
  * Targets (see target.h): from a --cluster string to a transport and a
  * backend (live clusters) or a saved state (files).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clupdate/plan.h"
 #include "clupdate/probe.h"
+#include "clupdate/proc.h"
 #include "clupdate/source.h"
 #include "clupdate/target.h"
 #include "util.h"
+
+/*
+ * This machine's name in its cluster (`crm_node -n`): the node whose
+ * commands run here; every other node's go over ssh.
+ */
+static int this_node(char **name, struct clu_err *err)
+{
+	struct clu_proc proc;
+	size_t len;
+	int ret;
+
+	*name = NULL;
+	clu_proc_init(&proc);
+	clu_proc_args(&proc, (const char *const[]){ "crm_node", "-n", NULL });
+	proc.timeout_ms = 30000;
+	ret = clu_proc_run(&proc, err);
+	len = proc.out.buf ? strcspn(proc.out.buf, "\n") : 0;
+	if (!ret && len)
+		*name = clu__xstrndup(proc.out.buf, len);
+	else
+		ret = clu_err_set(err, CLU_E_CLUSTER, "this machine is not a running cluster node "
+				  "(%s): run clupdate on a node of the cluster, or from an admin "
+				  "host with --cluster ssh:NODE[,NODE...]",
+				  ret ? err->msg : "'crm_node -n' printed no name");
+	clu_proc_release(&proc);
+	return ret;
+}
+
+static int open_this_node(struct clu_target *t, const char *ssh_config, struct clu_err *err)
+{
+	char *self;
+	int ret;
+
+	if (ssh_config && access(ssh_config, R_OK) != 0)
+		return clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s",
+				   ssh_config, strerror(errno));
+	ret = this_node(&self, err);
+	if (ret)
+		return ret;
+	clu_transport_init_local(&t->transport, self, ssh_config);
+	clu_backend_init(&t->backend, &t->transport, NULL, 0, t->version_attribute);
+	free(self);
+	return 0;
+}
 
 /* The number of nodes of a lab, from its lab.env (NODES=N). */
 static int lab_nodes(const struct clu_transport *t, unsigned *n, struct clu_err *err)
@@ -84,9 +132,8 @@ int clu_target_open(struct clu_target *t, const char *spec, const char *version_
 	t->spec = clu__xstrdup(spec);
 	t->version_attribute = clu__xstrdup_or_null(version_attribute);
 	if (!strcmp(spec, "pacemaker")) {
-		clu_transport_init_local(&t->transport);
-		clu_backend_init(&t->backend, &t->transport, NULL, 0, version_attribute);
-		t->live = true;
+		ret = open_this_node(t, ssh_config, err);
+		t->live = !ret;
 	} else if (!strncmp(spec, "lab:", 4)) {
 		ret = open_lab(t, spec + 4, err);
 		t->live = !ret;
@@ -110,6 +157,29 @@ int clu_target_read(struct clu_target *t, struct clu_cluster *out, struct clu_er
 	if (t->live)
 		return clu_backend_read(&t->backend, out, err);
 	return clu_cluster_load(out, t->spec, t->version_attribute, err);
+}
+
+int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,
+			   void (*checking)(void *ctx, const char *node), void *ctx,
+			   struct clu_err *err)
+{
+	struct clu__strv seen = { 0 };
+	int ret = 0;
+
+	if (!t->live)
+		BUG("checking the nodes of a saved state");
+	for (size_t i = 0; !ret && i < plan->n_steps; i++) {
+		const struct clu_step *s = &plan->steps[i];
+
+		if (!clu_action_runs_on_node(s->action) || clu__strv_has(&seen, s->node))
+			continue;
+		clu__strv_push(&seen, s->node);
+		if (checking)
+			checking(ctx, s->node);
+		ret = clu_transport_check_node(&t->transport, s->node, err);
+	}
+	clu__strv_release(&seen);
+	return ret;
 }
 
 void clu_target_release(struct clu_target *t)

@@ -1,7 +1,8 @@
 /*
  * Transports (see transport.h): turning "run this on node N" into the argv
- * of a local process: the command itself (local), nsenter into the lab
- * node's namespaces (netns), or ssh with a quoted remote command line (ssh).
+ * of a local process: the command itself (local, for this node), nsenter
+ * into the lab node's namespaces (netns), or ssh with a quoted remote
+ * command line (ssh, and local for every other node).
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,10 +28,21 @@ const char *clu_transport_name(enum clu_transport_kind kind)
 	BUG("unknown transport %d", (int)kind);
 }
 
-void clu_transport_init_local(struct clu_transport *t)
+/* The settings every ssh connection shares (ssh, and local for other nodes). */
+static void ssh_settings(struct clu_transport *t, const char *ssh_config, const char *control_dir)
+{
+	t->connect_timeout_s = 10;
+	t->ssh_config = clu__xstrdup_or_null(ssh_config);
+	t->control_dir = control_dir ? clu__xstrdup(control_dir)
+				     : clu__xasprintf("/run/clupdate/ssh-%u", (unsigned)geteuid());
+}
+
+void clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = CLU_TRANSPORT_LOCAL;
+	t->self = clu__xstrdup_or_null(self);
+	ssh_settings(t, ssh_config, NULL);
 }
 
 int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err)
@@ -72,10 +84,11 @@ static int make_private_dir(const char *path, struct clu_err *err)
 		if (!p)
 			break;
 	}
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	/* lstat: a symlink planted there would lead our sockets elsewhere. */
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077))
-		return clu_err_set(err, CLU_E_IO, "'%s' must be a directory owned by us with "
-				   "mode 0700 (it holds ssh control sockets)", path);
+		return clu_err_set(err, CLU_E_IO, "'%s' must be a directory (not a symlink) owned "
+				   "by us with mode 0700 (it holds ssh control sockets)", path);
 	return 0;
 }
 
@@ -86,10 +99,7 @@ int clu_transport_init_ssh(struct clu_transport *t, const char *ssh_config,
 
 	memset(t, 0, sizeof(*t));
 	t->kind = CLU_TRANSPORT_SSH;
-	t->connect_timeout_s = 10;
-	t->ssh_config = clu__xstrdup_or_null(ssh_config);
-	t->control_dir = control_dir ? clu__xstrdup(control_dir)
-				     : clu__xasprintf("/run/clupdate/ssh-%u", (unsigned)geteuid());
+	ssh_settings(t, ssh_config, control_dir);
 	if (ssh_config && access(ssh_config, R_OK) != 0) {
 		ret = clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s",
 				  ssh_config, strerror(errno));
@@ -99,6 +109,7 @@ int clu_transport_init_ssh(struct clu_transport *t, const char *ssh_config,
 	ret = make_private_dir(t->control_dir, err);
 	if (ret)
 		clu_transport_release(t);
+	t->control_ready = !ret;
 	return ret;
 }
 
@@ -145,6 +156,7 @@ void clu_transport_release(struct clu_transport *t)
 		free(t->masters[i]);
 	}
 	free(t->masters);
+	free(t->self);
 	free(t->lab);
 	free(t->lab_root);
 	free(t->ssh_config);
@@ -185,67 +197,103 @@ static void append_word(char **line, const char *word)
 	*line = next;
 }
 
+/*
+ * A node name is a host name: letters, digits, '.', '_', '-' (and ':' for
+ * an address), not beginning with '-' (it would be an option to ssh), and
+ * nothing a shell, ssh's %-tokens or user@host syntax would read.
+ */
 static bool valid_node(const char *node)
 {
-	/* A node name is a host name: it must not look like an option to ssh. */
-	return node && *node && *node != '-' && !strpbrk(node, " \t\n/");
+	size_t len = node ? strlen(node) : 0;
+
+	if (!len || len > 253 || node[0] == '-' || node[0] == '.')
+		return false;
+	return strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._-:") == len;
+}
+
+bool clu_transport_is_here(const struct clu_transport *t, const char *node)
+{
+	return t->kind == CLU_TRANSPORT_LOCAL && (!node || clu__streq(node, t->self));
+}
+
+/* ssh to node: the quoted remote command line (env first, then argv). */
+static int ssh_command(struct clu_transport *t, const char *node, struct clu_proc *proc,
+		       const char *const *argv, struct clu_err *err)
+{
+	char *remote = NULL;
+
+	if (!valid_node(node))
+		return clu_err_set(err, CLU_E_USAGE, "ssh: bad node name '%s' (a host name: "
+				   "letters, digits, '.', '_', '-')", node ? node : "(none)");
+	if (!t->control_ready) {
+		int ret = make_private_dir(t->control_dir, err);
+
+		if (ret)
+			return ret;
+		t->control_ready = true;
+	}
+	ssh_options(t, proc);
+	clu_proc_arg(proc, "--");
+	clu_proc_arg(proc, node);
+	/* The remote side runs a shell: quote every word, env first. */
+	if (proc->n_env) {
+		append_word(&remote, "env");
+		for (size_t i = 0; i < proc->n_env; i++) {
+			if (strchr(proc->env[i], '=')) {
+				append_word(&remote, proc->env[i]);
+			} else {
+				append_word(&remote, "-u");
+				append_word(&remote, proc->env[i]);
+			}
+		}
+	}
+	for (size_t i = 0; argv[i]; i++)
+		append_word(&remote, argv[i]);
+	clu_proc_arg(proc, remote);
+	free(remote);
+	remember_master(t, node);
+	return 0;
 }
 
 int clu_transport_command(struct clu_transport *t, const char *node, struct clu_proc *proc,
 			  const char *const *argv, struct clu_err *err)
 {
-	char *remote = NULL, *path;
+	char *path;
 
 	if (proc->argc)
 		BUG("transport: proc already has a command");
 	switch (t->kind) {
 	case CLU_TRANSPORT_LOCAL:
-		clu_proc_args(proc, argv);
-		return 0;
+		if (clu_transport_is_here(t, node)) {
+			clu_proc_args(proc, argv);
+			return 0;
+		}
+		if (!t->self)
+			return clu_err_set(err, CLU_E_USAGE, "cannot run a command on node '%s': "
+					   "this machine does not know which cluster node it is",
+					   node);
+		return ssh_command(t, node, proc, argv, err);
 	case CLU_TRANSPORT_NETNS:
 		if (!valid_node(node))
 			return clu_err_set(err, CLU_E_USAGE, "lab '%s': bad node name '%s'", t->lab,
 					   node ? node : "(none)");
+		path = clu__xasprintf("%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
+		if (access(path, F_OK) != 0) {
+			free(path);
+			return clu_err_set(err, CLU_E_USAGE, "lab '%s' has no node '%s'", t->lab, node);
+		}
+		free(path);
 		clu_proc_arg(proc, "nsenter");
 		clu_proc_argf(proc, "--net=/run/netns/clu-%s-%s", t->lab, node);
 		clu_proc_argf(proc, "--mount=%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
 		clu_proc_argf(proc, "--uts=%s/%s/ns/%s.uts", t->lab_root, t->lab, node);
-		path = clu__xasprintf("%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
-		if (access(path, F_OK) != 0) {
-			free(path);
-			clu_proc_release(proc);
-			return clu_err_set(err, CLU_E_USAGE, "lab '%s' has no node '%s'", t->lab, node);
-		}
-		free(path);
 		clu_proc_arg(proc, "--wd=/");
 		clu_proc_arg(proc, "--");
 		clu_proc_args(proc, argv);
 		return 0;
 	case CLU_TRANSPORT_SSH:
-		if (!valid_node(node))
-			return clu_err_set(err, CLU_E_USAGE, "ssh: bad node name '%s'",
-					   node ? node : "(none)");
-		ssh_options(t, proc);
-		clu_proc_arg(proc, "--");
-		clu_proc_arg(proc, node);
-		/* The remote side runs a shell: quote every word, env first. */
-		if (proc->n_env) {
-			append_word(&remote, "env");
-			for (size_t i = 0; i < proc->n_env; i++) {
-				if (strchr(proc->env[i], '=')) {
-					append_word(&remote, proc->env[i]);
-				} else {
-					append_word(&remote, "-u");
-					append_word(&remote, proc->env[i]);
-				}
-			}
-		}
-		for (size_t i = 0; argv[i]; i++)
-			append_word(&remote, argv[i]);
-		clu_proc_arg(proc, remote);
-		free(remote);
-		remember_master(t, node);
-		return 0;
+		return ssh_command(t, node, proc, argv, err);
 	}
 	BUG("unknown transport %d", (int)t->kind);
 }
@@ -260,4 +308,67 @@ int clu_transport_shell(struct clu_transport *t, const char *node, struct clu_pr
 	if (!proc->name)
 		proc->name = command;
 	return clu_transport_command(t, node, proc, argv, err);
+}
+
+/* The last non-empty line of a captured stream, for a message. */
+static const char *last_line(const char *text, size_t *len)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	*len = (size_t)(end - start);
+	return start;
+}
+
+int clu_transport_check_node(struct clu_transport *t, const char *node, struct clu_err *err)
+{
+	/* A fixed command line: no data in it. */
+	static const char *const whoami[] = {
+		"/bin/sh", "-c", "crm_node -n 2>/dev/null || uname -n", NULL
+	};
+	struct clu_proc proc;
+	const char *line;
+	size_t len;
+	int ret;
+
+	clu_proc_init(&proc);
+	proc.name = "crm_node -n";
+	proc.timeout_ms = (t->connect_timeout_s + 20) * 1000;
+	ret = clu_transport_command(t, node, &proc, whoami, err);
+	if (!ret && clu_proc_run(&proc, err)) {
+		char how[128];
+
+		line = last_line(proc.err.buf ? proc.err.buf : "", &len);
+		if (t->kind == CLU_TRANSPORT_NETNS)
+			ret = clu_err_set(err, CLU_E_SPAWN, "cannot reach node '%s' of lab '%s': "
+					  "%s%s%.*s", node, t->lab,
+					  clu_proc_describe(&proc, how, sizeof(how)),
+					  len ? ": " : "", (int)len, line);
+		else {
+			char *try = clu__xasprintf("ssh %s%s%s%s true", t->ssh_config ? "-F " : "",
+						   t->ssh_config ? t->ssh_config : "",
+						   t->ssh_config ? " " : "", node);
+
+			ret = clu_err_set(err, CLU_E_SPAWN, "cannot reach node '%s' over ssh (%s%s%.*s); "
+					  "clupdate runs each node's installer on that node: make "
+					  "'%s' work as this user without a password (key, "
+					  "known_hosts entry), or name an ssh_config with --ssh-config",
+					  node, clu_proc_describe(&proc, how, sizeof(how)),
+					  len ? ": " : "", (int)len, line, try);
+			free(try);
+		}
+	} else if (!ret) {
+		line = last_line(proc.out.buf ? proc.out.buf : "", &len);
+		if (len != strlen(node) || strncmp(line, node, len))
+			ret = clu_err_set(err, CLU_E_CLUSTER, "node '%s' is not the machine reached "
+					  "for it: that machine calls itself '%.*s'%s", node, (int)len,
+					  line, t->kind == CLU_TRANSPORT_SSH || t->kind == CLU_TRANSPORT_LOCAL ?
+					  " (check the ssh_config's HostName for it)" : "");
+	}
+	clu_proc_release(&proc);
+	return ret;
 }

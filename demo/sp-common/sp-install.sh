@@ -30,6 +30,7 @@
 #                      standing for a real installer's work (default 300; 0: none)
 #   MAIL_ATTRIBUTE     default mail-version
 #   MAIL_NO_ATTRIBUTE  1: do not call crm_attribute (tests only)
+# It appends a line to PREFIX/where.log saying which machine ran it.
 #   CLU_VERSION        set by clupdate: must be SP_VERSION
 # Exit status: 0 installed (or already), 1 failed (the message says why).
 
@@ -50,6 +51,16 @@ die() {
 	exit 1
 }
 stamp() { "$here/stamp" || die "cannot read the clock ('$here/stamp')"; }
+
+# Which machine ran this, in the node's own PREFIX/where.log: the proof that
+# each node's installer ran on that node (host name, network namespace,
+# and whether it came over ssh).
+log_where() {
+	echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $1 node=${CLU_NODE:-} host=$(uname -n)" \
+		"netns=$(readlink /proc/self/ns/net) via=${SSH_CONNECTION:+ssh}" \
+		>>"$prefix/where.log" 2>/dev/null || true
+}
+mkdir -p "$prefix" 2>/dev/null && log_where "$pack install"
 
 # The daemon's parameters: the agent's defaults, then a key=value file.
 declare -A param=(

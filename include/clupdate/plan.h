@@ -160,6 +160,9 @@ bool clu_fact_holds(const struct clu_fact *fact, const struct clu_cluster *clust
  * "post-hook", "move", "ban", "clear". */
 const char *clu_action_name(enum clu_action action);
 
+/* Whether the action runs a manifest command on its node (install, verify, hooks). */
+bool clu_action_runs_on_node(enum clu_action action);
+
 /*
  * A runbook sentence for a step ("pin group 'mail' to its owner 'b' (no
  * failover)") or a fact ("'mail' runs on 'b'"), newly allocated; the

@@ -2,7 +2,9 @@
  * The target of a command: the cluster named by --cluster, with what it
  * takes to read it and, for a live cluster, to change it.
  *
- *   pacemaker          the cluster this machine belongs to (local transport)
+ *   pacemaker          the cluster this machine is a node of: the engine is
+ *                      asked here; this node's commands run here, every
+ *                      other node's over ssh (local transport)
  *   lab:NAME           a `clupdate lab` (netns transport; control nodes n1..nN)
  *   ssh:HOST[,HOST..]  a cluster reached with ssh; the hosts are its control
  *                      nodes, tried in order; node commands go to each node's
@@ -31,9 +33,11 @@ struct clu_target {
 };
 
 /*
- * Open the target named by spec. ssh_config (may be NULL) is for ssh:.
- * Returns 0, CLU_E_USAGE for an unknown spec, CLU_E_IO for a lab that is
- * not running or an unreadable ssh configuration.
+ * Open the target named by spec. ssh_config (may be NULL) is for ssh: and
+ * for reaching the other nodes from a node (pacemaker). Returns 0,
+ * CLU_E_USAGE for an unknown spec, CLU_E_IO for a lab that is not running
+ * or an unreadable ssh configuration, CLU_E_CLUSTER for `pacemaker` on a
+ * machine that is no running cluster node.
  */
 int clu_target_open(struct clu_target *t, const char *spec, const char *version_attribute,
 		    const char *ssh_config, struct clu_err *err);
@@ -51,6 +55,18 @@ struct clu_probe_target;
 int clu_target_probe_targets(struct clu_target *t, const struct clu_manifest *manifest,
 			     struct clu_probe_target **targets, size_t *n, struct clu_err *err);
 void clu_probe_targets_free(struct clu_probe_target *targets, size_t n);
+
+/*
+ * Before any change: every node on which the plan runs a command answers
+ * on this target's transport and is the machine the cluster calls by that
+ * name (see clu_transport_check_node()). checking (may be NULL) is told
+ * each node before it is tried, for progress. The first failure is the
+ * error: CLU_E_SPAWN (unreachable) or CLU_E_CLUSTER (another machine).
+ */
+struct clu_plan;
+int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,
+			   void (*checking)(void *ctx, const char *node), void *ctx,
+			   struct clu_err *err);
 
 void clu_target_release(struct clu_target *t);
 

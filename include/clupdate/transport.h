@@ -1,7 +1,9 @@
 /*
  * Transports: how clupdate runs a command on a cluster node.
  *
- *   local   on this machine (clupdate runs on the node itself)
+ *   local   clupdate runs on a cluster node (`self`): that node's commands
+ *           run here, every other node's over ssh, exactly as the ssh
+ *           transport runs them (a command never runs on the wrong node)
  *   netns   inside a node of a `clupdate lab` (nsenter into the node's
  *           network, mount and UTS namespaces, exactly as `lab exec`)
  *   ssh     with the OpenSSH client: BatchMode=yes, StrictHostKeyChecking=yes,
@@ -19,6 +21,7 @@
 #ifndef CLUPDATE_TRANSPORT_H
 #define CLUPDATE_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "clupdate/err.h"
@@ -35,17 +38,25 @@ enum clu_transport_kind {
 
 struct clu_transport {
 	enum clu_transport_kind kind;
+	char *self;             /* local: the cluster node this machine is, or NULL */
 	char *lab;              /* netns: the lab's name */
 	char *lab_root;         /* netns: CLU_LAB_ROOT unless changed */
-	char *ssh_config;       /* ssh: an ssh_config file (-F), or NULL */
-	char *control_dir;      /* ssh: directory of the master connections' sockets */
+	char *ssh_config;       /* ssh, local: an ssh_config file (-F), or NULL */
+	char *control_dir;      /* ssh, local: directory of the master connections' sockets */
+	bool control_ready;     /* control_dir checked (local: at the first ssh) */
 	unsigned connect_timeout_s;     /* ssh: default 10 */
 	char **masters;         /* ssh: nodes with a master connection, closed on release */
 	size_t n_masters;
 };
 
-/* Local: every command runs here. */
-void clu_transport_init_local(struct clu_transport *t);
+/*
+ * Local: this machine is the cluster node `self` (NULL when it is none:
+ * then only commands for no node in particular can run). Commands for
+ * `self` (or for no node) run here; commands for any other node go over
+ * ssh with ssh_config (may be NULL: the user's own configuration), the
+ * control directory made at the first of them.
+ */
+void clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config);
 
 /* netns: the nodes of lab `lab`; CLU_E_IO when no such lab is running. */
 int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err);
@@ -53,7 +64,8 @@ int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct cl
 /*
  * ssh: ssh_config may be NULL (the user's own configuration applies);
  * control_dir is created (mode 0700) if missing; NULL picks
- * /run/clupdate/ssh-UID.
+ * /run/clupdate/ssh-UID. An existing control_dir must be a directory (not
+ * a symlink) owned by us with mode 0700, or CLU_E_IO.
  */
 int clu_transport_init_ssh(struct clu_transport *t, const char *ssh_config,
 			   const char *control_dir, struct clu_err *err);
@@ -63,10 +75,13 @@ void clu_transport_release(struct clu_transport *t);
 
 /*
  * Prepare proc (initialised, argv still empty) to run argv on node.
- * node may be NULL for the local transport. Environment changes made to
- * proc BEFORE this call (clu_proc_setenv) reach the command on every
- * transport (over ssh, through `env` on the remote side).
- * Returns 0, or CLU_E_USAGE for a node the transport cannot address.
+ * node may be NULL for the local transport (this machine). Environment
+ * changes made to proc BEFORE this call (clu_proc_setenv) reach the
+ * command on every transport (over ssh, through `env` on the remote side).
+ * Returns 0, CLU_E_USAGE for a node the transport cannot address (a name
+ * that is no host name, a node of no lab, another node when the local
+ * transport does not know which node it is), or CLU_E_IO when the ssh
+ * control directory is unsafe.
  */
 int clu_transport_command(struct clu_transport *t, const char *node, struct clu_proc *proc,
 			  const char *const *argv, struct clu_err *err);
@@ -84,6 +99,22 @@ int clu_transport_shell(struct clu_transport *t, const char *node, struct clu_pr
  * the shell turns back into exactly s.
  */
 char *clu_shell_quote(const char *s);
+
+/*
+ * Whether node's commands run on this machine (local transport, node
+ * NULL or self), rather than through ssh or nsenter.
+ */
+bool clu_transport_is_here(const struct clu_transport *t, const char *node);
+
+/*
+ * Check, before any change, that node answers on this transport and is
+ * the machine the cluster calls node: its own name for itself (`crm_node
+ * -n`, or `uname -n` where the cluster stack is down) must be node. So an
+ * ssh_config that maps a name to the wrong host is caught before a single
+ * installer runs there. CLU_E_SPAWN (cannot reach it: how to fix that is in
+ * the message) or CLU_E_CLUSTER (it is another machine).
+ */
+int clu_transport_check_node(struct clu_transport *t, const char *node, struct clu_err *err);
 
 /* "local", "netns", "ssh". */
 const char *clu_transport_name(enum clu_transport_kind kind);

@@ -38,3 +38,50 @@ owner_of() {
 }
 
 WORK=$(mktemp -d)
+
+LAB_ROOT=${LAB_ROOT:-/var/lib/clupdate-lab}
+lab_ssh_config() { echo "$LAB_ROOT/$LAB/ssh/config"; }
+
+# assert_ran_here NODE WHAT VIA: every line of NODE's own where.log (the
+# demo installer and verify write one per run, with the host name and
+# network namespace they ran in) is NODE's, and WHAT ran there through VIA
+# ("ssh", or "" for a command started on the machine itself).
+assert_ran_here() {
+	local node=$1 what=$2 via=$3 log netns line
+	log=$LAB_ROOT/$LAB/nodes/$node/opt-clupdate-mail/where.log
+	[[ -s $log ]] || fail "$node: nothing ran there (no $log)"
+	netns="net:[$(stat -L -c %i "/run/netns/clu-$LAB-$node")]"
+	while read -r line; do
+		[[ $line == *" node=$node host=$node netns=$netns "* ]] ||
+			fail "$node: a command for another node or machine ran there: $line"
+	done <"$log"
+	while read -r line; do
+		[[ $line == *" $what node=$node host=$node netns=$netns via=$via" ]] && return 0
+	done <"$log"
+	fail "$node: no '$what' via '${via:-this machine}' in its log: $(cat "$log")"
+}
+
+# assert_sp2_done APPLY_JSON STATE OWNER: the whole sp2 update is done, in
+# place, with one outage for users, caused by the install on OWNER, and no
+# acknowledged message lost; nothing of clupdate's is left in the cluster.
+assert_sp2_done() {
+	local json=$1 state=$2 owner=$3 run n
+	[[ $(jq -r .run.state "$json") == succeeded ]] || fail "run state: $(jq -c .run "$json")"
+	run=$(jq -r .run.id "$json")
+	for n in n1 n2 n3; do
+		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == 2 ]] || fail "$n: maild is not 2"
+	done
+	grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" &&
+		fail "a clupdate constraint is left"
+	grep -q 'name="is-managed"' <<<"$(on n1 cibadmin --query)" && fail "an is-managed meta attribute is left"
+	[[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
+	"$CLUPDATE" report "$run" --state-dir "$state" --output-as json >"$WORK/report.json"
+	[[ $(jq '.report.outages | length' "$WORK/report.json") == 1 ]] ||
+		fail "expected exactly one outage window: $(jq -c .report.outages "$WORK/report.json")"
+	[[ $(jq -r '.report.outages[0] | "\(.step_action) \(.step_node)"' "$WORK/report.json") == "install $owner" ]] ||
+		fail "the outage is not attributed to the install on $owner"
+	[[ $(jq '.report.acknowledged' "$WORK/report.json") -gt 0 ]] || fail "no message acknowledged"
+	[[ $(jq '.report.lost' "$WORK/report.json") == 0 ]] || fail "lost messages (or not checked)"
+	note "one outage of $(jq '.report.outages[0].duration_ms' "$WORK/report.json") ms," \
+		"$(jq '.report.acknowledged' "$WORK/report.json") messages acknowledged, 0 lost"
+}

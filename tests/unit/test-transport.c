@@ -5,7 +5,9 @@
  * temporary directory): arguments with spaces, quotes and '$' arrive
  * verbatim, data reaches shell commands through the environment, a master
  * connection is reused and closed on release, and a host key that does not
- * match is refused (StrictHostKeyChecking).
+ * match is refused (StrictHostKeyChecking). On a cluster node (local
+ * transport) other nodes' commands go over ssh, and the check before any
+ * change catches an ssh_config that reaches the wrong machine.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +52,7 @@ static void test_local_runs_argv_and_env(void **state)
 	struct clu_err err = CLU_ERR_INIT;
 	(void)state;
 
-	clu_transport_init_local(&t);
+	clu_transport_init_local(&t, NULL, NULL);
 	clu_proc_init(&proc);
 	assert_int_equal(clu_transport_shell(&t, NULL, &proc, "printf '%s' \"$CLU_NODE\"",
 					     (const char *const[]){ "CLU_NODE=n 1; x", NULL }, &err), 0);
@@ -311,16 +313,126 @@ static void test_ssh_refuses_unknown_host_key(void **state)
 	free(control);
 }
 
+/*
+ * clupdate on a cluster node (local transport): that node's commands run
+ * here, every other node's over ssh, never here. $SSH_CONNECTION tells
+ * which way a command went.
+ */
+static void test_local_sends_other_nodes_over_ssh(void **state)
+{
+	struct sshd *s = *state;
+	struct clu_transport t;
+	struct clu_proc proc;
+	struct clu_err err = CLU_ERR_INIT;
+	const char *where = "printf '%s' \"${SSH_CONNECTION:+ssh}\"";
+	char *control = clu__xasprintf("%s/control3", s->dir);
+
+	clu_transport_init_local(&t, "here", s->config);
+	free(t.control_dir);
+	t.control_dir = control;
+	assert_true(clu_transport_is_here(&t, "here"));
+	assert_true(clu_transport_is_here(&t, NULL));
+	assert_false(clu_transport_is_here(&t, "n1"));
+
+	clu_proc_init(&proc);
+	assert_int_equal(clu_transport_shell(&t, "here", &proc, where, NULL, &err), 0);
+	assert_int_equal(clu_proc_run(&proc, &err), 0);
+	assert_string_equal(proc.out.buf, "");
+	clu_proc_release(&proc);
+
+	clu_proc_init(&proc);
+	proc.timeout_ms = 20000;
+	assert_int_equal(clu_transport_shell(&t, "n1", &proc, where, NULL, &err), 0);
+	assert_string_equal(proc.argv[0], "ssh");
+	if (clu_proc_run(&proc, &err))
+		fail_msg("ssh failed: %s (stderr: %s)", err.msg, proc.err.buf);
+	assert_string_equal(proc.out.buf, "ssh");
+	clu_proc_release(&proc);
+
+	/* Names that ssh or a shell would read as more than a host are refused. */
+	for (const char *const *bad = (const char *const[]){ "-oProxyCommand=id", "n3;$(id)",
+							     "root@n1", "n%h", "n 1", "", NULL };
+	     *bad; bad++) {
+		clu_proc_init(&proc);
+		assert_int_equal(clu_transport_shell(&t, *bad, &proc, "true", NULL, &err),
+				 CLU_E_USAGE);
+		clu_proc_release(&proc);
+	}
+	clu_transport_release(&t);
+}
+
+/* A local transport that does not know its node runs nothing for a node. */
+static void test_local_without_self_refuses_nodes(void **state)
+{
+	struct clu_transport t;
+	struct clu_proc proc;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	clu_transport_init_local(&t, NULL, NULL);
+	clu_proc_init(&proc);
+	assert_int_equal(clu_transport_shell(&t, "n2", &proc, "true", NULL, &err), CLU_E_USAGE);
+	assert_non_null(strstr(err.msg, "'n2'"));
+	clu_proc_release(&proc);
+	clu_transport_release(&t);
+}
+
+/*
+ * The check before any change: the machine reached for a node must call
+ * itself by that node's name. Through the test's sshd, "n1" is this very
+ * machine (which is not called n1): refused, naming both; this machine's
+ * own name mapped to loopback passes.
+ */
+static void test_check_node_names_the_machine(void **state)
+{
+	struct sshd *s = *state;
+	struct clu_transport t;
+	struct clu_err err = CLU_ERR_INIT;
+	char host[256] = "";
+	char *control = clu__xasprintf("%s/control4", s->dir);
+	char *config = clu__xasprintf("%s/ssh_config_self", s->dir);
+	char *text;
+
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	text = clu__xasprintf("Include %s\nHost %s\n  HostName 127.0.0.1\n  Port %d\n"
+			      "  User root\n  IdentityFile %s/client_key\n  IdentitiesOnly yes\n"
+			      "  UserKnownHostsFile %s/known_hosts\n", s->config, host, s->port,
+			      s->dir, s->dir);
+	write_file(config, text);
+	free(text);
+	assert_int_equal(clu_transport_init_ssh(&t, config, control, &err), 0);
+	assert_int_equal(clu_transport_check_node(&t, "n1", &err), CLU_E_CLUSTER);
+	assert_non_null(strstr(err.msg, "node 'n1' is not the machine"));
+	assert_non_null(strstr(err.msg, host));
+	if (strcmp(host, "n1") && !strchr(host, '.'))
+		assert_int_equal(clu_transport_check_node(&t, host, &err), 0);
+	clu_transport_release(&t);
+	/* Unreachable: says how to fix it. (A control directory of its own: a
+	 * master connection to the same address would be reused.) */
+	free(control);
+	control = clu__xasprintf("%s/control5", s->dir);
+	assert_int_equal(clu_transport_init_ssh(&t, config, control, &err), 0);
+	assert_int_equal(clu_transport_check_node(&t, "wrongkey", &err), CLU_E_SPAWN);
+	assert_non_null(strstr(err.msg, "cannot reach node 'wrongkey' over ssh"));
+	assert_non_null(strstr(err.msg, "--ssh-config"));
+	clu_transport_release(&t);
+	free(config);
+	free(control);
+}
+
 int main(void)
 {
 	const struct CMUnitTest local[] = {
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_local_runs_argv_and_env),
 		cmocka_unit_test(test_netns_command_line),
+		cmocka_unit_test(test_local_without_self_refuses_nodes),
 	};
 	const struct CMUnitTest ssh[] = {
 		cmocka_unit_test(test_ssh_runs_commands),
 		cmocka_unit_test(test_ssh_refuses_unknown_host_key),
+		cmocka_unit_test(test_local_sends_other_nodes_over_ssh),
+		cmocka_unit_test(test_check_node_names_the_machine),
 	};
 	int failed = cmocka_run_group_tests_name("transport", local, NULL, NULL);
 
