@@ -10,7 +10,11 @@
  *  - `crm_resource --meta -g` exits 0 even when the attribute is absent,
  *    so meta attributes are read from the CIB with an XPath instead;
  *  - `crmadmin -q -S NODE` prints the controller's state (S_IDLE when the
- *    coordinator has no transition to run).
+ *    coordinator has no transition to run);
+ *  - `cibadmin --create` of an element whose id exists fails with 108
+ *    (CRM_EX_EXISTS), the CIB manager serialising writes: the lock's
+ *    compare-and-set. `--modify --xpath` of no match fails with 105;
+ *    `--delete --xpath` of no match succeeds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 
 enum {
 	EXIT_NOSUCH = 105,
+	EXIT_EXISTS = 108,
 	EXIT_DISCONNECT = 102,
 	EXIT_SSH = 255,
 };
@@ -124,6 +129,22 @@ static int run_effect(struct clu_backend *b, const char *const *argv, int ok,
 	return ret;
 }
 
+/*
+ * Run a CLI command that answers yes (exit 0) or no (exit `no`, e.g. 105
+ * "no such object"); any other status is a failure to do `what`. The
+ * caller releases *proc, which keeps the output of a yes.
+ */
+static int run_query(struct clu_backend *b, const char *const *argv, int no, const char *what,
+		     bool *yes, struct clu_proc *proc, struct clu_err *err)
+{
+	int ret = run_cli(b, argv, proc, err);
+
+	*yes = !ret && proc->result.exit_code == 0;
+	if (!ret && !*yes && proc->result.exit_code != no)
+		ret = cli_failed(proc, what, err);
+	return ret;
+}
+
 int clu_backend_read_status(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
 {
 	struct clu_proc proc;
@@ -168,11 +189,17 @@ static int check_name(const char *name, const char *what, struct clu_err *err)
 	return 0;
 }
 
+/* An XML reply of the CLI, parsed; NULL if it is no well-formed document. */
+static xmlDocPtr read_reply(const char *xml, size_t len)
+{
+	return xmlReadMemory(xml, (int)len, "cib", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+			     XML_PARSE_NOWARNING);
+}
+
 /* The value attribute of the first element of an XML reply; NULL if none. */
 static char *xml_value(const char *xml, size_t len)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)len, "cib", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				      XML_PARSE_NOWARNING);
+	xmlDocPtr doc = read_reply(xml, len);
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	xmlChar *value = root ? xmlGetProp(root, BAD_CAST "value") : NULL;
 	char *copy = value ? clu__xstrdup((const char *)value) : NULL;
@@ -182,11 +209,24 @@ static char *xml_value(const char *xml, size_t len)
 	return copy;
 }
 
+/* A query for the value attribute of one element (cibadmin --query --xpath). */
+static int query_value(struct clu_backend *b, const char *xpath, const char *what, char **value,
+		       struct clu_err *err)
+{
+	struct clu_proc proc;
+	bool found;
+	int ret = run_query(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
+			    EXIT_NOSUCH, what, &found, &proc, err);
+
+	*value = found ? xml_value(proc.out.buf, proc.out.len) : NULL;
+	clu_proc_release(&proc);
+	return ret;
+}
+
 int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char *name,
 			 char **value, struct clu_err *err)
 {
 	char *xpath;
-	struct clu_proc proc;
 	int ret;
 
 	*value = NULL;
@@ -194,15 +234,7 @@ int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char
 		return ret;
 	xpath = clu__xasprintf("//resources//*[@id='%s']/meta_attributes/nvpair[@name='%s']",
 			       resource, name);
-	ret = run_cli(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
-		      &proc, err);
-	if (!ret) {
-		if (proc.result.exit_code == 0)
-			*value = xml_value(proc.out.buf, proc.out.len);
-		else if (proc.result.exit_code != EXIT_NOSUCH)
-			ret = cli_failed(&proc, "read a meta attribute", err);
-	}
-	clu_proc_release(&proc);
+	ret = query_value(b, xpath, "read a meta attribute", value, err);
 	free(xpath);
 	return ret;
 }
@@ -236,15 +268,10 @@ static int attribute_query(struct clu_backend *b, const char *const *argv, char 
 			   struct clu_err *err)
 {
 	struct clu_proc proc;
-	int ret = run_cli(b, argv, &proc, err);
+	bool found;
+	int ret = run_query(b, argv, EXIT_NOSUCH, "read an attribute", &found, &proc, err);
 
-	*value = NULL;
-	if (!ret) {
-		if (proc.result.exit_code == 0)
-			*value = first_line(&proc);
-		else if (proc.result.exit_code != EXIT_NOSUCH)
-			ret = cli_failed(&proc, "read an attribute", err);
-	}
+	*value = found ? first_line(&proc) : NULL;
 	clu_proc_release(&proc);
 	return ret;
 }
@@ -269,24 +296,210 @@ int clu_backend_set_node_attr(struct clu_backend *b, const char *node, const cha
 			  "set a node attribute", err);
 }
 
-int clu_backend_get_property(struct clu_backend *b, const char *set, const char *name,
-			     char **value, struct clu_err *err)
+/* ---- the cluster lock ---- */
+
+#define LOCK_SET "clupdate-lock"
+/* The lock's fields, each an nvpair of the set: never one string to parse. */
+#define LOCK_TOKEN "clupdate-lock-token"
+#define LOCK_BEAT "clupdate-lock-beat"
+
+/* The set whose token is `token`, as an XPath (token: [A-Za-z0-9-] only). */
+static char *lock_xpath(const char *token, const char *below)
 {
-	return attribute_query(b, (const char *const[]){ "crm_attribute", "--type", "crm_config",
-			       "--set-name", set, "--name", name, "--query", "--quiet", NULL },
-			       value, err);
+	return clu__xasprintf("//crm_config/cluster_property_set[@id='" LOCK_SET "']"
+			      "[nvpair[@name='" LOCK_TOKEN "'][@value='%s']]%s", token, below);
 }
 
-int clu_backend_set_property(struct clu_backend *b, const char *set, const char *name,
-			     const char *value, struct clu_err *err)
+static bool valid_token(const char *token)
 {
-	if (!value)
-		return run_effect(b, (const char *const[]){ "crm_attribute", "--type", "crm_config",
-				  "--set-name", set, "--name", name, "--delete", NULL },
-				  EXIT_NOSUCH, "delete a cluster property", err);
-	return run_effect(b, (const char *const[]){ "crm_attribute", "--type", "crm_config",
-			  "--set-name", set, "--name", name, "--update", value, NULL }, 0,
-			  "set a cluster property", err);
+	return token && *token && strspn(token, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
+				  strlen(token);
+}
+
+static void add_nvpair(xmlNodePtr set, const char *name, const char *value)
+{
+	xmlNodePtr pair = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
+
+	xmlNewProp(pair, BAD_CAST "id", BAD_CAST name);
+	xmlNewProp(pair, BAD_CAST "name", BAD_CAST name);
+	xmlNewProp(pair, BAD_CAST "value", BAD_CAST value);
+}
+
+/* Serialise a node built with libxml2, so names are always escaped. */
+static char *xml_text(xmlNodePtr node);
+
+static char *lock_set_xml(const struct clu_lock_holder *h)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr set = xmlNewNode(NULL, BAD_CAST "cluster_property_set");
+	char pid[32], run[32], beat[32];
+	char *text;
+
+	snprintf(pid, sizeof(pid), "%ld", h->pid);
+	snprintf(run, sizeof(run), "%lld", (long long)h->run);
+	snprintf(beat, sizeof(beat), "%lu", h->beat);
+	xmlDocSetRootElement(doc, set);
+	xmlNewProp(set, BAD_CAST "id", BAD_CAST LOCK_SET);
+	add_nvpair(set, LOCK_TOKEN, h->token);
+	add_nvpair(set, "clupdate-lock-host", h->host);
+	add_nvpair(set, "clupdate-lock-pid", pid);
+	add_nvpair(set, "clupdate-lock-run", run);
+	add_nvpair(set, "clupdate-lock-since", h->since);
+	add_nvpair(set, LOCK_BEAT, beat);
+	text = xml_text(set);
+	xmlFreeDoc(doc);
+	return text;
+}
+
+void clu_lock_holder_release(struct clu_lock_holder *h)
+{
+	free(h->token);
+	free(h->host);
+	free(h->since);
+	memset(h, 0, sizeof(*h));
+}
+
+/* The holder from the lock set's XML (cibadmin --query of it). */
+static int parse_lock(const char *xml, size_t len, struct clu_lock_holder *h, struct clu_err *err)
+{
+	xmlDocPtr doc = read_reply(xml, len);
+	xmlNodePtr set = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	memset(h, 0, sizeof(*h));
+	for (xmlNodePtr p = set ? set->children : NULL; p; p = p->next) {
+		xmlChar *name, *value;
+
+		if (p->type != XML_ELEMENT_NODE || xmlStrcmp(p->name, BAD_CAST "nvpair"))
+			continue;
+		name = xmlGetProp(p, BAD_CAST "name");
+		value = xmlGetProp(p, BAD_CAST "value");
+		if (name && value) {
+			const char *n = (const char *)name, *v = (const char *)value;
+
+			if (!strcmp(n, LOCK_TOKEN))
+				h->token = clu__xstrdup(v);
+			else if (!strcmp(n, "clupdate-lock-host"))
+				h->host = clu__xstrdup(v);
+			else if (!strcmp(n, "clupdate-lock-pid"))
+				h->pid = strtol(v, NULL, 10);
+			else if (!strcmp(n, "clupdate-lock-run"))
+				h->run = strtoll(v, NULL, 10);
+			else if (!strcmp(n, "clupdate-lock-since"))
+				h->since = clu__xstrdup(v);
+			else if (!strcmp(n, LOCK_BEAT))
+				h->beat = strtoul(v, NULL, 10);
+		}
+		xmlFree(name);
+		xmlFree(value);
+	}
+	xmlFreeDoc(doc);
+	if (!h->token) {
+		clu_lock_holder_release(h);
+		return clu_err_set(err, CLU_E_CLUSTER, "the cluster lock (cluster property set '"
+				   LOCK_SET "') has no token: remove it with 'cibadmin --delete "
+				   "--xpath \"//cluster_property_set[@id='" LOCK_SET "']\"' once no "
+				   "clupdate runs");
+	}
+	if (!h->host)
+		h->host = clu__xstrdup("?");
+	if (!h->since)
+		h->since = clu__xstrdup("?");
+	return 0;
+}
+
+int clu_backend_lock_read(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
+			  struct clu_err *err)
+{
+	struct clu_proc proc;
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	ret = run_query(b, (const char *const[]){ "cibadmin", "--query", "--xpath",
+			"//crm_config/cluster_property_set[@id='" LOCK_SET "']", NULL },
+			EXIT_NOSUCH, "read the cluster lock", exists, &proc, err);
+	if (!ret && *exists)
+		ret = parse_lock(proc.out.buf, proc.out.len, h, err);
+	*exists = *exists && !ret;
+	clu_proc_release(&proc);
+	return ret;
+}
+
+int clu_backend_lock_create(struct clu_backend *b, const struct clu_lock_holder *h,
+			    bool *created, struct clu_err *err)
+{
+	struct clu_proc proc;
+	char *text;
+	int ret;
+
+	*created = false;
+	if (!valid_token(h->token))
+		BUG("lock token '%s'", h->token ? h->token : "(null)");
+	text = lock_set_xml(h);
+	/* Create only: the CIB manager refuses an id that exists (EEXIST). */
+	ret = run_query(b, (const char *const[]){ "cibadmin", "--create", "--scope", "crm_config",
+			"--xml-text", text, NULL }, EXIT_EXISTS, "take the cluster lock", created,
+			&proc, err);
+	clu_proc_release(&proc);
+	free(text);
+	if (!ret && !*created) {
+		/* Ours after all? (A create that timed out on a first node.) */
+		struct clu_lock_holder now;
+		bool exists;
+
+		ret = clu_backend_lock_read(b, &now, &exists, err);
+		*created = !ret && exists && !strcmp(now.token, h->token);
+		clu_lock_holder_release(&now);
+	}
+	return ret;
+}
+
+int clu_backend_lock_renew(struct clu_backend *b, const char *token, unsigned long beat,
+			   bool *held, struct clu_err *err)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr pair = xmlNewNode(NULL, BAD_CAST "nvpair");
+	char value[32], *text, *xpath;
+	struct clu_proc proc;
+	int ret;
+
+	*held = false;
+	if (!valid_token(token))
+		BUG("lock token '%s'", token ? token : "(null)");
+	snprintf(value, sizeof(value), "%lu", beat);
+	xmlDocSetRootElement(doc, pair);
+	xmlNewProp(pair, BAD_CAST "id", BAD_CAST LOCK_BEAT);
+	xmlNewProp(pair, BAD_CAST "name", BAD_CAST LOCK_BEAT);
+	xmlNewProp(pair, BAD_CAST "value", BAD_CAST value);
+	text = xml_text(pair);
+	xmlFreeDoc(doc);
+	/* Modify only where the token is ours: no match, no change (ENXIO). */
+	xpath = lock_xpath(token, "/nvpair[@name='" LOCK_BEAT "']");
+	ret = run_query(b, (const char *const[]){ "cibadmin", "--modify", "--xpath", xpath,
+			"--xml-text", text, NULL }, EXIT_NOSUCH, "renew the cluster lock", held,
+			&proc, err);
+	clu_proc_release(&proc);
+	free(xpath);
+	free(text);
+	return ret;
+}
+
+int clu_backend_lock_delete(struct clu_backend *b, const char *token, unsigned long beat,
+			    struct clu_err *err)
+{
+	char *below = beat ? clu__xasprintf("[nvpair[@name='" LOCK_BEAT "'][@value='%lu']]", beat)
+			   : clu__xstrdup("");
+	char *xpath;
+	int ret;
+
+	if (!valid_token(token))
+		BUG("lock token '%s'", token ? token : "(null)");
+	xpath = lock_xpath(token, below);
+	/* Delete only the set holding this token (and beat): nobody else's. */
+	ret = run_effect(b, (const char *const[]){ "cibadmin", "--delete", "--xpath", xpath, NULL },
+			 EXIT_NOSUCH, "release the cluster lock", err);
+	free(xpath);
+	free(below);
+	return ret;
 }
 
 char *clu_ban_id(const char *group, const char *node)
@@ -310,14 +523,8 @@ int clu_backend_constraint_exists(struct clu_backend *b, const char *id, bool *e
 	if ((ret = check_name(id, "constraint", err)))
 		return ret;
 	xpath = clu__xasprintf("//constraints/*[@id='%s']", id);
-	ret = run_cli(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
-		      &proc, err);
-	if (!ret) {
-		if (proc.result.exit_code == 0)
-			*exists = true;
-		else if (proc.result.exit_code != EXIT_NOSUCH)
-			ret = cli_failed(&proc, "look up a constraint", err);
-	}
+	ret = run_query(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
+			EXIT_NOSUCH, "look up a constraint", exists, &proc, err);
 	clu_proc_release(&proc);
 	free(xpath);
 	return ret;
@@ -429,7 +636,6 @@ int clu_backend_group_address(struct clu_backend *b, const char *group, char **a
 			      struct clu_err *err)
 {
 	char *xpath;
-	struct clu_proc proc;
 	int ret;
 
 	*address = NULL;
@@ -437,15 +643,7 @@ int clu_backend_group_address(struct clu_backend *b, const char *group, char **a
 		return ret;
 	xpath = clu__xasprintf("//resources//*[@id='%s']//primitive[@type='IPaddr2']"
 			       "/instance_attributes/nvpair[@name='ip']", group);
-	ret = run_cli(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
-		      &proc, err);
-	if (!ret) {
-		if (proc.result.exit_code == 0)
-			*address = xml_value(proc.out.buf, proc.out.len);
-		else if (proc.result.exit_code != EXIT_NOSUCH)
-			ret = cli_failed(&proc, "read the group's address", err);
-	}
-	clu_proc_release(&proc);
+	ret = query_value(b, xpath, "read the group's address", address, err);
 	free(xpath);
 	return ret;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "clupdate/exec.h"
@@ -37,7 +38,10 @@ struct executor {
 	int64_t run_start_mono;
 	int64_t step_start_mono;
 	char *manifest_dir;
-	char *lock_value;          /* what we wrote as the cluster lock */
+	struct clu_lock_holder lock;    /* this run, as the cluster lock names it */
+	bool lock_held;
+	int64_t lock_renewed_mono;
+	char *lock_lost;           /* set while a command ran: why the lock is lost */
 	struct clu_location *pending;   /* bans deferred to the move they go with */
 	size_t n_pending;
 	int64_t step_wait_ms;      /* time this step spent waiting for the engine */
@@ -175,8 +179,8 @@ static int put_back(struct executor *x, const struct clu_change *c, struct clu_e
 		ret = clu_backend_set_node_attr(x->backend, c->target, c->name, c->prior, err);
 	else if (!strcmp(c->kind, "constraint"))
 		ret = clu_backend_remove_constraint(x->backend, c->target, err);
-	else if (!strcmp(c->kind, "property"))
-		ret = clu_backend_set_property(x->backend, c->target, c->name, c->prior, err);
+	else if (!strcmp(c->kind, "lock"))
+		ret = clu_backend_lock_delete(x->backend, c->name, 0, err);
 	else
 		BUG("cannot restore a change of kind '%s'", c->kind);
 	if (!ret)
@@ -209,23 +213,16 @@ static int restore(struct executor *x, const char *kind, const char *target, con
 static void event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
 		  const char *group, const char *detail);
 
-#define LOCK_SET "clupdate"
-#define LOCK_NAME "lock"
+/* Renew the lock at least this often: between steps, in waits, under commands. */
+#define LOCK_RENEW_MS 5000
+/* The journal's name for the lock (a change of kind "lock", name = token). */
+#define LOCK_TARGET "clupdate-lock"
 
-static char *lock_value(const struct executor *x)
+/* "run 12 (clupdate pid 4711 on host 'n1', since 2026-12-06T17:45:00Z)" */
+static char *describe_holder(const struct clu_lock_holder *h)
 {
-	char host[256] = "unknown";
-
-	gethostname(host, sizeof(host) - 1);
-	return clu__xasprintf("run=%lld host=%s pid=%ld heartbeat=%lld", (long long)x->run_id,
-			      host, (long)getpid(), (long long)clu_now_real_ms());
-}
-
-static long long lock_field(const char *lock, const char *key)
-{
-	const char *p = strstr(lock, key);
-
-	return p ? atoll(p + strlen(key)) : 0;
+	return clu__xasprintf("run %lld (clupdate pid %ld on host '%s', since %s, heartbeat %lu)",
+			      (long long)h->run, h->pid, h->host, h->since, h->beat);
 }
 
 /*
@@ -233,87 +230,194 @@ static long long lock_field(const char *lock, const char *key)
  * whose process no longer exists (killed, or the machine rebooted under
  * it). Its lock can be taken over at once; its run is marked interrupted.
  */
-static bool lock_holder_gone(const char *lock)
+static bool lock_holder_gone(const struct clu_lock_holder *h)
 {
-	char host[256] = "", *ours = NULL;
-	const char *p = strstr(lock, "host=");
-	long long pid = lock_field(lock, "pid=");
-	bool gone;
+	char host[256] = "";
 
-	if (!p || pid <= 0)
-		return false;
-	p += strlen("host=");
-	ours = clu__xstrndup(p, strcspn(p, " "));
 	gethostname(host, sizeof(host) - 1);
-	gone = !strcmp(ours, host) && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-	free(ours);
-	return gone;
+	return h->pid > 0 && !strcmp(h->host, host) && kill((pid_t)h->pid, 0) != 0 &&
+	       errno == ESRCH;
 }
 
-static void mark_interrupted(struct executor *x, const char *lock)
+/* CLU_E_LOCKED naming holder, with what the operator can do. */
+static int locked_by(const struct clu_lock_holder *holder, bool breaking, struct clu_err *err)
+{
+	char *who = describe_holder(holder);
+	int ret = clu_err_set(err, CLU_E_LOCKED, "the cluster is locked by %s%s", who,
+			      breaking ? ", and it is alive" :
+			      "; if that clupdate is gone for good, --break-lock takes the lock "
+			      "over once its heartbeat has not moved for a while");
+
+	free(who);
+	return ret;
+}
+
+int clu_exec_check_lock(struct clu_backend *backend, struct clu_err *err)
+{
+	struct clu_lock_holder holder;
+	bool exists;
+	int ret = clu_backend_lock_read(backend, &holder, &exists, err);
+
+	if (!ret && exists && !lock_holder_gone(&holder))
+		ret = locked_by(&holder, false, err);
+	clu_lock_holder_release(&holder);
+	return ret;
+}
+
+static void mark_interrupted(struct executor *x, const struct clu_lock_holder *h)
 {
 	struct clu_err ignored = CLU_ERR_INIT;
-	int64_t dead = lock_field(lock, "run=");
-	char *why = clu__xasprintf("interrupted: its clupdate process (pid %lld) is gone; run "
-				   "%lld took over the cluster lock", lock_field(lock, "pid="),
-				   (long long)x->run_id);
+	char *why = clu__xasprintf("interrupted: its clupdate process (pid %ld) is gone; run "
+				   "%lld took over the cluster lock", h->pid, (long long)x->run_id);
 
 	/* Only if that run is in this journal (another state dir: no run N). */
-	if (dead > 0 && dead != x->run_id)
-		clu_journal_run_end(x->journal, dead, CLU_RUN_FAILED, why, &ignored);
+	if (h->run > 0 && h->run != x->run_id)
+		clu_journal_run_end(x->journal, h->run, CLU_RUN_FAILED, why, &ignored);
 	event(x, clu_now_mono_ms(), "lock-taken-over", NULL, NULL, why);
 	free(why);
 }
 
-static int lock_take(struct executor *x, struct clu_err *err)
+/*
+ * Watch the holder's heartbeat for lock_stale_ms on our own clock: *stale
+ * when it never moved (nor did the lock go or change hands). No clocks of
+ * two hosts are ever compared.
+ */
+static int lock_watch(struct executor *x, const struct clu_lock_holder *h, bool *stale,
+		      struct clu_err *err)
 {
-	char *current = NULL, *check = NULL;
-	int64_t id;
-	int ret = clu_backend_get_property(x->backend, LOCK_SET, LOCK_NAME, &current, err);
-	struct change_spec spec = { "property", LOCK_SET, LOCK_NAME, NULL, NULL, NULL };
+	int64_t until = clu_now_mono_ms() + x->opt.lock_stale_ms;
+	char *who = describe_holder(h);
+	int ret = 0;
 
-	if (ret)
-		return ret;
-	if (current) {
-		long long age = clu_now_real_ms() - lock_field(current, "heartbeat=");
+	*stale = false;
+	progress(x, CLU_EXEC_STEP_WAIT, NULL, 0, who);
+	while (!ret && clu_now_mono_ms() < until) {
+		struct clu_lock_holder now;
+		bool exists;
 
-		bool gone = lock_holder_gone(current);
-
-		if (gone)
-			mark_interrupted(x, current);
-		else if (age < (long long)x->opt.lock_stale_ms || !x->opt.break_stale_lock) {
-			ret = clu_err_set(err, CLU_E_LOCKED, "the cluster is locked by another run "
-					  "(%s; last heartbeat %lld s ago)%s", current, age / 1000,
-					  age >= (long long)x->opt.lock_stale_ms ?
-					  ": it looks stale; --break-lock takes it over" : "");
-			free(current);
-			return ret;
+		if (interrupted(x)) {
+			ret = clu_err_set(err, CLU_E_ABORTED, "interrupted while watching the "
+					  "cluster lock of %s", who);
+			break;
 		}
-		/* A broken lock is not put back at the end: prior stays absent. */
-		spec.detail = current;
+		sleep_ms(1000);
+		ret = clu_backend_lock_read(x->backend, &now, &exists, err);
+		if (!ret && (!exists || strcmp(now.token, h->token) || now.beat != h->beat)) {
+			clu_lock_holder_release(&now);
+			free(who);
+			return 0;   /* alive, released or taken over: not stale */
+		}
+		clu_lock_holder_release(&now);
 	}
-	x->lock_value = lock_value(x);
-	spec.value = x->lock_value;
-	ret = journal_intent(x, 0, &spec, &id, err);
-	if (!ret)
-		ret = journal_outcome(x, id, clu_backend_set_property(x->backend, LOCK_SET, LOCK_NAME,
-								      x->lock_value, err), err);
-	/* Read back: if another run wrote at the same instant, one of us sees it. */
-	if (!ret)
-		ret = clu_backend_get_property(x->backend, LOCK_SET, LOCK_NAME, &check, err);
-	if (!ret && !clu__streq(check, x->lock_value))
-		ret = clu_err_set(err, CLU_E_LOCKED, "another run took the cluster lock at the "
-				  "same time (%s)", check ? check : "gone");
-	free(check);
-	free(current);
+	*stale = !ret;
+	free(who);
 	return ret;
 }
 
-static int lock_heartbeat(struct executor *x, struct clu_err *err)
+/*
+ * Take the cluster lock: journalled first, then a create-only write that
+ * the CIB manager refuses when any lock exists, so that of two runs exactly
+ * one gets it. A holder that is provably gone (same host, no such process)
+ * is taken over at once; a stale one (heartbeat still for lock_stale_ms)
+ * only with break_stale_lock. Otherwise CLU_E_LOCKED naming the holder.
+ */
+static int lock_take(struct executor *x, struct clu_err *err)
 {
-	free(x->lock_value);
-	x->lock_value = lock_value(x);
-	return clu_backend_set_property(x->backend, LOCK_SET, LOCK_NAME, x->lock_value, err);
+	struct clu_lock_holder *me = &x->lock;
+	char *mine = describe_holder(me);
+	struct change_spec spec = { "lock", LOCK_TARGET, me->token, NULL, mine, NULL };
+	bool created = false;
+	int64_t id;
+	int ret = journal_intent(x, 0, &spec, &id, err);
+
+	free(mine);
+	for (int tries = 0; !ret && !created && tries < 3; tries++) {
+		struct clu_lock_holder holder;
+		bool exists, gone, stale = false;
+		char *who;
+
+		ret = clu_backend_lock_create(x->backend, me, &created, err);
+		if (!ret && !created)
+			ret = clu_backend_lock_read(x->backend, &holder, &exists, err);
+		if (ret || created || !exists)
+			continue;   /* !exists: released in between, try again */
+		gone = lock_holder_gone(&holder);
+		if (gone)
+			mark_interrupted(x, &holder);
+		else if (x->opt.break_stale_lock)
+			ret = lock_watch(x, &holder, &stale, err);
+		who = describe_holder(&holder);
+		if (!ret && (stale || gone)) {
+			/* Only that holder at that beat: one that came back keeps it. */
+			event(x, clu_now_mono_ms(), "lock-broken", NULL, NULL, who);
+			ret = clu_backend_lock_delete(x->backend, holder.token, holder.beat, err);
+		} else if (!ret) {
+			ret = locked_by(&holder, x->opt.break_stale_lock, err);
+		}
+		free(who);
+		clu_lock_holder_release(&holder);
+	}
+	if (!ret && !created)
+		ret = clu_err_set(err, CLU_E_LOCKED, "the cluster lock was taken by another run "
+				  "each time it was free");
+	if (!ret || ret == CLU_E_LOCKED) {
+		/* Not taken: failed, and nothing to release. */
+		struct clu_err jerr = CLU_ERR_INIT;
+		int marked = clu_journal_change_mark(x->journal, id, created ? CLU_CHANGE_APPLIED
+						     : CLU_CHANGE_FAILED, &jerr);
+
+		if (marked && !ret) {
+			*err = jerr;
+			ret = marked;
+		}
+	}
+	x->lock_held = created && !ret;
+	x->lock_renewed_mono = clu_now_mono_ms();
+	return ret;
+}
+
+/*
+ * Renew the lock when LOCK_RENEW_MS have passed (always, with force): a
+ * conditional write that only succeeds while the lock still holds our
+ * token. Lost: CLU_E_LOCKED, and the run stops at the next safe point.
+ */
+static int lock_renew(struct executor *x, bool force, struct clu_err *err)
+{
+	bool held;
+	int ret;
+
+	if (!x->lock_held || (!force && clu_now_mono_ms() - x->lock_renewed_mono < LOCK_RENEW_MS))
+		return 0;
+	ret = clu_backend_lock_renew(x->backend, x->lock.token, x->lock.beat + 1, &held, err);
+	if (ret)
+		return ret;
+	if (!held) {
+		struct clu_lock_holder now;
+		bool exists;
+		char *who = NULL;
+
+		x->lock_held = false;
+		if (!clu_backend_lock_read(x->backend, &now, &exists, err) && exists)
+			who = describe_holder(&now);
+		clu_lock_holder_release(&now);
+		ret = clu_err_set(err, CLU_E_LOCKED, "this run lost the cluster lock%s%s: stopping "
+				  "here", who ? " to " : " (it is gone)", who ? who : "");
+		free(who);
+		return ret;
+	}
+	x->lock.beat++;
+	x->lock_renewed_mono = clu_now_mono_ms();
+	return 0;
+}
+
+/* While a node command runs: renew the lock; a loss is seen after it ends. */
+static void lock_watchdog(void *ctx)
+{
+	struct executor *x = ctx;
+	struct clu_err err = CLU_ERR_INIT;
+
+	if (lock_renew(x, false, &err) == CLU_E_LOCKED && !x->lock_lost)
+		x->lock_lost = clu__xstrdup(err.msg);
 }
 
 static void lock_release(struct executor *x)
@@ -321,13 +425,36 @@ static void lock_release(struct executor *x)
 	struct clu_err ignored = CLU_ERR_INIT;
 	bool found;
 
-	if (!x->lock_value)
+	if (!x->lock_held)
 		return;
-	/* The lock is a journalled change like any other: restore it. */
-	if (restore(x, "property", LOCK_SET, LOCK_NAME, &found, &ignored) || !found)
-		clu_backend_set_property(x->backend, LOCK_SET, LOCK_NAME, NULL, &ignored);
-	free(x->lock_value);
-	x->lock_value = NULL;
+	/* A journalled change like any other: put back, i.e. deleted if still ours. */
+	restore(x, "lock", LOCK_TARGET, x->lock.token, &found, &ignored);
+	x->lock_held = false;
+}
+
+/* This run's identity in the lock: a token no other run can have. */
+static void lock_init(struct executor *x)
+{
+	char host[256] = "unknown";
+	unsigned char random[8] = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	char since[32];
+
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+		memcpy(random, &now, sizeof(random) < sizeof(now) ? sizeof(random) : sizeof(now));
+	gmtime_r(&now, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	x->lock.token = clu__xasprintf("r%lld-p%ld-%02x%02x%02x%02x%02x%02x%02x%02x",
+				       (long long)x->run_id, (long)getpid(), random[0], random[1],
+				       random[2], random[3], random[4], random[5], random[6],
+				       random[7]);
+	x->lock.host = clu__xstrdup(host);
+	x->lock.pid = (long)getpid();
+	x->lock.run = x->run_id;
+	x->lock.since = clu__xstrdup(since);
+	x->lock.beat = 1;
 }
 
 /* ---- reading and checking the live state ------------------------------ */
@@ -406,6 +533,10 @@ static int settle_wait(struct executor *x, const struct clu_step *s, const struc
 		if (interrupted(x)) {
 			free(unmet);
 			return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the cluster");
+		}
+		if ((ret = lock_renew(x, false, err))) {
+			free(unmet);
+			return ret;
 		}
 		if (clu_now_mono_ms() > deadline) {
 			ret = clu_err_set(err, CLU_E_STEP, "the cluster did not settle within %u s%s%s",
@@ -557,6 +688,10 @@ static int run_node_command(struct executor *x, const struct clu_step *s, const 
 	proc->err.mode = CLU_PROC_STDOUT;
 	proc->out.max = CLU_JOURNAL_OUTPUT_MAX;
 	proc->out.keep_tail = true;
+	/* The installer may run for minutes: the lock stays renewed. */
+	proc->watch = lock_watchdog;
+	proc->watch_ctx = x;
+	proc->watch_ms = LOCK_RENEW_MS;
 	ret = clu_transport_shell(x->transport, s->node, proc, command, (const char *const *)env, err);
 	if (!ret) {
 		/* Keep waiting visible: the installer may run for minutes. */
@@ -564,6 +699,10 @@ static int run_node_command(struct executor *x, const struct clu_step *s, const 
 		ret = clu_proc_run(proc, err);
 	}
 	run_env_release(env);
+	/* Lost while it ran: the command's own outcome is journalled, then we stop. */
+	if (x->lock_lost && !ret)
+		ret = clu_err_set(err, CLU_E_LOCKED, "%s (after the %s succeeded)", x->lock_lost,
+				  role);
 	return ret;
 }
 
@@ -759,12 +898,6 @@ static int do_clear(struct executor *x, const struct clu_step *s, struct clu_err
 
 /* ---- one step --------------------------------------------------------- */
 
-static bool is_node_command(enum clu_action a)
-{
-	return a == CLU_ACTION_INSTALL || a == CLU_ACTION_VERIFY || a == CLU_ACTION_PRE_HOOK ||
-	       a == CLU_ACTION_POST_HOOK;
-}
-
 /* Run a node command step once; output goes to *proc for the journal. */
 static int node_command(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
 			struct clu_err *err)
@@ -880,11 +1013,11 @@ static int attempt_step(struct executor *x, const struct clu_step *s, unsigned a
 		if (ret)
 			return ret;
 	}
-	if (is_node_command(s->action))
+	if (clu_action_runs_on_node(s->action))
 		ret = node_command(x, s, proc, err);
 	else
 		ret = cluster_action(x, s, deferred, err);
-	if (!ret && !is_node_command(s->action) && !*deferred)
+	if (!ret && !clu_action_runs_on_node(s->action) && !*deferred)
 		ret = settle(x, s, s->post, s->n_post, err);
 	if (!ret && !*deferred)
 		ret = check_live(x, s, true, err);
@@ -896,11 +1029,11 @@ static int attempt_step(struct executor *x, const struct clu_step *s, unsigned a
 static int run_step(struct executor *x, const struct clu_step *s, struct clu_err *err)
 {
 	char *text = clu_step_describe(s, x->plan);
-	unsigned attempts = is_node_command(s->action) ? x->manifest->retries + 1 : 1;
+	unsigned attempts = clu_action_runs_on_node(s->action) ? x->manifest->retries + 1 : 1;
 	int ret;
 
 	x->step_start_mono = clu_now_mono_ms();
-	ret = lock_heartbeat(x, err);
+	ret = lock_renew(x, false, err);
 	for (unsigned attempt = 1; !ret && attempt <= attempts; attempt++) {
 		struct clu_proc proc;
 		bool deferred;
@@ -925,7 +1058,7 @@ static int run_step(struct executor *x, const struct clu_step *s, struct clu_err
 		}
 		ret = end_attempt(x, s, attempt, &proc, deferred ? "applied with the move that "
 				  "follows (one switchover)" : NULL, ret, err);
-		if (ret && is_node_command(s->action) && proc.result.started && attempt < attempts &&
+		if (ret && clu_action_runs_on_node(s->action) && proc.result.started && attempt < attempts &&
 		    ret != CLU_E_JOURNAL && ret != CLU_E_ABORTED) {
 			progress(x, CLU_EXEC_STEP_RETRY, s, attempt, err->msg);
 			ret = 0;
@@ -976,7 +1109,7 @@ static bool give_up_node(struct executor *x, const struct clu_step *s, int ret,
 {
 	char *detail;
 
-	if (!is_node_command(s->action) || ret == CLU_E_JOURNAL || ret == CLU_E_ABORTED ||
+	if (!clu_action_runs_on_node(s->action) || ret == CLU_E_JOURNAL || ret == CLU_E_ABORTED ||
 	    ret == CLU_E_LOCKED || x->failed_nodes.n >= x->manifest->max_failed_nodes ||
 	    owner_in_plan(x->plan, s->node))
 		return false;
@@ -1013,8 +1146,9 @@ static int undo_leftover(struct executor *x, const struct clu_change *c, struct 
 {
 	int ret;
 
-	/* An earlier run's lock is not put back: ours replaced it. */
-	if (!strcmp(c->kind, "property"))
+	/* An earlier run's lock is not put back: ours replaced it (and
+	 * "property" is how older versions journalled it). */
+	if (!strcmp(c->kind, "lock") || !strcmp(c->kind, "property"))
 		return 0;
 	ret = put_back(x, c, err);
 	if (!ret) {
@@ -1333,7 +1467,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	if (!x.opt.poll_ms)
 		x.opt.poll_ms = 100;
 	if (!x.opt.lock_stale_ms)
-		x.opt.lock_stale_ms = 600000;
+		x.opt.lock_stale_ms = 60000;
 	x.manifest_dir = realpath(dirname(path_copy), NULL);
 	if (!x.manifest_dir)
 		x.manifest_dir = clu__xstrdup(".");
@@ -1349,6 +1483,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	}
 	result->run_id = x.run_id;
 
+	lock_init(&x);
 	ret = lock_take(&x, err);
 	if (!ret && options->n_probes)
 		ret = clu_prober_start(&x.prober, options->probes, options->n_probes, journal,
@@ -1361,7 +1496,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 			break;
 		}
 		if (s->node && clu__strv_has(&x.failed_nodes, s->node) &&
-		    (is_node_command(s->action) || s->action == CLU_ACTION_UNDRAIN)) {
+		    (clu_action_runs_on_node(s->action) || s->action == CLU_ACTION_UNDRAIN)) {
 			ret = skip_step(&x, s, err);
 			continue;
 		}
@@ -1429,7 +1564,8 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 		}
 	}
 	free(x.manifest_dir);
-	free(x.lock_value);
+	clu_lock_holder_release(&x.lock);
+	free(x.lock_lost);
 	free(x.first_failure);
 	clu__strv_release(&x.failed_nodes);
 	return ret;

@@ -451,6 +451,7 @@ static void supervise(struct clu_proc *proc, pid_t pid, int pidfd,
 	unsigned grace = proc->kill_grace_ms ? proc->kill_grace_ms : CLU_PROC_KILL_GRACE_MS;
 	long long deadline = proc->timeout_ms ? start + proc->timeout_ms : -1;
 	long long kill_at = -1, linger_until = -1;
+	long long watch_at = proc->watch && proc->watch_ms ? start + proc->watch_ms : -1;
 	bool reaped = false, killed = false;
 	size_t written = 0;
 
@@ -512,9 +513,15 @@ static void supervise(struct clu_proc *proc, pid_t pid, int pidfd,
 			timeout = min_timeout(timeout, waiting_kill ? kill_at : linger_until, now);
 		if (waiting_kill && timeout > 20)
 			timeout = 20;   /* watch for the group emptying */
+		if (!reaped && watch_at >= 0)
+			timeout = min_timeout(timeout, watch_at, now);
 
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			BUG("poll: %s", strerror(errno));
+		if (!reaped && watch_at >= 0 && now_ms() >= watch_at) {
+			proc->watch(proc->watch_ctx);
+			watch_at = now_ms() + proc->watch_ms;
+		}
 
 		if (in_i >= 0 && pfd[in_i].revents)
 			feed(in_fd, proc->in.data, proc->in.len, &written);

@@ -41,16 +41,30 @@ const char cmd_apply_help[] =
 "What stays in place (a pin, a ban, a drained node) is printed, and\n"
 "'clupdate status' shows it later.\n"
 "\n"
+"Where commands run: each node's installer, verify and hooks run on that\n"
+"node, never elsewhere. On a cluster node (the default), the engine is\n"
+"asked here, this node's commands run here, and the other nodes' over ssh\n"
+"(as this user, no password: keys and known_hosts, or --ssh-config). From\n"
+"an admin host (--cluster ssh:...), the engine is asked on the first node\n"
+"that answers and every command goes over ssh. Before any change, each\n"
+"node must answer and call itself by its cluster name, or nothing is done.\n"
+"The manifest's directory must exist at the same path on every node.\n"
+"\n"
 "options:\n"
-"  --cluster C        pacemaker (this machine's cluster, the default),\n"
-"                     lab:NAME (a 'clupdate lab'), or ssh:HOST[,HOST...]\n"
+"  --cluster C        pacemaker (the default: clupdate runs on a node of the\n"
+"                     cluster), ssh:HOST[,HOST...] (from an admin host) or\n"
+"                     lab:NAME (a 'clupdate lab')\n"
 "  --strategy S       in-place, rolling or auto, instead of the manifest's\n"
 "  --yes              do not ask for confirmation (needed when stdin is not\n"
 "                     a terminal)\n"
 "  --state-dir DIR    where the journal lives (default /var/lib/clupdate)\n"
-"  --ssh-config FILE  ssh_config for ssh: clusters\n"
+"  --ssh-config FILE  ssh_config (host names, keys, known_hosts) for the\n"
+"                     nodes reached over ssh\n"
 "  --output-as F      the final result as text (default), json or xml\n"
-"  --break-lock       take over a cluster lock whose heartbeat is stale\n"
+"  --break-lock       when another run holds the cluster lock, watch its\n"
+"                     heartbeat for 60 s and take the lock over if it never\n"
+"                     moved (a holder on this host whose process is gone is\n"
+"                     taken over at once, without this option)\n"
 "  --no-probes        do not run the manifest's probes (no outage measured)\n"
 "  --settle-timeout S how long to wait for the cluster after a change (120)\n"
 "\n"
@@ -58,8 +72,10 @@ const char cmd_apply_help[] =
 "  clupdate apply demo/sp2/sp2.conf --cluster lab:lab\n"
 "  clupdate apply sp2.conf --cluster ssh:node1,node2 --ssh-config ./ssh.conf --yes\n"
 "\n"
-"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable,\n"
-"5 refused as unsafe, 8 journal, 9 a step failed, 10 locked, 11 interrupted.\n";
+"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable or a\n"
+"node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
+"reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
+"9 a step failed, 10 locked by another run, 11 interrupted.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -67,6 +83,12 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+static void show_check(void *ctx, const char *node)
+{
+	(void)ctx;
+	fprintf(stderr, "clupdate: checking that node '%s' answers as itself\n", node);
 }
 
 struct progress_view {
@@ -78,13 +100,19 @@ static void show_progress(void *ctx, const struct clu_exec_progress *p)
 {
 	struct progress_view *view = ctx;
 	const struct clu_step *s = p->step;
-	const char *subject = s->node ? s->node : s->group;
+	const char *subject;
 	static const char *const events[] = {
 		[CLU_EXEC_STEP_START] = "start", [CLU_EXEC_STEP_WAIT] = "wait",
 		[CLU_EXEC_STEP_DONE] = "done", [CLU_EXEC_STEP_SKIPPED] = "skipped",
 		[CLU_EXEC_STEP_RETRY] = "retry", [CLU_EXEC_STEP_FAILED] = "failed",
 	};
 
+	if (!s) {
+		fprintf(stderr, "clupdate: the cluster is locked by %s; watching its heartbeat\n",
+			p->message);
+		return;
+	}
+	subject = s->node ? s->node : s->group;
 	if (view->tty) {
 		/* One live line, rewritten in place; finished steps stay. */
 		fprintf(stderr, "\r\033[K[%u/%u] %-9s %-10s %6.1f s  %s", s->index, p->n_steps,
@@ -230,6 +258,9 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	ret = clu_journal_open(&journal, state_dir, &err);
+	/* Another run at work: say so now, not after a plan (break-lock: later). */
+	if (!ret && !exec_opt.break_stale_lock)
+		ret = clu_exec_check_lock(&target.backend, &err);
 	if (!ret)
 		ret = clu_target_read(&target, &cluster, &err);
 	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
@@ -251,7 +282,9 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (probes_wanted)
+	/* Every node must answer as itself before the first change. */
+	ret = clu_target_check_nodes(&target, &plan, show_check, NULL, &err);
+	if (!ret && probes_wanted)
 		ret = clu_target_probe_targets(&target, &manifest, &probes, &n_probes, &err);
 	if (ret)
 		goto out;

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
@@ -76,13 +77,38 @@ int clu_backend_set_node_attr(struct clu_backend *b, const char *node, const cha
 			      const char *value, struct clu_err *err);
 
 /*
- * Cluster property `name` in the property set `set` (crm_config), e.g.
- * clupdate's lock: *value NULL when absent. Set NULL to delete.
+ * The cluster lock: one cluster_property_set "clupdate-lock" in the CIB's
+ * crm_config, holding the fields below as nvpairs. Taken with a create-only
+ * write that the CIB manager refuses when the set exists (so of two runs
+ * exactly one gets it), renewed and released only where its token is the
+ * caller's. Staleness is judged by the holder's beat not moving, watched
+ * on the watcher's own clock: never by comparing clocks of two hosts.
  */
-int clu_backend_get_property(struct clu_backend *b, const char *set, const char *name,
-			     char **value, struct clu_err *err);
-int clu_backend_set_property(struct clu_backend *b, const char *set, const char *name,
-			     const char *value, struct clu_err *err);
+struct clu_lock_holder {
+	char *token;             /* unique to the run: [a-z0-9-] */
+	char *host;              /* where its clupdate runs */
+	long pid;                /* its process there */
+	int64_t run;             /* its run id, in its own journal */
+	char *since;             /* when it took the lock, UTC ISO 8601 (its clock; for people) */
+	unsigned long beat;      /* renewals so far */
+};
+void clu_lock_holder_release(struct clu_lock_holder *h);
+
+/* The current holder; *exists false (and *h empty) when nobody holds it. */
+int clu_backend_lock_read(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
+			  struct clu_err *err);
+/* Take the lock for h: *created false when another holder has it. */
+int clu_backend_lock_create(struct clu_backend *b, const struct clu_lock_holder *h,
+			    bool *created, struct clu_err *err);
+/* Set the beat of the lock held with token: *held false when it is not (any more). */
+int clu_backend_lock_renew(struct clu_backend *b, const char *token, unsigned long beat,
+			   bool *held, struct clu_err *err);
+/*
+ * Delete the lock if it holds token (and, beat not 0, that beat: a stale
+ * holder that came back to life in between keeps it); else do nothing.
+ */
+int clu_backend_lock_delete(struct clu_backend *b, const char *token, unsigned long beat,
+			    struct clu_err *err);
 
 /* The ids of clupdate's constraints, newly allocated. */
 char *clu_ban_id(const char *group, const char *node);

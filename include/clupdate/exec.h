@@ -24,9 +24,11 @@
  * ("service-stopped", "service-started") for the timeline, as is the time
  * each step spent waiting for the engine ("cluster-wait").
  *
- * One run per cluster: a lock in the cluster's own configuration (the
- * property set "clupdate": lock = run, host, pid, heartbeat), taken before
- * the first step and released at the end.
+ * One run per cluster: a lock in the cluster's own configuration (see
+ * clu_lock_holder in backend.h), taken with a create-only write before the
+ * first step, renewed every few seconds (between steps, while waiting for
+ * the engine, and while a node command runs), released at the end only if
+ * it is still this run's. A run that loses it stops at the next safe point.
  */
 #ifndef CLUPDATE_EXEC_H
 #define CLUPDATE_EXEC_H
@@ -54,7 +56,7 @@ enum clu_exec_event {
 
 struct clu_exec_progress {
 	enum clu_exec_event event;
-	const struct clu_step *step;
+	const struct clu_step *step;      /* NULL: a wait before the first step (the lock) */
 	unsigned n_steps;
 	unsigned attempt;
 	int64_t step_elapsed_ms;
@@ -65,8 +67,8 @@ struct clu_exec_progress {
 struct clu_exec_options {
 	unsigned settle_timeout_ms;       /* wait for the engine per step; default 120 s */
 	unsigned poll_ms;                 /* state polling while waiting; default 100 ms */
-	unsigned lock_stale_ms;           /* a lock whose heartbeat is older is stale; 10 min */
-	bool break_stale_lock;            /* take over a stale lock */
+	unsigned lock_stale_ms;           /* a heartbeat still this long is stale; 60 s */
+	bool break_stale_lock;            /* watch a held lock that long, take it if stale */
 	const char *cluster_source;       /* for the journal, e.g. "lab:demo" */
 	void (*progress)(void *ctx, const struct clu_exec_progress *p);
 	void *progress_ctx;
@@ -110,6 +112,14 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 		 struct clu_exec_result *result, struct clu_err *err);
 
 void clu_exec_result_release(struct clu_exec_result *result);
+
+/*
+ * Before planning: CLU_E_LOCKED, naming the holder (run, pid, host, since
+ * when), when another run holds the cluster lock and is not provably gone;
+ * so a second operator learns it before a plan is made. The lock itself
+ * is taken by clu_exec_run().
+ */
+int clu_exec_check_lock(struct clu_backend *backend, struct clu_err *err);
 
 /*
  * Before planning: mark the nodes of cluster whose standby was set by an

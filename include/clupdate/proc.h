@@ -106,6 +106,14 @@ struct clu_proc {
 	struct clu_proc_output out, err;
 	unsigned timeout_ms;   /* 0: none */
 	unsigned kill_grace_ms;        /* 0: CLU_PROC_KILL_GRACE_MS */
+	/*
+	 * Called about every watch_ms (0: never) while the command runs, from
+	 * the thread that runs it: for work that must go on meanwhile (renew
+	 * a lock). It may run other processes; it must not touch this proc.
+	 */
+	void (*watch)(void *ctx);
+	void *watch_ctx;
+	unsigned watch_ms;
 
 	struct clu_proc_result result; /* filled by clu_proc_run() */
 };

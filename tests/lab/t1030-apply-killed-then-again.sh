@@ -54,7 +54,7 @@ cib=$(on "$owner" cibadmin --query)
 grep -q 'clupdate-ban-\|clupdate-prefer-' <<<"$cib" && fail "a constraint of clupdate is left"
 grep -q 'name="standby" value="on"' <<<"$cib" && fail "a node is left drained"
 grep -q 'name="is-managed"' <<<"$cib" && fail "mail is left pinned"
-grep -q 'id="clupdate".*name="lock"\|name="lock" value="run=' <<<"$cib" && fail "the lock is left"
+grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "the lock is left"
 "$CLUPDATE" history --state-dir "$state" --output-as json >"$WORK/history.json"
 [[ $(jq -r '.runs[] | select(.id == 1) | .state' "$WORK/history.json") == failed ]] ||
 	fail "the killed run is not marked failed"

@@ -626,6 +626,53 @@ static void test_threads(void **state)
 	}
 }
 
+/* The watch runs while the command does (a lock renewed under an installer), not after. */
+struct watch_count {
+	unsigned calls;
+	const struct clu_proc *proc;
+	bool child_alive_each_time;
+};
+
+static void count_watch(void *ctx)
+{
+	struct watch_count *w = ctx;
+
+	w->calls++;
+	if (w->proc->result.pid <= 0 || kill(w->proc->result.pid, 0) != 0)
+		w->child_alive_each_time = false;
+}
+
+static void test_watch_while_running(void **state)
+{
+	struct clu_proc proc;
+	struct clu_err err = CLU_ERR_INIT;
+	struct watch_count w = { .child_alive_each_time = true };
+	(void)state;
+
+	clu_proc_init(&proc);
+	clu_proc_shell(&proc, "sleep 0.5");
+	proc.watch = count_watch;
+	proc.watch_ctx = &w;
+	proc.watch_ms = 100;
+	w.proc = &proc;
+	assert_int_equal(clu_proc_run(&proc, &err), 0);
+	assert_true(w.calls >= 2);
+	assert_true(w.calls <= 6);
+	assert_true(w.child_alive_each_time);
+	clu_proc_release(&proc);
+
+	/* watch_ms 0: never called. */
+	w.calls = 0;
+	clu_proc_init(&proc);
+	w.proc = &proc;
+	clu_proc_shell(&proc, "sleep 0.2");
+	proc.watch = count_watch;
+	proc.watch_ctx = &w;
+	assert_int_equal(clu_proc_run(&proc, &err), 0);
+	assert_int_equal(w.calls, 0);
+	clu_proc_release(&proc);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +690,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_child_descriptors_and_signals),
 		cmocka_unit_test(test_stream_modes),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_watch_while_running),
 	};
 	ssize_t n;
 
