@@ -690,11 +690,18 @@ int clu__ini_parse(struct clu__ini *ini, const struct clu__ini_format *format,
 	ini->user = user;
 	ini->path = path;
 	ini->err = err;
-	ini->text = clu__read_file(path, &ini->len);
-	if (!ini->text)
-		return clu_err_set(err, CLU_E_IO, "cannot read %s%s'%s': %s",
+	ini->text = clu__read_file(path, CLU__READ_MAX, &ini->len);
+	if (!ini->text) {
+		int saved = errno;
+		char limit[64] = "";
+
+		if (saved == EFBIG)
+			snprintf(limit, sizeof(limit), " (expected at most %zu MiB)",
+				 CLU__READ_MAX >> 20);
+		return clu_err_set(err, CLU_E_IO, "cannot read %s%s'%s': %s%s",
 				   format->what ? format->what : "", format->what ? " " : "",
-				   path, strerror(errno));
+				   path, strerror(saved), limit);
+	}
 
 	nul = memchr(ini->text, '\0', ini->len);
 	if (nul) {

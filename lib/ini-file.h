@@ -13,7 +13,8 @@
  * `#` or `;`, no inline comments (`#` and `;` in a value are part of it:
  * `command = stop ; install` keeps both), no continuation lines, lines of
  * any length ending in LF, CRLF or a lone CR, a UTF-8 BOM accepted, a NUL
- * byte refused. Every error is one line, the first one met:
+ * byte refused, files of at most CLU__READ_MAX bytes (16 MiB). Every error
+ * is one line, the first one met:
  *
  *   PATH:LINE: [SECTION] KEY: what is wrong (expected WHAT)
  */
@@ -160,7 +161,8 @@ struct clu__ini {
  * whatever the result; until then, ini->sections lists the sections read.
  *
  * Returns 0, CLU_E_IO ("cannot read manifest 'sp2.conf': No such file or
- * directory") or format->code ("sp2.conf:7: [update] unknown key
+ * directory", "cannot read manifest '/dev/zero': File too large (expected
+ * at most 16 MiB)") or format->code ("sp2.conf:7: [update] unknown key
  * 'stratgy', did you mean 'strategy'? (expected one of: ...)"), with the
  * message in *err (which may be NULL). After an error, user's structs hold
  * what was stored so far, for the caller to free.

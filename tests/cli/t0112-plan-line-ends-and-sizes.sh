@@ -1,8 +1,9 @@
-# The manifest and the static cluster file have lines of any length ending
-# in LF, CRLF or a lone CR. The inputs of issue 8 (tests/fixtures/fuzz-repro/),
-# a header followed by 248 CR, once overran libinih's 200-byte line buffer
-# (SIGSEGV); each now ends in one error line naming the file (and the line
-# where there is one).
+# The manifest and the static cluster file are read whole, with lines of
+# any length ending in LF, CRLF or a lone CR, and a file of at most 16 MiB.
+# The inputs of issue 8 (tests/fixtures/fuzz-repro/): a header followed by
+# 248 CR once overran libinih's 200-byte line buffer (SIGSEGV), and
+# /dev/zero as a file was read until memory ran out. Each now ends in one
+# error line naming the file (and the line where there is one).
 source "$SRCDIR/tests/lib/cli.sh"
 repro=$FIXTURES/fuzz-repro
 cluster=static:$FIXTURES/cli/2node.ini
@@ -43,3 +44,19 @@ sed 's/^data-migration = yes/data-migration = maybe/' "$FIXTURES/cli/sp2.conf" |
 	tr '\n' '\r' | sed "1s/\r/$crs/" >bad.conf
 one_error 3 "^clupdate: bad.conf:254: \[update\] data-migration: 'maybe' is not a boolean" \
 	"$CLUPDATE" plan bad.conf --cluster "$cluster"
+
+# A file without end. Before the limit, reading it took all the memory
+# there was: cap what a regression could take (an ASan build reserves
+# terabytes of address space, so it is capped by its resident size).
+if ldd "$CLUPDATE" | grep -q libasan; then
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-}:hard_rss_limit_mb=1024
+else
+	ulimit -v 1048576
+fi
+too_large="File too large \(expected at most 16 MiB\)$"
+one_error 7 "^clupdate: cannot read manifest '/dev/zero': $too_large" \
+	"$CLUPDATE" plan /dev/zero --cluster "$cluster"
+one_error 7 "^clupdate: cannot read '/dev/zero': $too_large" \
+	"$CLUPDATE" plan "$FIXTURES/cli/sp2.conf" --cluster static:/dev/zero
+one_error 7 "^clupdate: cannot read '/dev/zero': File too large" \
+	"$CLUPDATE" plan "$FIXTURES/cli/sp2.conf" --cluster xml:/dev/zero

@@ -530,6 +530,12 @@ static void test_file_errors(void **state)
 			    "file or directory");
 	clu__ini_release(&ini);
 
+	/* Once read until memory ran out. */
+	assert_int_equal(clu__ini_parse(&ini, &format, &f, "/dev/zero", &err), CLU_E_IO);
+	assert_string_equal(err.msg, "cannot read test file '/dev/zero': File too large "
+			    "(expected at most 16 MiB)");
+	clu__ini_release(&ini);
+
 	/* The line of the NUL, with any line ends. */
 	write_file(nul_text, sizeof(nul_text) - 1);
 	assert_int_equal(clu__ini_parse(&ini, &format, &f, path, &err), CLU_E_USAGE);
