@@ -17,7 +17,7 @@ DESTDIR    ?=
 CC      ?= cc
 AR      ?= ar
 CFLAGS  ?= -O2 -g
-PKGS    := libxml-2.0 sqlite3 inih json-c
+PKGS    := libxml-2.0 sqlite3 json-c
 WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

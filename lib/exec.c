@@ -1450,7 +1450,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 		.journal = journal, .opt = *options, .result = result,
 	};
 	char *path_copy = clu__xstrdup(manifest->path), *plan_json = clu_plan_to_json(plan);
-	char *manifest_text = clu__read_file(manifest->path, NULL);
+	char *manifest_text = clu__read_file(manifest->path, CLU__READ_MAX, NULL);
 	struct clu_run_begin begin = {
 		.update = manifest->name, .version = manifest->version,
 		.manifest_path = manifest->path, .manifest_text = manifest_text ? manifest_text : "",

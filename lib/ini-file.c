@@ -1,17 +1,15 @@
 /*
  * The INI reader shared by the update manifest and the static cluster
- * description (see ini.h for the syntax and the contract).
+ * description (see ini-file.h for the syntax and the contract).
  *
- * libinih does the INI syntax. Debian builds it without line numbers in the
- * handler and without a call on section headers, so the reader we give inih
- * (over the file, read whole first) counts lines, checks section headers
- * itself (a section with no keys must still be checked) and keeps the raw
- * text of the current line. Values are taken from that raw text rather than
- * from inih, which would cut "stop ; install" at the ';' (its inline comment
- * rule): shell text must reach the shell as written, and one rule serves
- * every format. (Debian's inih also exports its options as globals, e.g.
- * ini_allow_inline_comments; we leave them alone: they are process-wide,
- * shared with any other user of inih.)
+ * The file is read whole, then line by line in place: a line may be of
+ * any length and end in "\n", "\r\n" or a lone "\r", and nothing is
+ * copied into a buffer of fixed size. The syntax is the common INI subset
+ * (that of libinih and Python's configparser, which users know) with two
+ * departures: there are no inline comments, so that shell text such as
+ * "stop ; install" reaches the shell as written; and an indented line
+ * after a key, which those readers take as a continuation of its value,
+ * is an error rather than a surprise.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -50,7 +48,6 @@ bool clu__ini_fail(struct clu__ini *ini, int line, const struct clu__ini_section
 	if (ini->failed)
 		return false;
 	ini->failed = true;
-	ini->err_line = line;
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
@@ -425,20 +422,6 @@ static bool syntax_error(struct clu__ini *ini, const struct clu__ini_section *se
 			     SYNTAX_EXPECTED ")", (int)len, text, len == 60 ? "..." : "");
 }
 
-/* Line number n of the file (1-based), for inih's bare error line numbers. */
-static void find_line(const struct clu__ini *ini, int n, const char **text, size_t *len)
-{
-	const char *s = ini->text, *end = ini->text + ini->len;
-
-	for (int i = 1; i < n && s < end; i++) {
-		const char *newline = memchr(s, '\n', (size_t)(end - s));
-
-		s = newline ? newline + 1 : end;
-	}
-	*text = s;
-	*len = strcspn(s, "\r\n");
-}
-
 /* The current line without a leading byte-order mark and surrounding blanks. */
 static void trimmed_line(const struct clu__ini *ini, const char **start, const char **end)
 {
@@ -570,122 +553,109 @@ static void open_section(struct clu__ini *ini, const char *s, const char *end)
 }
 
 /*
- * Look at the line inih is about to parse, with inih's own rules (blank and
- * comment lines first, then continuations, then section headers), so that
- * we see headers and refuse continuations before inih acts on them.
+ * KEY = VALUE, from s to end (the current line without its blanks): VALUE,
+ * without the blanks around it, is checked and stored in the current
+ * section's key. KEY ends at the first '=' or ':', and ':' is refused with
+ * a message that says so. A ';' after a blank before that is a syntax
+ * error, as in libinih and configparser, for which it starts a comment.
  */
-static void classify_line(struct clu__ini *ini)
+static void read_key(struct clu__ini *ini, const char *s, const char *end)
+{
+	struct clu__ini_section *sec = current_section(ini);
+	const struct clu__ini_key *keys, *key = NULL;
+	const char *sep = s, *name_end, *text_start, *text_end;
+	char *name, *text;
+	size_t i;
+
+	while (sep < end && *sep != '=' && *sep != ':' &&
+	       !(*sep == ';' && sep > s && isspace((unsigned char)sep[-1])))
+		sep++;
+	if (sep == end || *sep == ';') {
+		syntax_error(ini, sec, ini->lineno, ini->line, ini->line_len);
+		return;
+	}
+	for (name_end = sep; name_end > s && isspace((unsigned char)name_end[-1]); )
+		name_end--;
+	name = clu__xstrndup(s, (size_t)(name_end - s));
+	if (!sec) {
+		ini->format->key_before_sections(ini, name, s, (size_t)(end - s));
+		goto out;
+	}
+	if (*sep == ':') {
+		clu__ini_fail(ini, ini->lineno, sec, name, "':' between key and value "
+			      "(expected %s = VALUE)", name);
+		goto out;
+	}
+
+	keys = spec_of(ini, sec)->keys;
+	for (i = 0; keys[i].name && !key; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			key = &keys[i];
+	if (!key) {
+		unknown_key(ini, sec, name);
+		goto out;
+	}
+	i = (size_t)(key - keys);
+	if (sec->key_lines[i]) {
+		clu__ini_fail(ini, ini->lineno, sec, name, "duplicate key, first set on line %d "
+			      "(expected each key once per section)", sec->key_lines[i]);
+		goto out;
+	}
+	sec->key_lines[i] = ini->lineno;
+	ini->prev_key = key->name;
+
+	for (text_start = sep + 1; text_start < end && isspace((unsigned char)*text_start); )
+		text_start++;
+	for (text_end = end; text_end > text_start && isspace((unsigned char)text_end[-1]); )
+		text_end--;
+	text = clu__xstrndup(text_start, (size_t)(text_end - text_start));
+	set_value(ini, sec, key, text);
+	free(text);
+out:
+	free(name);
+}
+
+/*
+ * The current line: blank, a comment (its first non-blank is '#' or ';'),
+ * a section header or KEY = VALUE.
+ */
+static void read_line(struct clu__ini *ini)
 {
 	const char *s, *end;
 
 	trimmed_line(ini, &s, &end);
 	if (s == end || *s == '#' || *s == ';')
 		return;
-	if (s > ini->line && ini->prev_key) {
+	if (s > ini->line && ini->prev_key)
 		clu__ini_fail(ini, ini->lineno, current_section(ini), NULL,
 			      "indented line would continue the value of '%s' (expected KEY = "
 			      "VALUE at the start of the line: a value cannot span lines)",
 			      ini->prev_key);
-		return;
-	}
-	if (*s == '[') {
+	else if (*s == '[')
 		open_section(ini, s, end);
-		return;
-	}
-	ini->pending_key = true;
-}
-
-/* inih's fgets()-like reader, over the file read whole. */
-static char *read_line(char *buf, int size, void *stream)
-{
-	struct clu__ini *ini = stream;
-	const char *advice = ini->format->long_line_advice;
-	const char *start, *newline;
-	size_t n, content;
-
-	/* inih read the last line without calling on_key(): no '=' in it. */
-	if (ini->pending_key)
-		syntax_error(ini, current_section(ini), ini->lineno, ini->line, ini->line_len);
-	if (ini->failed || ini->pos >= ini->len)
-		return NULL;
-	start = ini->text + ini->pos;
-	newline = memchr(start, '\n', ini->len - ini->pos);
-	n = newline ? (size_t)(newline - start) + 1 : ini->len - ini->pos;
-	ini->pos += n;
-	ini->lineno++;
-	for (content = n; content && (start[content - 1] == '\n' || start[content - 1] == '\r'); )
-		content--;
-	ini->line = start;
-	ini->line_len = content;
-	/* inih would split a longer line in two; room is left for "\r\n\0". */
-	if (size < 4 || content > (size_t)size - 3) {
-		clu__ini_fail(ini, ini->lineno, current_section(ini), NULL, "line is %zu "
-			      "characters long (expected at most %d%s%s)", content, size - 3,
-			      advice ? ": " : "", advice ? advice : "");
-		return NULL;
-	}
-	memcpy(buf, start, n);
-	buf[n] = '\0';
-	classify_line(ini);
-	return ini->failed ? NULL : buf;
+	else
+		read_key(ini, s, end);
 }
 
 /*
- * inih's handler for KEY = VALUE. section and value come from inih but are
- * not used: the section is the one read_line() saw (inih truncates long
- * ones), the value is re-read from the raw line (see the top of the file).
+ * Make the next line of the file the current one, without its line end:
+ * "\n", "\r\n" or a lone "\r". False at the end of the file.
  */
-static int on_key(void *user, const char *section, const char *name, const char *value)
+static bool next_line(struct clu__ini *ini)
 {
-	struct clu__ini *ini = user;
-	struct clu__ini_section *sec = current_section(ini);
-	const char *sep, *line_end = ini->line + ini->line_len, *text_end;
-	const struct clu__ini_key *keys, *key = NULL;
-	char *text;
-	bool ok;
-	size_t i;
+	const char *start = ini->text + ini->pos, *end = ini->text + ini->len, *s = start;
 
-	(void)section;
-	(void)value;
-	ini->pending_key = false;
-	if (ini->failed)
-		return 0;
-	if (!sec) {
-		const char *start, *end;
-
-		trimmed_line(ini, &start, &end);
-		return ini->format->key_before_sections(ini, name, start, (size_t)(end - start));
-	}
-	for (sep = ini->line; sep < line_end && *sep != '=' && *sep != ':'; sep++)
-		;
-	if (sep == line_end)
-		return syntax_error(ini, sec, ini->lineno, ini->line, ini->line_len);
-	if (*sep == ':')
-		return clu__ini_fail(ini, ini->lineno, sec, name, "':' between key and value "
-				     "(expected %s = VALUE)", name);
-
-	keys = spec_of(ini, sec)->keys;
-	for (i = 0; keys[i].name && !key; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			key = &keys[i];
-	if (!key)
-		return unknown_key(ini, sec, name);
-	i = (size_t)(key - keys);
-	if (sec->key_lines[i])
-		return clu__ini_fail(ini, ini->lineno, sec, name, "duplicate key, first set on "
-				     "line %d (expected each key once per section)",
-				     sec->key_lines[i]);
-	sec->key_lines[i] = ini->lineno;
-	ini->prev_key = key->name;
-
-	for (sep++; sep < line_end && isspace((unsigned char)*sep); sep++)
-		;
-	for (text_end = line_end; text_end > sep && isspace((unsigned char)text_end[-1]); )
-		text_end--;
-	text = clu__xstrndup(sep, (size_t)(text_end - sep));
-	ok = set_value(ini, sec, key, text);
-	free(text);
-	return ok;
+	if (s == end)
+		return false;
+	while (s < end && *s != '\n' && *s != '\r')
+		s++;
+	ini->line = start;
+	ini->line_len = (size_t)(s - start);
+	if (s < end)
+		s += *s == '\r' && s + 1 < end && s[1] == '\n' ? 2 : 1;
+	ini->pos = (size_t)(s - ini->text);
+	ini->lineno++;
+	return true;
 }
 
 bool clu__ini_check_required(struct clu__ini *ini, const struct clu__ini_section *sec)
@@ -704,9 +674,7 @@ bool clu__ini_check_required(struct clu__ini *ini, const struct clu__ini_section
 int clu__ini_parse(struct clu__ini *ini, const struct clu__ini_format *format,
 		   void *user, const char *path, struct clu_err *err)
 {
-	const char *nul, *line;
-	size_t line_len;
-	int ret;
+	const char *nul;
 
 	for (size_t k = 0; k < format->n_sections; k++) {
 		size_t n = 0;
@@ -722,33 +690,29 @@ int clu__ini_parse(struct clu__ini *ini, const struct clu__ini_format *format,
 	ini->user = user;
 	ini->path = path;
 	ini->err = err;
-	ini->text = clu__read_file(path, &ini->len);
-	if (!ini->text)
-		return clu_err_set(err, CLU_E_IO, "cannot read %s%s'%s': %s",
+	ini->text = clu__read_file(path, CLU__READ_MAX, &ini->len);
+	if (!ini->text) {
+		int saved = errno;
+		char limit[64] = "";
+
+		if (saved == EFBIG)
+			snprintf(limit, sizeof(limit), " (expected at most %zu MiB)",
+				 CLU__READ_MAX >> 20);
+		return clu_err_set(err, CLU_E_IO, "cannot read %s%s'%s': %s%s",
 				   format->what ? format->what : "", format->what ? " " : "",
-				   path, strerror(errno));
+				   path, strerror(saved), limit);
+	}
 
 	nul = memchr(ini->text, '\0', ini->len);
 	if (nul) {
-		int n = 1;
-
-		for (const char *s = ini->text; s < nul; s++)
-			n += *s == '\n';
-		clu__ini_fail(ini, n, NULL, NULL, "contains a NUL byte (expected a text file)");
+		while (next_line(ini) && ini->line + ini->line_len < nul)
+			;
+		clu__ini_fail(ini, ini->lineno, NULL, NULL, "contains a NUL byte (expected a "
+			      "text file)");
 		return format->code;
 	}
-
-	ret = ini_parse_stream(read_line, ini, on_key, ini);
-	if (ini->pending_key)
-		syntax_error(ini, current_section(ini), ini->lineno, ini->line, ini->line_len);
-	/* read_line() and on_key() should have met any error inih found first. */
-	if (ret > 0 && (!ini->failed || ret < ini->err_line)) {
-		ini->failed = false;
-		find_line(ini, ret, &line, &line_len);
-		syntax_error(ini, NULL, ret, line, line_len);
-	} else if (ret < 0) {
-		clu__ini_fail(ini, 0, NULL, NULL, "cannot parse (libinih error %d)", ret);
-	}
+	while (!ini->failed && next_line(ini))
+		read_line(ini);
 	return ini->failed ? format->code : 0;
 }
 

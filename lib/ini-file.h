@@ -12,15 +12,14 @@
  * after the `]`, `KEY = VALUE` lines, whole-line comments starting with
  * `#` or `;`, no inline comments (`#` and `;` in a value are part of it:
  * `command = stop ; install` keeps both), no continuation lines, lines of
- * at most 197 characters, a UTF-8 BOM and CRLF line ends accepted, a NUL
- * byte refused. Every error is one line, the first one met:
+ * any length ending in LF, CRLF or a lone CR, a UTF-8 BOM accepted, a NUL
+ * byte refused, files of at most CLU__READ_MAX bytes (16 MiB). Every error
+ * is one line, the first one met:
  *
  *   PATH:LINE: [SECTION] KEY: what is wrong (expected WHAT)
  */
 #ifndef CLU_INI_FILE_H
 #define CLU_INI_FILE_H
-
-#include <ini.h>     /* libinih */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,15 +109,13 @@ struct clu__ini_format {
 	 * Wording that differs between formats; the checks are the same.
 	 * what: the file, as in "cannot read manifest 'PATH'" (NULL: "cannot
 	 * read 'PATH'"). sections_expected: after an unknown section.
-	 * header_expected: after a header without ']'. long_line_advice:
-	 * after "(expected at most 197", or NULL. header_tail_raw: quote what
-	 * follows a header's ']' from right after it, blanks included, rather
-	 * than from its first non-blank.
+	 * header_expected: after a header without ']'. header_tail_raw: quote
+	 * what follows a header's ']' from right after it, blanks included,
+	 * rather than from its first non-blank.
 	 */
 	const char *what;
 	const char *sections_expected;
 	const char *header_expected;
-	const char *long_line_advice;
 	bool header_tail_raw;
 	/*
 	 * Report (with clu__ini_fail()) KEY = VALUE before any header: key is
@@ -153,9 +150,7 @@ struct clu__ini {
 	size_t len, pos;
 	const char *line;           /* the current line, raw, without its line end */
 	size_t line_len;
-	bool pending_key;           /* the current line must reach the key handler */
 	const char *prev_key;       /* last key of the current section */
-	int err_line;
 };
 
 /*
@@ -166,7 +161,8 @@ struct clu__ini {
  * whatever the result; until then, ini->sections lists the sections read.
  *
  * Returns 0, CLU_E_IO ("cannot read manifest 'sp2.conf': No such file or
- * directory") or format->code ("sp2.conf:7: [update] unknown key
+ * directory", "cannot read manifest '/dev/zero': File too large (expected
+ * at most 16 MiB)") or format->code ("sp2.conf:7: [update] unknown key
  * 'stratgy', did you mean 'strategy'? (expected one of: ...)"), with the
  * message in *err (which may be NULL). After an error, user's structs hold
  * what was stored so far, for the caller to free.

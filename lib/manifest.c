@@ -229,8 +229,6 @@ static const struct clu__ini_format manifest_format = {
 	.what = "manifest",
 	.sections_expected = "[update], [install], [hook \"NAME\"] or [probe \"NAME\"]",
 	.header_expected = "[SECTION] or [SECTION \"NAME\"]",
-	.long_line_advice = "put a long command in a script next to the manifest and run "
-			    "it via $CLU_MANIFEST_DIR",
 	.key_before_sections = key_before_sections,
 	.duplicate_name = duplicate_name,
 };

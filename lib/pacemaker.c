@@ -530,7 +530,7 @@ int clu_pacemaker_read_file(struct clu_cluster *out, const char *path,
 {
 	char *where = clu__xasprintf("xml:%s", path);
 	size_t len = 0;
-	char *xml = clu__read_file(path, &len);
+	char *xml = clu__read_file(path, CLU__READ_MAX, &len);
 	int rc;
 
 	if (!xml) {

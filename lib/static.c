@@ -123,7 +123,6 @@ static const struct clu__ini_format static_format = {
 	.what = NULL,
 	.sections_expected = SECTIONS_EXPECTED,
 	.header_expected = SECTIONS_EXPECTED,
-	.long_line_advice = NULL,
 	.header_tail_raw = true,
 	.key_before_sections = key_before_sections,
 	.duplicate_name = duplicate_name,

@@ -63,7 +63,7 @@ static int open_this_node(struct clu_target *t, const char *ssh_config, struct c
 static int lab_nodes(const struct clu_transport *t, unsigned *n, struct clu_err *err)
 {
 	char *path = clu__xasprintf("%s/%s/lab.env", t->lab_root, t->lab);
-	char *text = clu__read_file(path, NULL);
+	char *text = clu__read_file(path, CLU__READ_MAX, NULL);
 	const char *p = text ? strstr(text, "NODES=") : NULL;
 	int ret = 0;
 

@@ -133,25 +133,28 @@ char *clu__join(char *const *v, size_t n, const char *sep)
 	return out;
 }
 
-char *clu__read_file(const char *path, size_t *len)
+char *clu__read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t n = 0, alloc = 0, got;
+	size_t n = 0, alloc = 0, got, want;
 
 	if (!f)
 		return NULL;
 	do {
 		CLU_ALLOC_GROW(buf, n + 4097, alloc);
-		got = fread(buf + n, 1, alloc - n - 1, f);
+		want = alloc - n - 1;
+		if (want > max + 1 - n)
+			want = max + 1 - n;
+		got = fread(buf + n, 1, want, f);
 		n += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		int saved = errno;
+	} while (got > 0 && n <= max);
+	if (ferror(f) || n > max) {
+		int saved = n > max ? EFBIG : errno ? errno : EIO;
 
 		fclose(f);
 		free(buf);
-		errno = saved ? saved : EIO;
+		errno = saved;
 		return NULL;
 	}
 	fclose(f);

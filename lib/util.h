@@ -57,7 +57,20 @@ bool clu__strv_has(const struct clu__strv *sv, const char *s);
 /* v[0..n) joined with sep between them, newly allocated ("" when n is 0). */
 char *clu__join(char *const *v, size_t n, const char *sep);
 
-/* Read a whole file into a NUL-terminated buffer; NULL and errno on failure. */
-char *clu__read_file(const char *path, size_t *len);
+/*
+ * The most a manifest, a static cluster file, a crm_mon capture or a lab's
+ * lab.env may hold: 16 MiB, thousands of times what a real one needs, and
+ * little enough to hold in memory.
+ */
+#define CLU__READ_MAX ((size_t)16 << 20)
+
+/*
+ * Read the whole file at path, of at most max bytes (max < SIZE_MAX), into
+ * a NUL-terminated buffer the caller frees, its length in *len (len may be
+ * NULL). Reads no more than max + 1 bytes, whatever the file is (/dev/zero,
+ * a pipe): a longer one gives NULL with errno EFBIG. NULL and errno on any
+ * other failure.
+ */
+char *clu__read_file(const char *path, size_t max, size_t *len);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * The update manifest: what a service pack is and how to install it.
  *
- * An INI file in the spirit of a systemd unit (parsed with libinih), so
- * that a Linux administrator reads it at sight. doc/manifest.md documents
+ * An INI file in the spirit of a systemd unit (read by lib/ini-file.c),
+ * so that a Linux administrator reads it at sight. doc/manifest.md documents
  * every key with a complete example. Unknown sections and keys are errors,
  * and every error names the file, line, key and what was expected.
  *

@@ -2,7 +2,7 @@
  * A cluster described in a file: for clusters without an engine clupdate
  * can read (or without one at all), for rehearsing a plan, and for tests.
  *
- * An INI file (parsed with libinih), documented with a complete example in
+ * An INI file (read by lib/ini-file.c), documented with a complete example in
  * doc/static-cluster.md:
  *
  *   [cluster]       name, quorum                          (optional)

@@ -116,7 +116,6 @@ static const struct clu__ini_format format = {
 	.what = "test file",
 	.sections_expected = "[box] or [item \"NAME\"]",
 	.header_expected = "[box]",
-	.long_line_advice = "shorten it",
 	.key_before_sections = key_before_sections,
 	.duplicate_name = duplicate_name,
 };
@@ -369,8 +368,6 @@ static void test_suggestions(void **state)
 
 static void test_structure_errors(void **state)
 {
-	char text[300];
-
 	(void)state;
 	check_error("[box\n", ":1: section header without ']' (expected [box])");
 	check_error("[box \"b\"]\n", ":1: [box \"b\"] takes no name (expected [box])");
@@ -394,23 +391,126 @@ static void test_structure_errors(void **state)
 	check_error("[box]\nflag = no\n[item \"i\"]\nname = i\n",
 		    ":1: [box] missing required key 'name' (expected name = letters, digits, "
 		    "'.', '_' and '-')");
+}
 
-	/* 197 characters fit in inih's 200-byte buffer with "\r\n\0"; 198 do not. */
-	snprintf(text, sizeof(text), "[box]\nname = x\ncommand = %0187d\n", 7);
-	{
-		struct file f;
+/* text with "%s" replaced by n copies of c, in a buffer the caller frees. */
+static char *with_run(const char *text, char c, size_t n)
+{
+	const char *hole = strstr(text, "%s");
+	size_t before = (size_t)(hole - text), after = strlen(hole + 2);
+	char *s = malloc(before + n + after + 1);
+
+	assert_non_null(s);
+	memcpy(s, text, before);
+	memset(s + before, c, n);
+	memcpy(s + before + n, hole + 2, after + 1);
+	return s;
+}
+
+/*
+ * Lines of any length: libinih's 200-byte stack buffer once took every
+ * line whole, its line end included, and a line of 197 characters was the
+ * longest accepted; a header followed by 200 to 250 '\r' overran it.
+ */
+static void test_long_lines(void **state)
+{
+	char *text, *command, tags[4096], expected[256];
+	struct clu_err err = CLU_ERR_INIT;
+	struct file f;
+	size_t used;
+
+	(void)state;
+	command = with_run("[box]\nname = x\ncommand = %s\n", '7', 10000);
+	parse_ok(command, &f);
+	assert_int_equal(strlen(f.box.command), 10000);
+	release_file(&f);
+
+	/* 200 names in a line, as a manifest's groups may be. */
+	used = (size_t)snprintf(tags, sizeof(tags), "[box]\nname = x\ntags =");
+	for (unsigned i = 0; i < 200; i++)
+		used += (size_t)snprintf(tags + used, sizeof(tags) - used, " group-%u", i);
+	snprintf(tags + used, sizeof(tags) - used, "\n");
+	parse_ok(tags, &f);
+	assert_int_equal(f.box.n_tags, 200);
+	assert_string_equal(f.box.tags[199], "group-199");
+	release_file(&f);
+
+	/* Errors still name the line: in, and after, a long one. */
+	/* A message quoting 10,000 characters is cut, its start kept. */
+	text = with_run("[box]\nname = x\ncount = %s\n", '9', 10000);
+	assert_int_equal(parse(text, &f, &err), CLU_E_USAGE);
+	snprintf(expected, sizeof(expected), "%s:3: [box] count: '999", path);
+	assert_memory_equal(err.msg, expected, strlen(expected));
+	assert_string_equal(err.msg + CLU_ERR_MAX - 4, "...");
+	release_file(&f);
+	free(text);
+	text = with_run("[box]\nname = x\n%s\n", 'x', 10000);
+	check_error(text, ":3: [box] syntax error in 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxx...' (expected KEY = VALUE, a [SECTION] header, or a comment "
+		    "line starting with # or ;)");
+	free(text);
+	command[strlen(command) - 1] = '\0';
+	text = malloc(strlen(command) + 32);
+	assert_non_null(text);
+	sprintf(text, "%s\nflag = maybe\n", command);
+	check_error(text, ":4: [box] flag: 'maybe' is not a boolean (expected yes or no)");
+	free(text);
+	free(command);
+}
+
+/* "\n", "\r\n" and a lone "\r" each end a line, in any mix. */
+static void test_line_ends(void **state)
+{
+	struct file f;
+
+	(void)state;
+	parse_ok("[box]\rname = x\rcommand = a b\r", &f);
+	assert_string_equal(f.box.name, "x");
+	assert_string_equal(f.box.command, "a b");
+	release_file(&f);
+	parse_ok("[box]\r\nname = x\ncommand = c\rflag = yes", &f);
+	assert_string_equal(f.box.command, "c");
+	assert_true(f.box.flag);
+	release_file(&f);
+	check_error("[box]\rname = x\r\n\ncount = 0\r",
+		    ":4: [box] count: '0' is out of range (expected a whole number from 1 to 10)");
+	check_error("[box]\rname = x\rname = y\r", ":3: [box] name: duplicate key, first set "
+		    "on line 2 (expected each key once per section)");
+}
+
+/*
+ * A header, a run of n '\r' and a '\n' (issue 8: 248 of them crashed the
+ * reader, 200 to 240 overran its stack silently): n - 1 blank lines after
+ * the header, the last '\r' and the '\n' ending one line together.
+ */
+static void test_cr_runs(void **state)
+{
+	/* The issue's reproducer first, then the silent overruns, then the rest. */
+	static const size_t runs[] = { 248, 200, 220, 240, 250, 1000, 1, 196, 197, 198 };
+	struct file f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char *text = with_run("[box]%s\nname = x\ncommand = c\n", '\r', runs[i]);
+		char suffix[128];
 
 		parse_ok(text, &f);
-		assert_int_equal(strlen(f.box.command), 187);
+		assert_string_equal(f.box.name, "x");
+		assert_string_equal(f.box.command, "c");
 		release_file(&f);
+		free(text);
+
+		text = with_run("[box]%s\nname = x\nflag = maybe\n", '\r', runs[i]);
+		snprintf(suffix, sizeof(suffix), ":%zu: [box] flag: 'maybe' is not a boolean "
+			 "(expected yes or no)", runs[i] + 2);
+		check_error(text, suffix);
+		free(text);
 	}
-	snprintf(text, sizeof(text), "[box]\nname = x\ncommand = %0188d\n", 7);
-	check_error(text, ":3: [box] line is 198 characters long (expected at most 197: "
-		    "shorten it)");
 }
 
 static void test_file_errors(void **state)
 {
+	static const char nul_text[] = "[box]\rname = x\r\n\0\n";
 	struct clu__ini ini;
 	struct clu_err err = CLU_ERR_INIT;
 	char expected[256];
@@ -428,6 +528,20 @@ static void test_file_errors(void **state)
 			 CLU_E_IO);
 	assert_string_equal(err.msg, "cannot read test file '/nonexistent/t.ini': No such "
 			    "file or directory");
+	clu__ini_release(&ini);
+
+	/* Once read until memory ran out. */
+	assert_int_equal(clu__ini_parse(&ini, &format, &f, "/dev/zero", &err), CLU_E_IO);
+	assert_string_equal(err.msg, "cannot read test file '/dev/zero': File too large "
+			    "(expected at most 16 MiB)");
+	clu__ini_release(&ini);
+
+	/* The line of the NUL, with any line ends. */
+	write_file(nul_text, sizeof(nul_text) - 1);
+	assert_int_equal(clu__ini_parse(&ini, &format, &f, path, &err), CLU_E_USAGE);
+	snprintf(expected, sizeof(expected), "%s:3: contains a NUL byte (expected a text file)",
+		 path);
+	assert_string_equal(err.msg, expected);
 	clu__ini_release(&ini);
 	release_file(&f);
 }
@@ -468,6 +582,9 @@ int main(void)
 		cmocka_unit_test(test_no_inline_comments),
 		cmocka_unit_test(test_suggestions),
 		cmocka_unit_test(test_structure_errors),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_line_ends),
+		cmocka_unit_test(test_cr_runs),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_helpers),
 	};

@@ -1,12 +1,15 @@
 /*
  * Tests of the library's small internal helpers (lib/util.h): joining
- * strings and string vectors.
+ * strings, string vectors, and whole-file reads bounded in size.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -50,11 +53,65 @@ static void test_strv(void **state)
 	assert_int_equal(sv.n, 0);
 }
 
+/* A file of n bytes 'x' at a temporary path, written into path. */
+static void write_temp(char *path, size_t size, size_t n)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/clu-test-util-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	f = fdopen(mkstemp(path), "wb");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		fputc('x', f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_read_file(void **state)
+{
+	char path[128];
+	size_t len = 7;
+	char *text;
+
+	(void)state;
+	/* At most max bytes, past the first block of 4096; one more is refused. */
+	write_temp(path, sizeof(path), 10000);
+	text = clu__read_file(path, 10000, &len);
+	assert_non_null(text);
+	assert_int_equal(len, 10000);
+	assert_int_equal(text[9999], 'x');
+	assert_int_equal(text[10000], '\0');
+	free(text);
+	errno = 0;
+	assert_null(clu__read_file(path, 9999, &len));
+	assert_int_equal(errno, EFBIG);
+	assert_null(clu__read_file(path, 0, NULL));
+	assert_int_equal(errno, EFBIG);
+	unlink(path);
+
+	write_temp(path, sizeof(path), 0);
+	text = clu__read_file(path, 0, &len);
+	assert_string_equal(text, "");
+	assert_int_equal(len, 0);
+	free(text);
+	unlink(path);
+
+	/* A file with no end stops at the limit, the default one included. */
+	assert_null(clu__read_file("/dev/zero", 100, &len));
+	assert_int_equal(errno, EFBIG);
+	assert_null(clu__read_file("/dev/zero", CLU__READ_MAX, &len));
+	assert_int_equal(errno, EFBIG);
+
+	assert_null(clu__read_file("/nonexistent/f", CLU__READ_MAX, &len));
+	assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_read_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
