@@ -516,7 +516,7 @@ static void test_child_descriptors_and_signals(void **state)
 {
 	struct clu_proc proc;
 	struct clu_err err = CLU_ERR_INIT;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_usr1;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_usr1, old_pipe;
 	sigset_t block, old_mask;
 	int leak = open("/dev/null", O_RDONLY);   /* deliberately without O_CLOEXEC */
 
@@ -529,8 +529,11 @@ static void test_child_descriptors_and_signals(void **state)
 	clu_proc_release(&proc);
 	close(leak);
 
-	/* Ignored and blocked in the caller, default and unblocked in the child. */
+	/* Ignored and blocked in the caller, default and unblocked in the child.
+	 * SIGPIPE above all: a child that inherited it ignored would see EPIPE
+	 * errors where a shell pipeline expects a quiet death. */
 	sigaction(SIGUSR1, &ign, &old_usr1);
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old_mask);
@@ -545,7 +548,12 @@ static void test_child_descriptors_and_signals(void **state)
 	assert_int_equal(proc.result.signal, SIGUSR1);
 	assert_string_equal(proc.out.buf, "");
 	clu_proc_release(&proc);
+	sh(&proc, "kill -PIPE $$; echo survived");
+	assert_int_equal(clu_proc_run(&proc, &err), CLU_E_SPAWN);
+	assert_int_equal(proc.result.signal, SIGPIPE);
+	clu_proc_release(&proc);
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	sigaction(SIGUSR1, &old_usr1, NULL);
 }
 
