@@ -67,7 +67,9 @@ static bool unreachable(const struct clu_proc *proc)
  * Run argv on the first control node that answers, starting with the one
  * that answered last. *proc is left with the result for the caller (who
  * releases it); a non-zero exit status is not an error here: callers know
- * which statuses mean what. Returns CLU_E_SPAWN only when no node answers.
+ * which statuses mean what. Returns CLU_E_SPAWN only when no node answers,
+ * CLU_E_CLUSTER when the answer was too large to capture whole (*proc is
+ * then empty).
  */
 static int run_cli(struct clu_backend *b, const char *const *argv, struct clu_proc *proc,
 		   struct clu_err *err)
@@ -85,6 +87,16 @@ static int run_cli(struct clu_backend *b, const char *const *argv, struct clu_pr
 		if (ret)
 			return ret;
 		clu_proc_run(proc, &last);
+		if (!unreachable(proc) && proc->out.truncated) {
+			/* Bounded by CLU_PROC_CAPTURE_MAX, not set here; every node
+			 * would print the same: trying the next one is no help. */
+			ret = clu_err_set(err, CLU_E_CLUSTER, "'%s' on '%s': output larger than "
+					  "%zu MiB, truncated: refusing to parse a partial "
+					  "cluster state", argv[0], node ? node : "this machine",
+					  CLU_PROC_CAPTURE_MAX >> 20);
+			clu_proc_release(proc);
+			return ret;
+		}
 		if (!unreachable(proc)) {
 			b->preferred = i;
 			return 0;

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@
 #include "util.h"
 
 #define JOURNAL_FILE "journal.db"
+
+/* What SQLite keeps next to journal.db: the WAL, its index, and the
+ * rollback journal it uses before WAL mode is set. */
+static const char *const companion_suffixes[] = { "", "-wal", "-shm", "-journal" };
 
 /* Long enough to outlast any write of `apply` (one fsync) or a checkpoint. */
 #define BUSY_TIMEOUT_MS 10000
@@ -365,10 +370,63 @@ static char *parent_dir(const char *path)
 	return clu__xstrndup(path, (size_t)(slash - path));
 }
 
+/* "root" for uid 0; the number alone for a uid without a name. */
+static void user_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *found = NULL;
+	char scratch[1024];
+
+	if (getpwuid_r(uid, &pw, scratch, sizeof(scratch), &found) == 0 && found)
+		snprintf(buf, size, "%s", found->pw_name);
+	else
+		snprintf(buf, size, "%lu", (unsigned long)uid);
+}
+
+/*
+ * Refuse path (lstat()ed into st) unless only we can change it: not a
+ * symbolic link, owned by the effective user, not writable by its group
+ * or others. The journal records what clupdate, as root, will later undo
+ * on the cluster, and SQLite writes wherever its files lead: whoever can
+ * plant a link in the state directory, or swap the journal, could make a
+ * run write through that link or forge what an abort restores. The
+ * parents of the state directory are trusted, as for any path an
+ * operator gives.
+ */
+static int check_private(struct clu_journal *journal, const char *what, const char *path,
+			 const struct stat *st, struct clu_err *err)
+{
+	mode_t writable = st->st_mode & (S_IWGRP | S_IWOTH);
+	char owner[128], self[128];
+
+	if (S_ISLNK(st->st_mode)) {
+		char target[512];
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+		target[n > 0 ? n : 0] = '\0';
+		return journal_error(journal, err, "%s '%s' is a symbolic link (to '%s'): "
+				     "refusing to follow it", what, path, target);
+	}
+	if (st->st_uid != geteuid()) {
+		user_name(st->st_uid, owner, sizeof(owner));
+		user_name(geteuid(), self, sizeof(self));
+		return journal_error(journal, err, "%s '%s' is owned by '%s', not by '%s' who "
+				     "runs clupdate: fix with chown %s '%s'", what, path, owner,
+				     self, self, path);
+	}
+	if (writable)
+		return journal_error(journal, err, "%s '%s' is writable by %s (mode %04o): "
+				     "fix with chmod go-w '%s'", what, path,
+				     writable == S_IWGRP ? "its group" :
+				     writable == S_IWOTH ? "others" : "its group and others",
+				     (unsigned)(st->st_mode & 07777), path);
+	return 0;
+}
+
 /*
  * mkdir -p: missing parents get 0755 as mkdir -p would give them, the
  * state directory itself 0700 whatever the umask. An existing state
- * directory is left as it is: its mode is the operator's choice.
+ * directory keeps its mode, the operator's choice, within the bounds of
+ * check_private().
  */
 static int make_state_dir(struct clu_journal *journal, const char *dir, struct clu_err *err)
 {
@@ -400,12 +458,14 @@ static int make_state_dir(struct clu_journal *journal, const char *dir, struct c
 				    path, strerror(errno));
 		goto out;
 	}
-	if (stat(path, &st) < 0)
+	if (lstat(path, &st) < 0)
 		ret = journal_error(journal, err, "cannot use directory '%s': %s",
 				    path, strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
+	else if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
 		ret = journal_error(journal, err, "cannot use directory '%s': %s",
 				    path, strerror(ENOTDIR));
+	else
+		ret = check_private(journal, "state directory", path, &st, err);
 out:
 	free(parent);
 	free(path);
@@ -419,7 +479,7 @@ out:
  */
 static int create_db_file(struct clu_journal *journal, const char *dir, struct clu_err *err)
 {
-	int fd = open(journal->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open(journal->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int ret = 0;
 
 	if (fd < 0) {
@@ -430,6 +490,35 @@ static int create_db_file(struct clu_journal *journal, const char *dir, struct c
 	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || sync_dir(dir) < 0)
 		ret = journal_error(journal, err, "cannot create: %s", strerror(errno));
 	close(fd);
+	return ret;
+}
+
+/*
+ * journal.db and whichever of its companions exist are regular files of
+ * ours (check_private()). SQLite opens them itself, by name: this check
+ * gives the precise message, SQLITE_OPEN_NOFOLLOW the guarantee.
+ */
+static int check_db_files(struct clu_journal *journal, struct clu_err *err)
+{
+	size_t n = sizeof(companion_suffixes) / sizeof(companion_suffixes[0]);
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		char *path = clu__xasprintf("%s%s", journal->path, companion_suffixes[i]);
+		struct stat st;
+
+		if (lstat(path, &st) < 0) {
+			if (errno != ENOENT)
+				ret = journal_error(journal, err, "cannot use '%s': %s", path,
+						    strerror(errno));
+		} else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+			ret = journal_error(journal, err, "journal file '%s' is not a regular "
+					    "file", path);
+		} else {
+			ret = check_private(journal, "journal file", path, &st, err);
+		}
+		free(path);
+	}
 	return ret;
 }
 
@@ -534,6 +623,7 @@ int clu_journal_open(struct clu_journal **journal, const char *state_dir,
 {
 	struct clu_journal *j = clu__xcalloc(1, sizeof(*j));
 	char *dir = strip_slashes(state_dir);
+	char *real_dir = NULL, *real_path = NULL;
 	int ret = 0, rc;
 
 	*journal = NULL;
@@ -549,9 +639,24 @@ int clu_journal_open(struct clu_journal **journal, const char *state_dir,
 	ret = make_state_dir(j, dir, err);
 	if (!ret)
 		ret = create_db_file(j, dir, err);
+	if (!ret)
+		ret = check_db_files(j, err);
 	if (ret)
 		goto out;
-	rc = sqlite3_open_v2(j->path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+	/*
+	 * SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, also in
+	 * the parents, which are the operator's business (/var may well be a
+	 * link): SQLite gets the name with the parents resolved. The state
+	 * directory itself is no link (checked above).
+	 */
+	real_dir = realpath(dir, NULL);
+	if (!real_dir) {
+		ret = journal_error(j, err, "cannot use directory '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	real_path = clu__xasprintf("%s/%s", strcmp(real_dir, "/") ? real_dir : "", JOURNAL_FILE);
+	rc = sqlite3_open_v2(real_path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		ret = journal_error(j, err, "cannot open: %s",
 				    j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
@@ -561,6 +666,8 @@ int clu_journal_open(struct clu_journal **journal, const char *state_dir,
 	if (!ret)
 		ret = migrate(j, err);
 out:
+	free(real_path);
+	free(real_dir);
 	free(dir);
 	if (ret)
 		clu_journal_close(j);

@@ -22,6 +22,7 @@
 static int this_node(char **name, struct clu_err *err)
 {
 	struct clu_proc proc;
+	struct clu_err why = CLU_ERR_INIT;
 	size_t len;
 	int ret;
 
@@ -29,7 +30,7 @@ static int this_node(char **name, struct clu_err *err)
 	clu_proc_init(&proc);
 	clu_proc_args(&proc, (const char *const[]){ "crm_node", "-n", NULL });
 	proc.timeout_ms = 30000;
-	ret = clu_proc_run(&proc, err);
+	ret = clu_proc_run(&proc, &why);
 	len = proc.out.buf ? strcspn(proc.out.buf, "\n") : 0;
 	if (!ret && len)
 		*name = clu__xstrndup(proc.out.buf, len);
@@ -37,25 +38,22 @@ static int this_node(char **name, struct clu_err *err)
 		ret = clu_err_set(err, CLU_E_CLUSTER, "this machine is not a running cluster node "
 				  "(%s): run clupdate on a node of the cluster, or from an admin "
 				  "host with --cluster ssh:NODE[,NODE...]",
-				  ret ? err->msg : "'crm_node -n' printed no name");
+				  ret ? why.msg : "'crm_node -n' printed no name");
 	clu_proc_release(&proc);
 	return ret;
 }
 
+/*
+ * Which node this machine is, it learns before the first command for a
+ * node (clu_target_check_nodes()): reading the cluster needs no more.
+ */
 static int open_this_node(struct clu_target *t, const char *ssh_config, struct clu_err *err)
 {
-	char *self;
-	int ret;
-
 	if (ssh_config && access(ssh_config, R_OK) != 0)
 		return clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s",
 				   ssh_config, strerror(errno));
-	ret = this_node(&self, err);
-	if (ret)
-		return ret;
-	clu_transport_init_local(&t->transport, self, ssh_config);
+	clu_transport_init_local(&t->transport, NULL, ssh_config);
 	clu_backend_init(&t->backend, &t->transport, NULL, 0, t->version_attribute);
-	free(self);
 	return 0;
 }
 
@@ -168,6 +166,8 @@ int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,
 
 	if (!t->live)
 		BUG("checking the nodes of a saved state");
+	if (t->transport.kind == CLU_TRANSPORT_LOCAL && !t->transport.self)
+		ret = this_node(&t->transport.self, err);
 	for (size_t i = 0; !ret && i < plan->n_steps; i++) {
 		const struct clu_step *s = &plan->steps[i];
 

@@ -5,8 +5,9 @@
  *
  * On a terminal, progress is one live line (step k/n, node, action,
  * elapsed); otherwise one plain, timestamped line per event, for logs.
- * SIGINT/SIGTERM stop the run at the next safe point: the cluster is left
- * safe and the journal says what remains.
+ * SIGINT, SIGTERM and SIGHUP stop the run at the next safe point: the
+ * cluster is left safe and the journal says what remains. A closed stdout
+ * or stderr (SIGPIPE, see main.c) only loses the lines written to it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,7 +58,9 @@ const char cmd_apply_help[] =
 "  --strategy S       in-place, rolling or auto, instead of the manifest's\n"
 "  --yes              do not ask for confirmation (needed when stdin is not\n"
 "                     a terminal)\n"
-"  --state-dir DIR    where the journal lives (default /var/lib/clupdate)\n"
+"  --state-dir DIR    where the journal lives (default /var/lib/clupdate): a\n"
+"                     directory of yours, not a link, not writable by group\n"
+"                     or others (else refused, exit 8)\n"
 "  --ssh-config FILE  ssh_config (host names, keys, known_hosts) for the\n"
 "                     nodes reached over ssh\n"
 "  --output-as F      the final result as text (default), json or xml\n"
@@ -72,6 +75,11 @@ const char cmd_apply_help[] =
 "  clupdate apply demo/sp2/sp2.conf --cluster lab:lab\n"
 "  clupdate apply sp2.conf --cluster ssh:node1,node2 --ssh-config ./ssh.conf --yes\n"
 "\n"
+"signals: SIGINT, SIGTERM and SIGHUP stop the run at the next safe point\n"
+"(between steps, or while waiting for the cluster), release the lock and exit\n"
+"11; 'clupdate status' shows what remains. SIGPIPE is ignored: a closed\n"
+"stdout or stderr loses progress lines, not the run.\n"
+"\n"
 "exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable or a\n"
 "node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
 "reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
@@ -83,6 +91,21 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/* A hangup (the operator's ssh session dropped) is one more way to ask
+ * for a stop: the same as ^C, never a death half-way through a step. */
+static void stop_at_safe_point_on_signals(void)
+{
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		sigaction(stops[i], &sa, NULL);
 }
 
 static void show_check(void *ctx, const char *node)
@@ -291,8 +314,7 @@ int cmd_apply(int argc, char **argv)
 	exec_opt.probes = probes;
 	exec_opt.n_probes = n_probes;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	stop_at_safe_point_on_signals();
 	exec_opt.cluster_source = source;
 	exec_opt.progress = show_progress;
 	exec_opt.progress_ctx = &view;

@@ -2,9 +2,11 @@
  * clupdate: apply a service pack to an application on a failover cluster,
  * node by node, safely and with the least interruption for its users.
  *
- * main() handles the global options (--help, --version) and dispatches to
+ * main() handles the global options (--help, --version), makes a closed
+ * stdout or stderr an error instead of a death (SIGPIPE), and dispatches to
  * the command table in cmd.c.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,10 +33,40 @@ static void usage(FILE *out)
 	      "failed, 10 cluster locked, 11 interrupted (see clupdate(1)).\n", out);
 }
 
+static void discard_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A reader that goes away (`clupdate apply ... | head`) must not kill
+ * clupdate in the middle of a run, with the cluster locked and the run
+ * "running" in the journal: writes to a closed pipe fail with EPIPE
+ * instead, and each command decides what a failed write means (progress
+ * lines are dropped, a plan that cannot be written is an i/o error).
+ *
+ * Caught by a handler that does nothing rather than set to SIG_IGN: an
+ * ignored signal stays ignored across exec(), a caught one is reset to the
+ * default. So whatever clupdate executes (the lab script of `clupdate lab`,
+ * which exec()s without going through lib/proc.c) starts with the default
+ * SIGPIPE, as shell pipelines expect.
+ */
+static void survive_closed_pipes(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = discard_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *cmd;
 
+	survive_closed_pipes();
 	if (argc < 2) {
 		usage(stderr);
 		return clu_exit_status(CLU_E_USAGE);

@@ -2,7 +2,8 @@
  * The journal: what a run did, durably, so that nothing is lost on a crash.
  *
  * An SQLite database (WAL, synchronous=FULL, file mode 0600, in a state
- * directory of mode 0700; default /var/lib/clupdate) holding, per run: the
+ * directory of mode 0700 that only its owner can change; default
+ * /var/lib/clupdate) holding, per run: the
  * manifest and plan, each step's attempts with times and bounded installer
  * output, every change clupdate makes to the cluster with the prior value
  * needed to restore it (recorded as intended BEFORE it is made, then
@@ -79,6 +80,17 @@ enum clu_change_state {
  * a database of another program ("not a clupdate journal") or of a newer
  * clupdate ("schema version N is newer than ..."). *journal is NULL on
  * error.
+ *
+ * Refuses, before writing anything there, a state directory or journal
+ * file that anyone but the effective user could change, naming it, why
+ * and the fix:
+ *   "state directory 'D' is a symbolic link (to 'T'): refusing to follow it"
+ *   "state directory 'D' is owned by 'U', not by 'V' who runs clupdate:
+ *    fix with chown V 'D'"
+ *   "state directory 'D' is writable by its group (mode 0775): fix with
+ *    chmod go-w 'D'" (or "by others", "by its group and others")
+ *   and the same for "journal file 'D/journal.db'" (-wal, -shm, -journal).
+ * Links among the parents of state_dir are followed.
  */
 int clu_journal_open(struct clu_journal **journal, const char *state_dir,
 		     struct clu_err *err);

@@ -19,7 +19,9 @@
  *    after a grace period, so an installer's own children die with it.
  *  - Captured output is read from both pipes at once while stdin is being
  *    written (one poll loop), so a child that fills one pipe while we wait
- *    on the other cannot deadlock. Each capture is bounded.
+ *    on the other cannot deadlock. Each capture is bounded (out.max,
+ *    err.max) and says when it was cut (truncated): a caller that parses
+ *    the output must refuse a truncated capture, not parse part of it.
  *
  * Thread safety: no global state. Several threads may run processes at once
  * (the probe thread does); every descriptor is opened with O_CLOEXEC so that

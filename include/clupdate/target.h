@@ -59,7 +59,9 @@ void clu_probe_targets_free(struct clu_probe_target *targets, size_t n);
 /*
  * Before any change: every node on which the plan runs a command answers
  * on this target's transport and is the machine the cluster calls by that
- * name (see clu_transport_check_node()). checking (may be NULL) is told
+ * name (see clu_transport_check_node()); on a node (pacemaker), this
+ * machine's node name is learnt first (`crm_node -n`: CLU_E_CLUSTER when
+ * it is no running cluster node). checking (may be NULL) is told
  * each node before it is tried, for progress. The first failure is the
  * error: CLU_E_SPAWN (unreachable) or CLU_E_CLUSTER (another machine).
  */

@@ -3,7 +3,9 @@
  * SQLite settings that make it crash-safe, round trips of runs, step
  * attempts, bounded output, changes, snapshots and events, what survives
  * a process that dies without closing, concurrent writers (threads on one
- * handle and a second connection), and the exact error messages.
+ * handle and a second connection), the state directory and files it
+ * refuses (links, another owner, writable by others), and the exact error
+ * messages.
  *
  * Every test works in a fresh temporary directory (under $TMPDIR or /tmp),
  * removed afterwards. The database is also opened directly with SQLite to
@@ -14,6 +16,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -312,6 +315,126 @@ static void test_open_refuses_foreign_and_newer_databases(void **state)
 	assert_null(journal);
 	assert_journal_error(f, ret, &err,
 			     "schema version 7 is newer than this clupdate supports (1)");
+}
+
+/* Open must fail with exactly "journal '<db_path>': <what>". */
+static void assert_open_refused(const struct fixture *f, const char *what)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal = NULL;
+	int ret = clu_journal_open(&journal, f->state_dir, &err);
+
+	assert_null(journal);
+	assert_journal_error(f, ret, &err, what);
+}
+
+static void test_open_refuses_dir_writable_by_others(void **state)
+{
+	static const struct { mode_t mode; const char *by; } cases[] = {
+		{ 0770, "its group (mode 0770)" },
+		{ 0702, "others (mode 0702)" },
+		{ 01777, "its group and others (mode 1777)" },
+	};
+	struct fixture *f = *state;
+	char expected[CLU_ERR_MAX];
+
+	assert_int_equal(mkdir(f->state_dir, 0700), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(chmod(f->state_dir, cases[i].mode), 0);
+		snprintf(expected, sizeof(expected), "state directory '%s' is writable by %s: "
+			 "fix with chmod go-w '%s'", f->state_dir, cases[i].by, f->state_dir);
+		assert_open_refused(f, expected);
+		/* Refused before anything is written there. */
+		assert_int_equal(access(f->db_path, F_OK), -1);
+	}
+	/* Readable by all is the operator's choice. */
+	assert_int_equal(chmod(f->state_dir, 0755), 0);
+	open_journal(f);
+}
+
+static void test_open_refuses_dir_of_another_user(void **state)
+{
+	struct fixture *f = *state;
+	struct passwd *nobody = getpwnam("nobody");
+	char expected[CLU_ERR_MAX];
+
+	if (geteuid() != 0 || !nobody)
+		skip();   /* giving a directory away takes root */
+	assert_int_equal(mkdir(f->state_dir, 0700), 0);
+	assert_int_equal(chown(f->state_dir, nobody->pw_uid, (gid_t)-1), 0);
+	snprintf(expected, sizeof(expected), "state directory '%s' is owned by 'nobody', not "
+		 "by 'root' who runs clupdate: fix with chown root '%s'", f->state_dir,
+		 f->state_dir);
+	assert_open_refused(f, expected);
+	assert_int_equal(access(f->db_path, F_OK), -1);
+}
+
+static void test_open_refuses_symlinked_dir(void **state)
+{
+	struct fixture *f = *state;
+	char real[300], real_db[320], expected[CLU_ERR_MAX];
+
+	snprintf(real, sizeof(real), "%s/real", f->base);
+	snprintf(real_db, sizeof(real_db), "%s/journal.db", real);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(symlink("real", f->state_dir), 0);
+	snprintf(expected, sizeof(expected), "state directory '%s' is a symbolic link "
+		 "(to 'real'): refusing to follow it", f->state_dir);
+	assert_open_refused(f, expected);
+	assert_int_equal(access(real_db, F_OK), -1);
+
+	/* A link among the parents is the operator's business (/var may be one). */
+	snprintf(f->state_dir, sizeof(f->state_dir), "%s/state/sub", f->base);
+	snprintf(f->db_path, sizeof(f->db_path), "%s/journal.db", f->state_dir);
+	open_journal(f);
+	begin_run(f->journal, "sp2");
+	snprintf(real_db, sizeof(real_db), "%s/sub/journal.db", real);
+	assert_int_equal(mode_of(real_db), 0600);
+}
+
+static void test_open_refuses_symlinked_journal_files(void **state)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct fixture *f = *state;
+	char victim[300], link_path[450], expected[CLU_ERR_MAX];
+	struct stat before, after;
+	int fd;
+
+	/* Empty, as a file an attacker wants filled: SQLite would take it for
+	 * a new database and write the schema into it. */
+	snprintf(victim, sizeof(victim), "%s/victim", f->base);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(victim, 0644), 0);
+	assert_int_equal(stat(victim, &before), 0);
+	assert_int_equal(mkdir(f->state_dir, 0700), 0);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(link_path, sizeof(link_path), "%s%s", f->db_path, suffixes[i]);
+		assert_int_equal(symlink(victim, link_path), 0);
+		snprintf(expected, sizeof(expected), "journal file '%s' is a symbolic link "
+			 "(to '%s'): refusing to follow it", link_path, victim);
+		assert_open_refused(f, expected);
+		assert_int_equal(unlink(link_path), 0);
+	}
+	/* The file the links led to is as it was: nothing written into it. */
+	assert_int_equal(stat(victim, &after), 0);
+	assert_int_equal(after.st_mode, before.st_mode);
+	assert_int_equal(after.st_size, 0);
+}
+
+static void test_open_refuses_journal_file_writable_by_others(void **state)
+{
+	struct fixture *f = *state;
+	char expected[CLU_ERR_MAX];
+
+	open_journal(f);
+	clu_journal_close(f->journal);
+	f->journal = NULL;
+	assert_int_equal(chmod(f->db_path, 0666), 0);
+	snprintf(expected, sizeof(expected), "journal file '%s' is writable by its group and "
+		 "others (mode 0666): fix with chmod go-w '%s'", f->db_path, f->db_path);
+	assert_open_refused(f, expected);
 }
 
 /* ---- runs ---- */
@@ -1138,6 +1261,11 @@ int main(void)
 		TEST(test_open_sets_wal_and_schema),
 		TEST(test_open_errors),
 		TEST(test_open_refuses_foreign_and_newer_databases),
+		TEST(test_open_refuses_dir_writable_by_others),
+		TEST(test_open_refuses_dir_of_another_user),
+		TEST(test_open_refuses_symlinked_dir),
+		TEST(test_open_refuses_symlinked_journal_files),
+		TEST(test_open_refuses_journal_file_writable_by_others),
 		TEST(test_last_run_and_runs_on_empty_journal),
 		TEST(test_run_round_trip),
 		TEST(test_run_null_fields_stay_null),

@@ -269,6 +269,51 @@ static void test_capture_bound_head_and_tail(void **state)
 	clu_proc_release(&proc);
 }
 
+/* Run `test-proc --child write OUT 0` with stdout bounded by max. */
+static void run_writer(struct clu_proc *proc, size_t out_bytes, size_t max, bool keep_tail)
+{
+	struct clu_err err = CLU_ERR_INIT;
+
+	clu_proc_init(proc);
+	clu_proc_args(proc, (const char *const[]){ self, "--child", "write", NULL });
+	clu_proc_argf(proc, "%zu", out_bytes);
+	clu_proc_arg(proc, "0");
+	proc->out.max = max;
+	proc->out.keep_tail = keep_tail;
+	proc->timeout_ms = 20000;
+	assert_int_equal(clu_proc_run(proc, &err), 0);
+}
+
+/* The truncated flag is what callers that parse output rely on (the
+ * backend refuses a partial crm_mon): exact at the bound, in both modes,
+ * and with the default bound. */
+static void test_capture_truncated_flag(void **state)
+{
+	struct clu_proc proc;
+
+	(void)state;
+	for (int tail = 0; tail < 2; tail++) {
+		run_writer(&proc, 4096, 4096, tail);
+		assert_int_equal(proc.out.len, 4096);
+		assert_int_equal(proc.out.total, 4096);
+		assert_false(proc.out.truncated);
+		clu_proc_release(&proc);
+
+		run_writer(&proc, 4097, 4096, tail);
+		assert_int_equal(proc.out.len, 4096);
+		assert_int_equal(proc.out.total, 4097);
+		assert_true(proc.out.truncated);
+		clu_proc_release(&proc);
+	}
+	run_writer(&proc, CLU_PROC_CAPTURE_MAX, 0, false);
+	assert_false(proc.out.truncated);
+	clu_proc_release(&proc);
+	run_writer(&proc, CLU_PROC_CAPTURE_MAX + 1, 0, false);
+	assert_int_equal(proc.out.len, CLU_PROC_CAPTURE_MAX);
+	assert_true(proc.out.truncated);
+	clu_proc_release(&proc);
+}
+
 static void test_stdin_buffer(void **state)
 {
 	struct clu_proc proc;
@@ -516,7 +561,7 @@ static void test_child_descriptors_and_signals(void **state)
 {
 	struct clu_proc proc;
 	struct clu_err err = CLU_ERR_INIT;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_usr1;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_usr1, old_pipe;
 	sigset_t block, old_mask;
 	int leak = open("/dev/null", O_RDONLY);   /* deliberately without O_CLOEXEC */
 
@@ -529,8 +574,11 @@ static void test_child_descriptors_and_signals(void **state)
 	clu_proc_release(&proc);
 	close(leak);
 
-	/* Ignored and blocked in the caller, default and unblocked in the child. */
+	/* Ignored and blocked in the caller, default and unblocked in the child.
+	 * SIGPIPE above all: a child that inherited it ignored would see EPIPE
+	 * errors where a shell pipeline expects a quiet death. */
 	sigaction(SIGUSR1, &ign, &old_usr1);
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old_mask);
@@ -545,7 +593,12 @@ static void test_child_descriptors_and_signals(void **state)
 	assert_int_equal(proc.result.signal, SIGUSR1);
 	assert_string_equal(proc.out.buf, "");
 	clu_proc_release(&proc);
+	sh(&proc, "kill -PIPE $$; echo survived");
+	assert_int_equal(clu_proc_run(&proc, &err), CLU_E_SPAWN);
+	assert_int_equal(proc.result.signal, SIGPIPE);
+	clu_proc_release(&proc);
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	sigaction(SIGUSR1, &old_usr1, NULL);
 }
 
@@ -679,6 +732,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_capture_and_status),
 		cmocka_unit_test(test_large_output_both_streams),
 		cmocka_unit_test(test_capture_bound_head_and_tail),
+		cmocka_unit_test(test_capture_truncated_flag),
 		cmocka_unit_test(test_stdin_buffer),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_timeout_kills_group),
