@@ -74,15 +74,7 @@ online_nodes() {
 		sed 's/ name="\([^"]*\)"/\1\n/g' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-# wait_until SECONDS WHAT CMD...: poll CMD every 0.2 s.
-wait_until() {
-	local secs=$1 what=$2; shift 2
-	local end=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < end)) || fail "timed out after ${secs}s waiting for $what"
-		sleep 0.2
-	done
-}
+source "$SRCDIR/tests/lib/wait.sh"
 
 # Every member of mail started, all on one node (no multiple-active state).
 mail_on_one_node() {

@@ -14,12 +14,22 @@
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t1060-$$" 3
 owner=$(owner_of mail) || fail "mail is not running"
-passive=$(for n in n1 n2 n3; do [[ $n == "$owner" ]] || echo "$n"; done | head -1)
+for passive in n1 n2 n3; do [[ $passive == "$owner" ]] || break; done
 host=$(hostname)
 note "mail runs on $owner; trials update $passive"
 
 # trial_manifest VERSION INSTALL_SECONDS: a manifest whose installer records
 # VERSION in the node attribute lock-trial after sleeping.
+cat >"$WORK/trial-install" <<'EOF'
+#!/bin/sh
+sleep "$1"
+exec crm_attribute --node "$CLU_NODE" --name lock-trial --lifetime forever --update "$CLU_VERSION"
+EOF
+cat >"$WORK/trial-verify" <<'EOF'
+#!/bin/sh
+exec crm_attribute --node "$CLU_NODE" --name lock-trial --lifetime forever --query --quiet
+EOF
+chmod +x "$WORK/trial-install" "$WORK/trial-verify"
 trial_manifest() {
 	cat >"$WORK/trial-$1.conf" <<-EOF
 		[update]
@@ -32,8 +42,8 @@ trial_manifest() {
 		max-unavailable = 1
 		version-attribute = lock-trial
 		[install]
-		command = "sleep $2; crm_attribute --node \"\$CLU_NODE\" --name lock-trial --lifetime forever --update \"\$CLU_VERSION\""
-		verify = "crm_attribute --node \"\$CLU_NODE\" --name lock-trial --lifetime forever --query --quiet"
+		command = "\$CLU_MANIFEST_DIR/trial-install" $2
+		verify = "\$CLU_MANIFEST_DIR/trial-verify"
 		timeout = 1m
 		[probe "smtp"]
 		type = smtp
@@ -64,7 +74,8 @@ apply() { "$CLUPDATE" apply "$1" --cluster "lab:$LAB" --yes --output-as json "${
 
 # --- 1. twenty races --------------------------------------------------------
 exec {gate}>"$WORK/gate"
-for ((t = 1; t <= 20; t++)); do
+trials=${CLU_LOCK_TRIALS:-20}   # fewer only by hand, while developing
+for ((t = 1; t <= trials; t++)); do
 	set_trial "$t"
 	manifest=$(trial_manifest "$t" 0.5)
 	flock -x "$gate"
@@ -97,7 +108,7 @@ for ((t = 1; t <= 20; t++)); do
 	no_lock_left
 	counts+="$winner"
 done
-note "20 of 20 trials: exactly one run each (winners: $counts)"
+note "$trials of $trials trials: exactly one run each (winners: $counts)"
 
 # --- 2. renewed while the installer runs -----------------------------------
 set_trial 21
@@ -158,11 +169,13 @@ manifest=$(trial_manifest 23 0.5)
 apply "$manifest" --state-dir "$WORK/state-e" 2>&1 | head -c40 >/dev/null
 no_lock_left
 [[ $(sqlite3 "$WORK/state-e/journal.db" "SELECT state FROM runs ORDER BY id DESC LIMIT 1") == succeeded ]] ||
-	fail "apply | head -c40: the run did not finish ($(sqlite3 "$WORK/state-e/journal.db" "SELECT state, error FROM runs"))"
+	fail "apply | head -c40: the run did not finish ($(sqlite3 "$WORK/state-e/journal.db" "SELECT state, message FROM runs"))"
 
 set_trial 24
 manifest=$(trial_manifest 24 4)
-apply "$manifest" --state-dir "$WORK/state-f" >"$WORK/f.json" 2>"$WORK/f.err" &
+# Not through apply(): the signal goes to clupdate itself, not to a subshell.
+"$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --yes --state-dir "$WORK/state-f" \
+	>"$WORK/f.json" 2>"$WORK/f.err" &
 pid=$!
 installing() {
 	[[ $(sqlite3 "$WORK/state-f/journal.db" "SELECT count(*) FROM step_attempts
@@ -173,5 +186,5 @@ kill -HUP "$pid"
 rc=0; wait "$pid" || rc=$?
 [[ $rc == 11 ]] || fail "SIGHUP: exit $rc, expected 11 (interrupted): $(cat "$WORK/f.err")"
 no_lock_left
-sqlite3 "$WORK/state-f/journal.db" "SELECT state, error FROM runs" | grep -q '^failed|.*interrupted' ||
-	fail "SIGHUP: the journal does not say interrupted: $(sqlite3 "$WORK/state-f/journal.db" "SELECT state, error FROM runs")"
+sqlite3 "$WORK/state-f/journal.db" "SELECT state, message FROM runs" | grep -q '^failed|.*interrupted' ||
+	fail "SIGHUP: the journal does not say interrupted: $(sqlite3 "$WORK/state-f/journal.db" "SELECT state, message FROM runs")"

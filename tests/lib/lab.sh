@@ -39,6 +39,7 @@ owner_of() {
 
 WORK=$(mktemp -d)
 
+source "$SRCDIR/tests/lib/wait.sh"
 LAB_ROOT=${LAB_ROOT:-/var/lib/clupdate-lab}
 lab_ssh_config() { echo "$LAB_ROOT/$LAB/ssh/config"; }
 
