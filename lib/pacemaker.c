@@ -5,7 +5,9 @@
  *
  * The document is walked, never validated against the schema: crm_mon
  * versions add elements and attributes, and clupdate only needs a few.
- * What it needs is checked, and reported with the source it came from.
+ * What it needs is checked, and reported with the source it came from;
+ * what messages quote of the document, they quote as clu_display() shows
+ * it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,12 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "clupdate/display.h"
 #include "clupdate/pacemaker.h"
 #include "clupdate/proc.h"
 #include "util.h"
+#include "xml.h"
 
 /* Pacemaker's score for -INFINITY. */
 #define SCORE_MINUS_INFINITY (-1000000L)
@@ -67,8 +70,9 @@ static xmlNode *first_child(const xmlNode *parent, const char *name)
 
 /*
  * An attribute's value, borrowed from the document; NULL when absent.
- * crm_mon writes only plain text and predefined entities, which libxml2
- * turns into one text node.
+ * Without a DTD (clu__xml_read() refuses one) there are no entities but
+ * the predefined ones and character references, which libxml2 decodes
+ * into the one text node read here.
  */
 static const char *attr(const xmlNode *node, const char *name)
 {
@@ -81,17 +85,21 @@ static const char *attr(const xmlNode *node, const char *name)
 	return (const char *)a->children->content;
 }
 
+/* Quote at most this much of a value of the document in a message. */
+#define QUOTE_MAX 80
+
 /* What an element is, for messages: <node name="n1">, <group id="mail">. */
 static void describe(const xmlNode *node, char *buf, size_t size)
 {
 	const char *id = attr(node, "id"), *name = attr(node, "name");
+	char *shown = clu_display(name ? name : id, QUOTE_MAX);
 
-	if (name)
-		snprintf(buf, size, "<%s name=\"%s\">", (const char *)node->name, name);
-	else if (id)
-		snprintf(buf, size, "<%s id=\"%s\">", (const char *)node->name, id);
+	if (shown)
+		snprintf(buf, size, "<%s %s=\"%s\">", (const char *)node->name,
+			 name ? "name" : "id", shown);
 	else
 		snprintf(buf, size, "<%s>", (const char *)node->name);
+	free(shown);
 }
 
 static int missing(struct reader *r, const xmlNode *node, const char *name)
@@ -125,22 +133,26 @@ static int boolean(struct reader *r, const xmlNode *node, const char *name,
 	else if (!strcmp(text, "false") || !strcmp(text, "0"))
 		*value = false;
 	else {
+		char *shown = clu_display(text, QUOTE_MAX);
+		int rc;
+
 		describe(node, what, sizeof(what));
-		return clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: %s=\"%s\" is not a boolean",
-				   r->where, what, name, text);
+		rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: %s=\"%s\" is not a boolean",
+				 r->where, what, name, shown);
+		free(shown);
+		return rc;
 	}
 	return 0;
 }
 
-/* "a; b; c" from <errors><error>, for messages; "" when there are none. */
+/* "a; b; c" from <errors><error>, shown for messages; "" when there are none. */
 static char *status_errors(const xmlNode *status)
 {
 	const xmlNode *errors = first_child(status, "errors");
-	char *joined = clu__xstrdup("");
+	char *joined = clu__xstrdup(""), *next;
 
 	for (xmlNode *e = errors ? errors->children : NULL; e; e = e->next) {
 		xmlChar *text;
-		char *next;
 
 		if (!is_element(e, "error"))
 			continue;
@@ -151,25 +163,29 @@ static char *status_errors(const xmlNode *status)
 		free(joined);
 		joined = next;
 	}
-	return joined;
+	next = clu_display(joined, 0);
+	free(joined);
+	return next;
 }
 
 static int read_status(struct reader *r, const xmlNode *root)
 {
 	const xmlNode *status = first_child(root, "status");
 	const char *code = status ? attr(status, "code") : NULL;
-	const char *message;
-	char *errors;
+	char *shown_code, *message, *errors;
 	int rc;
 
 	if (!code || !strcmp(code, "0"))
 		return 0;
-	message = attr(status, "message");
+	shown_code = clu_display(code, QUOTE_MAX);
+	message = clu_display(attr(status, "message"), QUOTE_MAX);
 	errors = status_errors(status);
 	rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: crm_mon failed with status %s (%s)%s%s",
-			 r->where, code, message ? message : "no message",
+			 r->where, shown_code, message ? message : "no message",
 			 *errors ? ": " : "", errors);
 	free(errors);
+	free(message);
+	free(shown_code);
 	return rc;
 }
 
@@ -357,10 +373,15 @@ static int read_bans(struct reader *r, const xmlNode *bans)
 			return rc;
 		errno = 0;
 		score = strtol(weight, &end, 10);
-		if (errno || *end || end == weight)
-			return clu_err_set(r->err, CLU_E_CLUSTER,
-					   "%s: <ban id=\"%s\">: weight=\"%s\" is not an integer",
-					   r->where, attr(b, "id") ? attr(b, "id") : "", weight);
+		if (errno || *end || end == weight) {
+			char what[256], *shown = clu_display(weight, QUOTE_MAX);
+
+			describe(b, what, sizeof(what));
+			rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: weight=\"%s\" is not an "
+					 "integer", r->where, what, shown);
+			free(shown);
+			return rc;
+		}
 		if (score > SCORE_MINUS_INFINITY || promoted_only ||
 		    !clu_cluster_node(r->cluster, node) ||
 		    !(group = group_of(r->cluster, resource)))
@@ -405,43 +426,6 @@ static int read_document(struct reader *r, const xmlNode *root)
 	return clu_cluster_validate(r->cluster, r->where, r->err);
 }
 
-/*
- * Parse xml[0..len) into a document (*doc, to be freed with xmlFreeDoc()).
- * Returns 0 or CLU_E_CLUSTER naming where.
- */
-static int read_xml(xmlDoc **doc, const char *xml, size_t len, const char *what,
-		    const char *where, struct clu_err *err)
-{
-	xmlParserCtxt *ctxt;
-	int rc = 0;
-
-	*doc = NULL;
-	if (len == 0)
-		return clu_err_set(err, CLU_E_CLUSTER, "%s: empty %s output", where, what);
-	if (len > INT_MAX)
-		return clu_err_set(err, CLU_E_CLUSTER, "%s: %s output too large (%zu bytes)",
-				   where, what, len);
-	xmlInitParser();
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		BUG("out of memory in libxml2");
-	/* No network, no entity expansion, and no printing to stderr: the
-	 * library reports through err only. */
-	*doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-				 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!*doc || !xmlDocGetRootElement(*doc)) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		const char *msg = e && e->message ? e->message : "no document\n";
-
-		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: not XML: line %d: %.*s", where,
-				 e ? e->line : 0, (int)strcspn(msg, "\n"), msg);
-		xmlFreeDoc(*doc);
-		*doc = NULL;
-	}
-	xmlFreeParserCtxt(ctxt);
-	return rc;
-}
-
 int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
 			const char *version_attribute, const char *where,
 			struct clu_err *err)
@@ -451,9 +435,8 @@ int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = read_xml(&doc, xml, len, "crm_mon", where, err);
-	if (!rc)
-		rc = read_document(&r, xmlDocGetRootElement(doc));
+	doc = clu__xml_read(xml, len, "crm_mon", where, err);
+	rc = doc ? read_document(&r, xmlDocGetRootElement(doc)) : CLU_E_CLUSTER;
 	if (rc)
 		clu_cluster_release(out);
 	xmlFreeDoc(doc);
@@ -490,12 +473,12 @@ int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, siz
 			       struct clu_err *err)
 {
 	xmlNode *root, *configuration, *nodes;
-	xmlDoc *doc = NULL;
+	xmlDoc *doc;
 	const char *name;
-	int rc;
+	int rc = 0;
 
-	if ((rc = read_xml(&doc, xml, len, "cibadmin", where, err)))
-		return rc;
+	if (!(doc = clu__xml_read(xml, len, "cibadmin", where, err)))
+		return CLU_E_CLUSTER;
 	root = xmlDocGetRootElement(doc);
 	configuration = is_element(root, "cib") ? first_child(root, "configuration") : root;
 	if (!configuration || !is_element(configuration, "configuration")) {

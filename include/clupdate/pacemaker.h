@@ -44,6 +44,11 @@
  * that names the source, as is crm_mon's own failure status (its
  * <status code> and <errors> are quoted).
  *
+ * A document with a DTD is refused (lib/xml.h: crm_mon and cibadmin never
+ * write one, and entity expansion is how a small document takes
+ * gigabytes). Text of the document quoted in messages is shown escaped
+ * (clu_display()).
+ *
  * Threads: parsing keeps no state of its own, but libxml2 2.9 wants
  * xmlInitParser() to have run once before threads parse concurrently;
  * the front end's first read of the cluster (on the main thread) does it.
@@ -92,6 +97,8 @@ const char *const *clu_pacemaker_config_argv(void);
  *
  * Returns 0 or CLU_E_CLUSTER, e.g.
  *   "xml:x.xml: not XML: line 3: Opening and ending tag mismatch: ..."
+ *   "xml:x.xml: crm_mon output has a document type declaration
+ *    (<!DOCTYPE pacemaker-result>), which crm_mon never writes: refused"
  *   "xml:x.xml: not crm_mon output: root element is <cib>"
  *   "pacemaker: crm_mon failed with status 102 (Not connected): crm_mon: ..."
  *   "xml:x.xml: no <nodes> in crm_mon output"
@@ -110,8 +117,8 @@ int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
  * cluster evaluates rules). crm_mon's values, which include transient
  * attributes, are never overridden. Data versions are inferred again.
  * Returns 0 or CLU_E_CLUSTER ("pacemaker: not XML: ...", "pacemaker: not
- * the CIB's configuration: root element is <x>"); *cluster is left as it
- * was on error, for the caller to release.
+ * the CIB's configuration: root element is <x>", a DTD refused); *cluster
+ * is left as it was on error, for the caller to release.
  */
 int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, size_t len,
 			       const char *version_attribute, const char *where,

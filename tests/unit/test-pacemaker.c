@@ -8,7 +8,8 @@
  * what they are: test inputs, not captures. The live reader runs stand-ins
  * for crm_mon and cibadmin put first on PATH, which check their arguments;
  * the real crm_mon, replaying each capture's CIB, checks those arguments
- * against real data.
+ * against real data. Hostile inputs (hostile-*.xml, each a capture edited
+ * and marked as such) are refused before anything is planned from them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -334,6 +336,87 @@ static void test_errors(void **state)
 	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources>"
 		    RSC("r", "ocf:heartbeat:Dummy", "true", "zz") "</resources>" TAIL,
 		    "test: group 'r' runs on unknown node 'zz'");
+}
+
+/* ---- hostile input ---- */
+
+#define DTD_REFUSED "crm_mon output has a document type declaration " \
+	"(<!DOCTYPE pacemaker-result>), which crm_mon never writes: refused"
+
+/* The capture stem must be refused with "xml:PATH: " and message. */
+static void check_refused(const char *stem, const char *message)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	char path[256], expected[CLU_ERR_MAX];
+
+	snprintf(path, sizeof(path), CAPTURES "%s.xml", stem);
+	snprintf(expected, sizeof(expected), "xml:%s: %s", path, message);
+	print_message("%s\n", path);
+	assert_int_equal(clu_pacemaker_read_file(&c, path, "mail-version", &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, expected);
+	assert_null(c.nodes);
+}
+
+/* What messages quote of the document, they quote escaped (clu_display()). */
+static void test_quoted_text_escaped(void **state)
+{
+	(void)state;
+	check_error(HEAD SUMMARY_QUORATE "<nodes><node name=\"a\" online=\"yes&#10;no\"/>"
+		    "</nodes><resources/>" TAIL,
+		    "test: <node name=\"a\">: online=\"yes\\nno\" is not a boolean");
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources/><bans><ban id=\"b&#13;\" "
+		    "resource=\"r\" node=\"a\" weight=\"-&#9;1\"/></bans>" TAIL,
+		    "test: <ban id=\"b\\r\">: weight=\"-\\t1\" is not an integer");
+	/* XML has no ESC, but it has U+009B, the terminal's 8-bit CSI. */
+	check_error("<pacemaker-result><status code=\"1&#10;\" message=\"&#155;0m&#13;\">"
+		    "<errors><error>a&#10;b</error></errors></status></pacemaker-result>",
+		    "test: crm_mon failed with status 1\\n (\\xc2\\x9b0m\\r): a\\nb");
+}
+
+/* Peak resident set size of this process so far, in kB. */
+static long peak_rss_kb(void)
+{
+	struct rusage usage;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &usage), 0);
+	return usage.ru_maxrss;
+}
+
+static void test_dtd_refused(void **state)
+{
+	static const char external[] =
+		"<!DOCTYPE pacemaker-result SYSTEM \"http://example.com/x.dtd\">"
+		"<pacemaker-result/>";
+	static const char bare[] = "<!DOCTYPE pacemaker-result><pacemaker-result/>";
+	static const char config[] =
+		"<!DOCTYPE cib [<!ENTITY n \"x\">]><cib><configuration/></cib>";
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	long before;
+
+	(void)state;
+	/* 74 kB that expand to 200 MB (once quoted in a message): refused at
+	 * "<!DOCTYPE", the peak memory of the process left where it was. */
+	before = peak_rss_kb();
+	check_refused("hostile-dtd-quadratic-blowup", DTD_REFUSED);
+	assert_true(peak_rss_kb() - before < 32 * 1024);
+	check_refused("hostile-dtd-billion-laughs", DTD_REFUSED);
+	/* "1&minor;" read as "1": never read at all. */
+	check_refused("hostile-dtd-entity-in-attribute", DTD_REFUSED);
+
+	check_error(external, "test: " DTD_REFUSED);
+	check_error(bare, "test: " DTD_REFUSED);
+	/* Without a DTD, no entity but the predefined ones. */
+	check_error("<pacemaker-result a=\"&x;\"/>", "test: not XML: line 1: Entity 'x' not "
+		    "defined");
+
+	assert_int_equal(parse(&c, rules_xml, "v", &err), 0);
+	assert_int_equal(clu_pacemaker_parse_config(&c, config, strlen(config), "v", "pacemaker",
+						    &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: cibadmin output has a document type declaration "
+			    "(<!DOCTYPE cib>), which cibadmin never writes: refused");
+	clu_cluster_release(&c);
 }
 
 static void test_argv(void **state)
@@ -732,6 +815,8 @@ int main(void)
 		cmocka_unit_test(test_bans_that_do_not_ban),
 		cmocka_unit_test(test_quorum),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_quoted_text_escaped),
+		cmocka_unit_test(test_dtd_refused),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_captures),
 		cmocka_unit_test(test_capture_details),
