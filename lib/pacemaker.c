@@ -5,9 +5,10 @@
  *
  * The document is walked, never validated against the schema: crm_mon
  * versions add elements and attributes, and clupdate only needs a few.
- * What it needs is checked, and reported with the source it came from;
- * what messages quote of the document, they quote as clu_display() shows
- * it.
+ * What it needs is checked, and reported with the source it came from:
+ * names and versions by the rule of cluster.h, where they are read, and
+ * quoted in messages as clu_display() shows them, as is all text of the
+ * document that a message quotes.
  */
 #include <errno.h>
 #include <limits.h>
@@ -117,6 +118,48 @@ static const char *required(struct reader *r, const xmlNode *node, const char *n
 	if (!value || !*value)
 		missing(r, node, name);
 	return value && *value ? value : NULL;
+}
+
+/*
+ * Attribute `name` of element, required, and a name by the rule of
+ * cluster.h; what says whose name it is ("node name"). NULL when it is
+ * not, the error naming the element's parent: "xml:x.xml: <nodes>: node
+ * name '-oProxyCommand=id' starts with '-' (expected ...)".
+ */
+static const char *name_attr(struct reader *r, const xmlNode *element, const char *name,
+			     const char *what)
+{
+	const char *value = required(r, element, name);
+	char parent[256], *where;
+
+	if (!value || !clu_name_check(value))
+		return value;
+	describe(element->parent, parent, sizeof(parent));
+	where = clu__xasprintf("%s: %s", r->where, parent);
+	clu_name_validate(value, what, where, r->err);
+	free(where);
+	return NULL;
+}
+
+/*
+ * Check value, node's version attribute read in context (an element),
+ * by the rule of cluster.h. Returns 0 or CLU_E_CLUSTER: "xml:x.xml:
+ * <node_attributes>: node 'n1' mail-version '2 beta' has a space (...)".
+ */
+static int check_version(const char *where, const char *context, const char *node,
+			 const char *attribute, const char *value, struct clu_err *err)
+{
+	char *at, *what;
+	int rc;
+
+	if (!clu_version_check(value))
+		return 0;
+	at = clu__xasprintf("%s: %s", where, context);
+	what = clu__xasprintf("node '%s' %s", node, attribute);
+	rc = clu_version_validate(value, what, at, err);
+	free(what);
+	free(at);
+	return rc;
 }
 
 /* An xsd:boolean attribute; absent is dflt. Returns 0 or CLU_E_CLUSTER. */
@@ -229,7 +272,7 @@ static int read_nodes(struct reader *r, const xmlNode *nodes)
 
 		if (!is_element(n, "node"))
 			continue;
-		if (!(name = required(r, n, "name")))
+		if (!(name = name_attr(r, n, "name", "node name")))
 			return CLU_E_CLUSTER;
 		type = attr(n, "type");
 		if (type && !strcmp(type, "ping"))
@@ -249,21 +292,34 @@ static int read_nodes(struct reader *r, const xmlNode *nodes)
 	return 0;
 }
 
-static void read_versions(struct reader *r, const xmlNode *attributes)
+/* An empty value is no version: unknown, as when there is no attribute. */
+static int read_versions(struct reader *r, const xmlNode *attributes)
 {
+	int rc;
+
 	if (!r->version_attribute || !attributes)
-		return;
+		return 0;
 	for (xmlNode *n = attributes->children; n; n = n->next) {
 		struct clu_node *node;
 
 		if (!is_element(n, "node") ||
 		    !(node = clu_cluster_node(r->cluster, attr(n, "name"))))
 			continue;
-		for (xmlNode *a = n->children; a; a = a->next)
-			if (is_element(a, "attribute") &&
-			    clu__streq(attr(a, "name"), r->version_attribute))
-				clu_set_string(&node->version, attr(a, "value"));
+		for (xmlNode *a = n->children; a; a = a->next) {
+			const char *value = attr(a, "value");
+
+			if (!is_element(a, "attribute") ||
+			    !clu__streq(attr(a, "name"), r->version_attribute))
+				continue;
+			if (value && !*value)
+				value = NULL;
+			if (value && (rc = check_version(r->where, "<node_attributes>", node->name,
+							 r->version_attribute, value, r->err)))
+				return rc;
+			clu_set_string(&node->version, value);
+		}
 	}
+	return 0;
 }
 
 /* The node a <resource> runs on; NULL when it does not run. */
@@ -277,7 +333,7 @@ static const char *running_on(const xmlNode *resource)
 /* One member of a group (or a lone primitive): owner and managed. */
 static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource)
 {
-	const char *id = required(r, resource, "id"), *on;
+	const char *id = name_attr(r, resource, "id", "resource name"), *on;
 	bool managed;
 	int rc;
 
@@ -296,7 +352,7 @@ static int read_member(struct reader *r, struct clu_group *group, const xmlNode 
 
 static int read_group(struct reader *r, const xmlNode *element)
 {
-	const char *id = required(r, element, "id");
+	const char *id = name_attr(r, element, "id", "group name");
 	struct clu_group *group;
 	bool managed;
 	int rc;
@@ -329,7 +385,7 @@ static int read_resources(struct reader *r, const xmlNode *resources)
 				return rc;
 			if (orphaned || (agent && !strncmp(agent, "stonith:", 8)))
 				continue;
-			if (!required(r, e, "id"))
+			if (!name_attr(r, e, "id", "resource name"))
 				return CLU_E_CLUSTER;
 			if ((rc = read_member(r, clu_cluster_add_group(r->cluster, attr(e, "id")), e)))
 				return rc;
@@ -416,10 +472,9 @@ static int read_document(struct reader *r, const xmlNode *root)
 	if (!(summary = section(r, root, "summary")) || !(nodes = section(r, root, "nodes")) ||
 	    !(resources = section(r, root, "resources")))
 		return CLU_E_CLUSTER;
-	if ((rc = read_quorum(r, summary)) || (rc = read_nodes(r, nodes)))
-		return rc;
-	read_versions(r, first_child(root, "node_attributes"));
-	if ((rc = read_resources(r, resources)) ||
+	if ((rc = read_quorum(r, summary)) || (rc = read_nodes(r, nodes)) ||
+	    (rc = read_versions(r, first_child(root, "node_attributes"))) ||
+	    (rc = read_resources(r, resources)) ||
 	    (rc = read_bans(r, first_child(root, "bans"))))
 		return rc;
 	infer_data_versions(r->cluster);
@@ -468,13 +523,28 @@ static const char *sets_value(const xmlNode *parent, const char *set_name, const
 	return value;
 }
 
+/* The version the configuration gives node element n, when the model
+ * lacks it (offline nodes); NULL when it gives none or the model has one. */
+static const char *config_version(const xmlNode *n, const struct clu_cluster *cluster,
+				  const char *version_attribute, struct clu_node **node)
+{
+	const char *version;
+
+	if (!is_element(n, "node") ||
+	    !(*node = clu_cluster_node(cluster, attr(n, "uname"))) || (*node)->version)
+		return NULL;
+	version = sets_value(n, "instance_attributes", version_attribute);
+	return version && *version ? version : NULL;
+}
+
 int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, size_t len,
 			       const char *version_attribute, const char *where,
 			       struct clu_err *err)
 {
-	xmlNode *root, *configuration, *nodes;
+	xmlNode *root, *configuration, *nodes, *first;
 	xmlDoc *doc;
-	const char *name;
+	const char *name, *version;
+	struct clu_node *node;
 	int rc = 0;
 
 	if (!(doc = clu__xml_read(xml, len, "cibadmin", where, err)))
@@ -488,20 +558,26 @@ int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, siz
 	}
 	name = sets_value(first_child(configuration, "crm_config"), "cluster_property_set",
 			  "cluster-name");
-	if (!cluster->name && name && *name)
-		clu_set_string(&cluster->name, name);
+	if (cluster->name || (name && !*name))
+		name = NULL;
 	nodes = first_child(configuration, "nodes");
-	for (xmlNode *n = nodes && version_attribute ? nodes->children : NULL; n; n = n->next) {
-		struct clu_node *node;
-		const char *version;
+	first = nodes && version_attribute ? nodes->children : NULL;
 
-		if (!is_element(n, "node") ||
-		    !(node = clu_cluster_node(cluster, attr(n, "uname"))) || node->version)
-			continue;
-		version = sets_value(n, "instance_attributes", version_attribute);
-		if (version && *version)
+	/* Everything checked before anything changes: on error the model is
+	 * as it was. */
+	if (name && (rc = clu_name_validate(name, "cluster-name", where, err)))
+		goto out;
+	for (xmlNode *n = first; n; n = n->next)
+		if ((version = config_version(n, cluster, version_attribute, &node)) &&
+		    (rc = check_version(where, "<nodes>", node->name, version_attribute,
+					version, err)))
+			goto out;
+
+	if (name)
+		clu_set_string(&cluster->name, name);
+	for (xmlNode *n = first; n; n = n->next)
+		if ((version = config_version(n, cluster, version_attribute, &node)))
 			clu_set_string(&node->version, version);
-	}
 	infer_data_versions(cluster);
 out:
 	xmlFreeDoc(doc);

@@ -340,6 +340,10 @@ static void test_errors(void **state)
 
 /* ---- hostile input ---- */
 
+#define NAME_EXPECTED "(expected 1 to 253 letters, digits, '.', '_' and '-', the first a " \
+	"letter, a digit or '_')"
+#define VERSION_EXPECTED "(expected 1 to 64 letters, digits, '.', '_', '+', '~', ':' and " \
+	"'-', the first a letter or a digit)"
 #define DTD_REFUSED "crm_mon output has a document type declaration " \
 	"(<!DOCTYPE pacemaker-result>), which crm_mon never writes: refused"
 
@@ -356,6 +360,103 @@ static void check_refused(const char *stem, const char *message)
 	assert_int_equal(clu_pacemaker_read_file(&c, path, "mail-version", &err), CLU_E_CLUSTER);
 	assert_string_equal(err.msg, expected);
 	assert_null(c.nodes);
+}
+
+static void test_hostile_names(void **state)
+{
+	char long_name[300], xml[2048], expected[CLU_ERR_MAX];
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	check_refused("hostile-node-newline", "<nodes>: node name 'n3\\n    4. install 'n2' "
+		      "(fake step)' has a control character " NAME_EXPECTED);
+	check_refused("hostile-node-option", "<nodes>: node name '-oProxyCommand=id' starts "
+		      "with '-' " NAME_EXPECTED);
+	check_refused("hostile-node-shell", "<nodes>: node name 'n3;$(id)' has a character "
+		      "other than letters, digits, '.', '_' and '-' " NAME_EXPECTED);
+
+	/* Groups and resources, by the same rule. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources><group id=\"mail web\"/>"
+		    "</resources>" TAIL, "test: <resources>: group name 'mail web' has a space "
+		    NAME_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources><group id=\"g\">"
+		    RSC_STOPPED("-x") "</group></resources>" TAIL,
+		    "test: <group id=\"g\">: resource name '-x' starts with '-' " NAME_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources>" RSC_STOPPED(".r")
+		    "</resources>" TAIL, "test: <resources>: resource name '.r' does not start "
+		    "with a letter, a digit or '_' " NAME_EXPECTED);
+	/* Bounded, and quoted in part. */
+	memset(long_name, 'n', 254);
+	long_name[254] = '\0';
+	snprintf(xml, sizeof(xml), HEAD SUMMARY_QUORATE "<nodes><node name=\"%s\" "
+		 "online=\"true\"/></nodes><resources/>" TAIL, long_name);
+	snprintf(expected, sizeof(expected), "test: <nodes>: node name '%.80s...' is longer "
+		 "than 253 characters " NAME_EXPECTED, long_name);
+	check_error(xml, expected);
+	long_name[253] = '\0';
+	snprintf(xml, sizeof(xml), HEAD SUMMARY_QUORATE "<nodes><node name=\"%s\" "
+		 "online=\"true\"/></nodes><resources/>" TAIL, long_name);
+	assert_int_equal(parse(&c, xml, "v", &err), 0);
+	clu_cluster_release(&c);
+
+	/* Versions: checked; an empty one is unknown, as a missing one. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    "</nodes><resources/><node_attributes><node name=\"a\"><attribute name=\"v\" "
+		    "value=\"2 beta\"/></node></node_attributes>" TAIL,
+		    "test: <node_attributes>: node 'a' v '2 beta' has a space " VERSION_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    "</nodes><resources/><node_attributes><node name=\"a\"><attribute name=\"v\" "
+		    "value=\"1&#9;2\"/></node></node_attributes>" TAIL,
+		    "test: <node_attributes>: node 'a' v '1\\t2' has a control character "
+		    VERSION_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    "</nodes><resources/><node_attributes><node name=\"a\"><attribute name=\"v\" "
+		    "value=\"1&#155;2J\"/></node></node_attributes>" TAIL,
+		    "test: <node_attributes>: node 'a' v '1\\xc2\\x9b2J' has a character other "
+		    "than letters, digits, '.', '_', '+', '~', ':' and '-' " VERSION_EXPECTED);
+	assert_int_equal(parse(&c, HEAD SUMMARY_QUORATE "<nodes>"
+			       NODE("a", "true", "false", "false", "member") "</nodes><resources/>"
+			       "<node_attributes><node name=\"a\"><attribute name=\"v\" value=\"\"/>"
+			       "</node></node_attributes>" TAIL, "v", &err), 0);
+	assert_null(c.nodes[0].version);
+	clu_cluster_release(&c);
+
+}
+
+static void test_hostile_config(void **state)
+{
+	static const char name_config[] =
+		"<configuration><crm_config><cluster_property_set id=\"o\">"
+		"<nvpair id=\"n\" name=\"cluster-name\" value=\"my cluster\"/>"
+		"</cluster_property_set></crm_config></configuration>";
+	static const char version_config[] =
+		"<configuration><crm_config><cluster_property_set id=\"o\">"
+		"<nvpair id=\"n\" name=\"cluster-name\" value=\"ok\"/>"
+		"</cluster_property_set></crm_config><nodes>"
+		"<node id=\"1\" uname=\"a\"><instance_attributes id=\"i\">"
+		"<nvpair id=\"v\" name=\"v\" value=\"1;reboot\"/></instance_attributes></node>"
+		"</nodes></configuration>";
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&c, HEAD SUMMARY_QUORATE "<nodes>"
+			       NODE("a", "false", "false", "false", "member")
+			       "</nodes><resources/>" TAIL, "v", &err), 0);
+	assert_int_equal(clu_pacemaker_parse_config(&c, name_config, strlen(name_config), "v",
+						    "pacemaker", &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: cluster-name 'my cluster' has a space "
+			    NAME_EXPECTED);
+	/* Refused before anything changed: not even the cluster name. */
+	assert_int_equal(clu_pacemaker_parse_config(&c, version_config, strlen(version_config),
+						    "v", "pacemaker", &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: <nodes>: node 'a' v '1;reboot' has a "
+			    "character other than letters, digits, '.', '_', '+', '~', ':' and "
+			    "'-' " VERSION_EXPECTED);
+	assert_null(c.name);
+	assert_null(c.nodes[0].version);
+	clu_cluster_release(&c);
 }
 
 /* What messages quote of the document, they quote escaped (clu_display()). */
@@ -815,6 +916,8 @@ int main(void)
 		cmocka_unit_test(test_bans_that_do_not_ban),
 		cmocka_unit_test(test_quorum),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_hostile_config),
 		cmocka_unit_test(test_quoted_text_escaped),
 		cmocka_unit_test(test_dtd_refused),
 		cmocka_unit_test(test_argv),
