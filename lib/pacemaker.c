@@ -322,18 +322,22 @@ static int read_versions(struct reader *r, const xmlNode *attributes)
 	return 0;
 }
 
-/* The node a <resource> runs on; NULL when it does not run. */
-static const char *running_on(const xmlNode *resource)
+/* Add the nodes resource runs on (its <node> children) to nodes, once each. */
+static void add_running_on(const xmlNode *resource, struct clu__strv *nodes)
 {
-	const xmlNode *on = first_child(resource, "node");
+	for (xmlNode *on = resource->children; on; on = on->next) {
+		const char *name = is_element(on, "node") ? attr(on, "name") : NULL;
 
-	return on ? attr(on, "name") : NULL;
+		if (name && !clu__strv_has(nodes, name))
+			clu__strv_push(nodes, name);
+	}
 }
 
-/* One member of a group (or a lone primitive): owner and managed. */
-static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource)
+/* One member of a group (or a lone primitive): its id, managed, where it runs. */
+static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource,
+		       struct clu__strv *nodes)
 {
-	const char *id = name_attr(r, resource, "id", "resource name"), *on;
+	const char *id = name_attr(r, resource, "id", "resource name");
 	bool managed;
 	int rc;
 
@@ -344,29 +348,68 @@ static int read_member(struct reader *r, struct clu_group *group, const xmlNode 
 	clu_group_add_member(group, id);
 	if (!managed)
 		group->managed = false;
-	on = running_on(resource);
-	if (on && !group->owner)
-		clu_set_string(&group->owner, on);
+	add_running_on(resource, nodes);
 	return 0;
 }
 
+/*
+ * The owner of a group whose members run on nodes: the one node, or none.
+ * A group active on more than one node at once (split between nodes, or a
+ * member multi-active) is not one clupdate can pin, move or update: it is
+ * refused, naming the nodes, until the cluster has recovered it.
+ */
+static int set_owner(struct reader *r, struct clu_group *group, const struct clu__strv *nodes)
+{
+	struct clu__strv quoted = { 0 };
+	char *list;
+	int rc;
+
+	if (nodes->n <= 1) {
+		clu_set_string(&group->owner, nodes->n ? nodes->v[0] : NULL);
+		return 0;
+	}
+	for (size_t i = 0; i < nodes->n; i++) {
+		char *shown = clu_display(nodes->v[i], QUOTE_MAX);
+		char *one = clu__xasprintf("'%s'", shown);
+
+		clu__strv_push(&quoted, one);
+		free(one);
+		free(shown);
+	}
+	list = clu__join(quoted.v, quoted.n, ", ");
+	rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: group '%s' is active on more than one "
+			 "node: %s (expected one node: let the cluster recover it first)",
+			 r->where, group->name, list);
+	free(list);
+	clu__strv_release(&quoted);
+	return rc;
+}
+
+/* A <group>, or a lone <resource> (element itself the only member). */
 static int read_group(struct reader *r, const xmlNode *element)
 {
-	const char *id = name_attr(r, element, "id", "group name");
+	bool lone = is_element(element, "resource");
+	const char *id = name_attr(r, element, "id", lone ? "resource name" : "group name");
+	struct clu__strv nodes = { 0 };
 	struct clu_group *group;
 	bool managed;
 	int rc;
 
 	if (!id)
 		return CLU_E_CLUSTER;
-	if ((rc = boolean(r, element, "managed", true, &managed)))
-		return rc;
 	group = clu_cluster_add_group(r->cluster, id);
-	group->managed = managed;
-	for (xmlNode *m = element->children; m; m = m->next)
-		if (is_element(m, "resource") && (rc = read_member(r, group, m)))
-			return rc;
-	return 0;
+	if (lone) {
+		rc = read_member(r, group, element, &nodes);
+	} else if (!(rc = boolean(r, element, "managed", true, &managed))) {
+		group->managed = managed;
+		for (xmlNode *m = element->children; m && !rc; m = m->next)
+			if (is_element(m, "resource"))
+				rc = read_member(r, group, m, &nodes);
+	}
+	if (!rc)
+		rc = set_owner(r, group, &nodes);
+	clu__strv_release(&nodes);
+	return rc;
 }
 
 static int read_resources(struct reader *r, const xmlNode *resources)
@@ -385,9 +428,7 @@ static int read_resources(struct reader *r, const xmlNode *resources)
 				return rc;
 			if (orphaned || (agent && !strncmp(agent, "stonith:", 8)))
 				continue;
-			if (!name_attr(r, e, "id", "resource name"))
-				return CLU_E_CLUSTER;
-			if ((rc = read_member(r, clu_cluster_add_group(r->cluster, attr(e, "id")), e)))
+			if ((rc = read_group(r, e)))
 				return rc;
 		}
 		/* clone, bundle: not failover groups */

@@ -14,9 +14,12 @@
  *    NULL when the node has none. crm_mon lists the attributes of online
  *    nodes only: clu_pacemaker_parse_config() fills in the others.
  *  - groups, from the top-level <resources><group>: members in group order;
- *    owner = the node the members run on (the first running member's
- *    node), NULL when none runs; managed = false when the group or any
- *    member is unmanaged (is-managed=false, or cluster maintenance-mode).
+ *    owner = the node the members run on, NULL when none runs; managed =
+ *    false when the group or any member is unmanaged (is-managed=false, or
+ *    cluster maintenance-mode). A group active on more than one node at
+ *    once (its members split between nodes, or a member with several
+ *    <node>s: multi-active) is refused, naming the group and the nodes:
+ *    clupdate cannot pin, move or update it until the cluster recovers it.
  *    A top-level primitive that is not in a group (and is not a fence
  *    device, class stonith) is read as a group of one member named after
  *    it: to Pacemaker and to the update procedure it is the same thing.
@@ -106,6 +109,8 @@ const char *const *clu_pacemaker_config_argv(void);
  *   "xml:x.xml: not crm_mon output: root element is <cib>"
  *   "xml:x.xml: <nodes>: node name '-oProxyCommand=id' starts with '-'
  *    (expected 1 to 253 letters, digits, ...)"
+ *   "xml:x.xml: group 'mail' is active on more than one node: 'n1', 'n2'
+ *    (expected one node: let the cluster recover it first)"
  *   "pacemaker: crm_mon failed with status 102 (Not connected): crm_mon: ..."
  *   "xml:x.xml: no <nodes> in crm_mon output"
  */

@@ -2,9 +2,9 @@
 # stdout, and one line on stderr that names what is wrong, escaped
 # (tests/fixtures/crm_mon/hostile-*.xml, each a capture edited to carry
 # one attack): a node name that would forge a runbook line, an ssh option,
-# a shell substitution; a DTD whose entities expand a 74 kB file to
-# hundreds of megabytes, or turn a version "1.5" into "1". The static
-# file's names follow the same rule.
+# a shell substitution; a group split between nodes; a DTD whose entities
+# expand a 74 kB file to hundreds of megabytes, or turn a version "1.5"
+# into "1". The static file's names follow the same rule.
 source "$SRCDIR/tests/lib/cli.sh"
 caps=$FIXTURES/crm_mon
 sp2=$SRCDIR/demo/sp2/sp2.conf
@@ -26,6 +26,10 @@ x=$caps/hostile-node-option.xml
 refused "xml:$x" "xml:$x: <nodes>: node name '-oProxyCommand=id' starts with '-' $name_rule"
 x=$caps/hostile-node-shell.xml
 refused "xml:$x" "xml:$x: <nodes>: node name 'n3;\$(id)' has a character other than letters, digits, '.', '_' and '-' $name_rule"
+x=$caps/hostile-group-split.xml
+refused "xml:$x" "xml:$x: group 'mail' is active on more than one node: 'n1', 'n2' (expected one node: let the cluster recover it first)"
+x=$caps/hostile-member-multi-active.xml
+refused "xml:$x" "xml:$x: group 'mail' is active on more than one node: 'n1', 'n2' (expected one node: let the cluster recover it first)"
 for x in "$caps"/hostile-dtd-*.xml; do
 	refused "xml:$x" "xml:$x: $dtd"
 done

@@ -344,6 +344,7 @@ static void test_errors(void **state)
 	"letter, a digit or '_')"
 #define VERSION_EXPECTED "(expected 1 to 64 letters, digits, '.', '_', '+', '~', ':' and " \
 	"'-', the first a letter or a digit)"
+#define SPLIT_EXPECTED "(expected one node: let the cluster recover it first)"
 #define DTD_REFUSED "crm_mon output has a document type declaration " \
 	"(<!DOCTYPE pacemaker-result>), which crm_mon never writes: refused"
 
@@ -457,6 +458,25 @@ static void test_hostile_config(void **state)
 	assert_null(c.name);
 	assert_null(c.nodes[0].version);
 	clu_cluster_release(&c);
+}
+
+static void test_split_groups(void **state)
+{
+	(void)state;
+	check_refused("hostile-group-split", "group 'mail' is active on more than one node: "
+		      "'n1', 'n2' " SPLIT_EXPECTED);
+	check_refused("hostile-member-multi-active", "group 'mail' is active on more than one "
+		      "node: 'n1', 'n2' " SPLIT_EXPECTED);
+	/* A lone primitive, on three nodes. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    NODE("b", "true", "false", "false", "member")
+		    NODE("c", "true", "false", "false", "member") "</nodes><resources>"
+		    "<resource id=\"r\" resource_agent=\"ocf:heartbeat:Dummy\" role=\"Started\" "
+		    "active=\"true\" orphaned=\"false\" managed=\"true\" nodes_running_on=\"3\">"
+		    "<node name=\"a\" id=\"1\"/><node name=\"c\" id=\"3\"/><node name=\"b\" id=\"2\"/>"
+		    "</resource></resources>" TAIL,
+		    "test: group 'r' is active on more than one node: 'a', 'c', 'b' "
+		    SPLIT_EXPECTED);
 }
 
 /* What messages quote of the document, they quote escaped (clu_display()). */
@@ -918,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_hostile_config),
+		cmocka_unit_test(test_split_groups),
 		cmocka_unit_test(test_quoted_text_escaped),
 		cmocka_unit_test(test_dtd_refused),
 		cmocka_unit_test(test_argv),
