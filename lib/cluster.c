@@ -1,13 +1,15 @@
 /*
  * The cluster model (see cluster.h): building, copying, looking up and
- * checking it, and comparing versions. State readers fill it; the planner
- * copies it and simulates each step on the copy.
+ * checking it, the one rule for names and versions, and comparing
+ * versions. State readers fill it; the planner copies it and simulates
+ * each step on the copy.
  */
-#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clupdate/cluster.h"
+#include "clupdate/display.h"
 #include "util.h"
 
 static void free_strings(char **v, size_t n)
@@ -221,9 +223,144 @@ int clu_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
+/* ASCII only, whatever the locale: names end up in the CIB and in argv. */
+static bool is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * The rule of cluster.h, with the characters allowed after the first
+ * (others) and the first (first, besides letters and digits); described
+ * with the phrases of clu_name_check(), the most telling one first.
+ */
+static const char *check_word(const char *s, size_t max, const char *others,
+			      const char *first, const char *too_long, const char *other_char,
+			      const char *bad_first)
+{
+	size_t n = strlen(s ? s : "");
+
+	if (!s)
+		return "is missing";
+	if (!*s)
+		return "is empty";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "has a control character";
+	if (s[0] == '-')
+		return "starts with '-'";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == ' ')
+			return "has a space";
+		if (!is_alnum(*p) && !strchr(others, *p))
+			return other_char;
+	}
+	if (!is_alnum((unsigned char)s[0]) && !strchr(first, s[0]))
+		return bad_first;
+	if (n > max)
+		return too_long;
+	return NULL;
+}
+
+const char *clu_name_check(const char *name)
+{
+	return check_word(name, CLU_NAME_MAX, "._-", "_", "is longer than 253 characters",
+			  "has a character other than letters, digits, '.', '_' and '-'",
+			  "does not start with a letter, a digit or '_'");
+}
+
+const char *clu_version_check(const char *version)
+{
+	return check_word(version, CLU_VERSION_MAX, "._+~:-", "", "is longer than 64 characters",
+			  "has a character other than letters, digits, '.', '_', '+', '~', "
+			  "':' and '-'", "does not start with a letter or a digit");
+}
+
+/* Quote at most this much of an offending value in a message. */
+#define QUOTE_MAX 80
+
+/* "WHERE: WHAT 'VALUE' WHY (expected EXPECTED)" for a value check failed. */
+static int bad_value(struct clu_err *err, const char *where, const char *what,
+		     const char *value, const char *why, const char *expected)
+{
+	char *shown = clu_display(value ? value : "", QUOTE_MAX);
+	int rc = clu_err_set(err, CLU_E_CLUSTER, "%s: %s '%s' %s (expected %s)", where, what,
+			     shown, why, expected);
+
+	free(shown);
+	return rc;
+}
+
+int clu_name_validate(const char *name, const char *what, const char *where,
+		      struct clu_err *err)
+{
+	const char *why = clu_name_check(name);
+
+	return why ? bad_value(err, where, what, name, why, CLU_NAME_EXPECTED) : 0;
+}
+
+int clu_version_validate(const char *version, const char *what, const char *where,
+			 struct clu_err *err)
+{
+	const char *why = version ? clu_version_check(version) : NULL;
+
+	return why ? bad_value(err, where, what, version, why, CLU_VERSION_EXPECTED) : 0;
+}
+
+/* "WHERE: group 'G' runs on unknown node 'N'": node may be anything. */
+static int unknown_node(struct clu_err *err, const char *where, const char *group,
+			const char *relation, const char *node)
+{
+	char *shown = clu_display(node, QUOTE_MAX);
+	int rc = clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' %s unknown node '%s'", where,
+			     group, relation, shown);
+
+	free(shown);
+	return rc;
+}
+
+/* Every name and version of the model, by the rule of cluster.h. */
+static int check_words(const struct clu_cluster *cluster, const char *where,
+		       struct clu_err *err)
+{
+	char what[CLU_NAME_MAX + 32];
+	int rc;
+
+	if (cluster->name && (rc = clu_name_validate(cluster->name, "cluster name", where, err)))
+		return rc;
+	for (size_t i = 0; i < cluster->n_nodes; i++) {
+		const struct clu_node *n = &cluster->nodes[i];
+
+		if ((rc = clu_name_validate(n->name, "node name", where, err)))
+			return rc;
+		snprintf(what, sizeof(what), "version of node '%s'", n->name);
+		if ((rc = clu_version_validate(n->version, what, where, err)))
+			return rc;
+	}
+	for (size_t i = 0; i < cluster->n_groups; i++) {
+		const struct clu_group *g = &cluster->groups[i];
+
+		if ((rc = clu_name_validate(g->name, "group name", where, err)))
+			return rc;
+		snprintf(what, sizeof(what), "data version of group '%s'", g->name);
+		if ((rc = clu_version_validate(g->data_version, what, where, err)))
+			return rc;
+		snprintf(what, sizeof(what), "resource name in group '%s'", g->name);
+		for (size_t j = 0; j < g->n_members; j++)
+			if ((rc = clu_name_validate(g->members[j], what, where, err)))
+				return rc;
+	}
+	return 0;
+}
+
 int clu_cluster_validate(const struct clu_cluster *cluster, const char *where,
 			 struct clu_err *err)
 {
+	int rc;
+
+	/* Names first: the messages below quote them. */
+	if ((rc = check_words(cluster, where, err)))
+		return rc;
 	for (size_t i = 0; i < cluster->n_nodes; i++)
 		for (size_t j = i + 1; j < cluster->n_nodes; j++)
 			if (!strcmp(cluster->nodes[i].name, cluster->nodes[j].name))
@@ -237,12 +374,11 @@ int clu_cluster_validate(const struct clu_cluster *cluster, const char *where,
 				return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' is described twice",
 						   where, g->name);
 		if (g->owner && !clu_cluster_node(cluster, g->owner))
-			return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' runs on unknown node '%s'",
-					   where, g->name, g->owner);
+			return unknown_node(err, where, g->name, "runs on", g->owner);
 		for (size_t j = 0; j < g->n_banned; j++)
 			if (!clu_cluster_node(cluster, g->banned[j]))
-				return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' is banned from unknown node '%s'",
-						   where, g->name, g->banned[j]);
+				return unknown_node(err, where, g->name, "is banned from",
+						    g->banned[j]);
 	}
 	return 0;
 }

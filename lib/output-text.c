@@ -3,37 +3,76 @@
  * operator would otherwise follow from a wiki page: the cluster as found,
  * numbered steps with what to check before and after each, the guards
  * (where a group must not run, and why), and the predicted interruptions.
+ *
+ * Every string that is not this file's own text (names, versions, messages,
+ * an installer's output, all of which come from the cluster, a manifest or
+ * a journal) is printed as show() gives it, escaped by clu_display(): it
+ * cannot forge a line of the runbook or send the terminal an escape.
  */
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
 
+#include "clupdate/display.h"
 #include "output-internal.h"
+#include "util.h"
 
-static void print_facts(FILE *f, const char *label, const struct clu_fact *facts, size_t n)
+/* The strings one writer has shown, freed together when it is done. */
+struct shown {
+	char **v;
+	size_t n, alloc;
+};
+
+/* text as it may be printed (clu_display()); NULL for NULL. Lives until
+ * shown_release(). */
+static const char *show(struct shown *sh, const char *text)
+{
+	if (!text)
+		return NULL;
+	CLU_ALLOC_GROW(sh->v, sh->n + 1, sh->alloc);
+	return sh->v[sh->n++] = clu_display(text, 0);
+}
+
+/* show() for text this writer owns (freed here). */
+static const char *show_owned(struct shown *sh, char *text)
+{
+	const char *shown = show(sh, text);
+
+	free(text);
+	return shown;
+}
+
+static void shown_release(struct shown *sh)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		free(sh->v[i]);
+	free(sh->v);
+	memset(sh, 0, sizeof(*sh));
+}
+
+static void print_facts(FILE *f, struct shown *sh, const char *label,
+			const struct clu_fact *facts, size_t n)
 {
 	if (!n)
 		return;
 	fprintf(f, "%7s%s ", "", label);
-	for (size_t i = 0; i < n; i++) {
-		char *text = clu_fact_describe(&facts[i]);
-
-		fprintf(f, "%s%s", i ? "; " : "", text);
-		free(text);
-	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? "; " : "", show_owned(sh, clu_fact_describe(&facts[i])));
 	fputc('\n', f);
 }
 
-static void print_cluster(FILE *f, const struct clu_cluster *c, const struct clu_manifest *m)
+static void print_cluster(FILE *f, struct shown *sh, const struct clu_cluster *c,
+			  const struct clu_manifest *m)
 {
 	fprintf(f, "Cluster%s%s: %zu of %zu nodes online, %s.\n", c->name ? " " : "",
-		c->name ? c->name : "", clu_cluster_online(c), c->n_nodes,
+		c->name ? show(sh, c->name) : "", clu_cluster_online(c), c->n_nodes,
 		c->quorum ? "quorum" : "NO QUORUM");
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		const struct clu_node *n = &c->nodes[i];
 
-		fprintf(f, "  node  %-12s version %-8s %s%s%s\n", n->name,
-			n->version ? n->version : "unknown", n->online ? "online" : "OFFLINE",
+		fprintf(f, "  node  %-12s version %-8s %s%s%s\n", show(sh, n->name),
+			n->version ? show(sh, n->version) : "unknown",
+			n->online ? "online" : "OFFLINE",
 			n->standby ? ", standby" : "", n->maintenance ? ", maintenance" : "");
 	}
 	for (size_t i = 0; i < m->n_groups; i++) {
@@ -41,10 +80,10 @@ static void print_cluster(FILE *f, const struct clu_cluster *c, const struct clu
 
 		if (!g)
 			continue;
-		fprintf(f, "  group %-12s %s%s%s, data version %s%s\n", g->name,
-			g->owner ? "on " : "stopped", g->owner ? g->owner : "",
+		fprintf(f, "  group %-12s %s%s%s, data version %s%s\n", show(sh, g->name),
+			g->owner ? "on " : "stopped", g->owner ? show(sh, g->owner) : "",
 			g->managed ? "" : " (unmanaged)",
-			g->data_version ? g->data_version : "unknown",
+			g->data_version ? show(sh, g->data_version) : "unknown",
 			g->n_banned ? ", has bans" : "");
 	}
 }
@@ -52,30 +91,30 @@ static void print_cluster(FILE *f, const struct clu_cluster *c, const struct clu
 void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manifest *m,
 		    const struct clu_cluster *c)
 {
+	struct shown sh = { 0 };
 	char subject[256];
 
-	fprintf(f, "Plan: %s, version %s, strategy %s\n", plan->update, plan->version,
-		clu_strategy_name(plan->strategy));
+	fprintf(f, "Plan: %s, version %s, strategy %s\n", show(&sh, plan->update),
+		show(&sh, plan->version), clu_strategy_name(plan->strategy));
 	if (plan->choice)
-		fprintf(f, "  (%s)\n", plan->choice);
+		fprintf(f, "  (%s)\n", show(&sh, plan->choice));
 	fputc('\n', f);
-	print_cluster(f, c, m);
+	print_cluster(f, &sh, c, m);
 
 	fputs("\nSteps:\n", f);
 	if (!plan->n_steps)
 		fputs("  none: every node already has this version.\n", f);
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct clu_step *s = &plan->steps[i];
-		char *text = clu_step_describe(s, plan);
 
-		fprintf(f, "  %3u. %s\n", s->index, clu_step_label(s, subject, sizeof(subject)));
-		fprintf(f, "%7s%s\n", "", text);
-		free(text);
-		print_facts(f, "before:", s->pre, s->n_pre);
-		print_facts(f, "after: ", s->post, s->n_post);
+		fprintf(f, "  %3u. %s\n", s->index,
+			show(&sh, clu_step_label(s, subject, sizeof(subject))));
+		fprintf(f, "%7s%s\n", "", show_owned(&sh, clu_step_describe(s, plan)));
+		print_facts(f, &sh, "before:", s->pre, s->n_pre);
+		print_facts(f, &sh, "after: ", s->post, s->n_post);
 		if (s->n_interrupts)
 			fprintf(f, "%7susers see an interruption of '%s' (predicted %.1f s)\n", "",
-				s->interrupts[0], s->interrupts_ms / 1000.0);
+				show(&sh, s->interrupts[0]), s->interrupts_ms / 1000.0);
 	}
 
 	if (plan->n_guards) {
@@ -84,13 +123,16 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 			const struct clu_guard *g = &plan->guards[i];
 			const struct clu_step *from = &plan->steps[g->from - 1];
 			const struct clu_step *until = &plan->steps[g->until - 1];
+			const char *group = show(&sh, g->group), *node = show(&sh, g->node);
 
 			fprintf(f, "  '%s' may not run on '%s' from step %u (%s '%s') until step %u (%s '%s'):\n",
-				g->group, g->node, g->from, clu_action_name(from->action),
-				from->group && from->action == CLU_ACTION_MOVE ? from->group : from->node,
-				g->until, clu_action_name(until->action), until->node);
+				group, node, g->from, clu_action_name(from->action),
+				show(&sh, from->group && from->action == CLU_ACTION_MOVE ? from->group
+											 : from->node),
+				g->until, clu_action_name(until->action), show(&sh, until->node));
 			fprintf(f, "      from step %u on, the data of '%s' is at version %s, which '%s' "
-				"cannot run before it is updated;\n", g->from, g->group, plan->version, g->node);
+				"cannot run before it is updated;\n", g->from, group,
+				show(&sh, plan->version), node);
 			if (g->enforced_by)
 				fprintf(f, "      enforced by the ban of step %u.\n", g->enforced_by);
 			else
@@ -103,14 +145,15 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 	for (size_t i = 0; i < plan->n_interruptions; i++) {
 		const struct clu_interruption *in = &plan->interruptions[i];
 
-		fprintf(f, "  %-12s %u window%s, about %.1f s\n", in->group, in->count,
+		fprintf(f, "  %-12s %u window%s, about %.1f s\n", show(&sh, in->group), in->count,
 			in->count == 1 ? "" : "s", in->ms / 1000.0);
 	}
 	if (plan->n_notes) {
 		fputs("\nNotes:\n", f);
 		for (size_t i = 0; i < plan->n_notes; i++)
-			fprintf(f, "  - %s\n", plan->notes[i]);
+			fprintf(f, "  - %s\n", show(&sh, plan->notes[i]));
 	}
+	shown_release(&sh);
 }
 
 static const char *local_time(int64_t ms, char *buf, size_t size)
@@ -125,29 +168,32 @@ static const char *local_time(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
-static void print_indented(FILE *f, const char *text, const char *indent)
+/* text, line by line, each line after indent and shown. */
+static void print_indented(FILE *f, struct shown *sh, const char *text, const char *indent)
 {
 	const char *line = text;
 
 	while (line && *line) {
 		size_t len = strcspn(line, "\n");
 
-		fprintf(f, "%s%.*s\n", indent, (int)len, line);
+		fprintf(f, "%s%s\n", indent, show_owned(sh, clu__xstrndup(line, len)));
 		line += len + (line[len] ? 1 : 0);
 	}
 }
 
 void clu__text_run(FILE *f, const struct clu_run_record *run, bool detail)
 {
+	struct shown sh = { 0 };
 	char t1[40], t2[40];
 	unsigned done = 0;
 
 	for (size_t i = 0; i < run->n_steps; i++)
 		done += run->steps[i].state == CLU_STEP_DONE;
-	fprintf(f, "Run %lld: %s, version %s, %s, on %s\n", (long long)run->id, run->update,
-		run->version, run->strategy, run->cluster);
+	fprintf(f, "Run %lld: %s, version %s, %s, on %s\n", (long long)run->id,
+		show(&sh, run->update), show(&sh, run->version), show(&sh, run->strategy),
+		show(&sh, run->cluster));
 	fprintf(f, "  state     %s%s%s\n", clu_run_state_name(run->state),
-		run->message ? ": " : "", run->message ? run->message : "");
+		run->message ? ": " : "", run->message ? show(&sh, run->message) : "");
 	fprintf(f, "  started   %s\n", local_time(run->started_real_ms, t1, sizeof(t1)));
 	if (run->ended_real_ms)
 		fprintf(f, "  ended     %s (%.1f s)\n", local_time(run->ended_real_ms, t2, sizeof(t2)),
@@ -161,17 +207,18 @@ void clu__text_run(FILE *f, const struct clu_run_record *run, bool detail)
 		char step[16];
 
 		snprintf(step, sizeof(step), s->attempt > 1 ? "%u.%u" : "%u", s->step, s->attempt);
-		fprintf(f, "  %4s  %-10s %-12s %-10s %-8s", step, s->action, s->node ? s->node : "-",
-			s->group ? s->group : "-", clu_step_state_name(s->state));
+		fprintf(f, "  %4s  %-10s %-12s %-10s %-8s", step, show(&sh, s->action),
+			s->node ? show(&sh, s->node) : "-", s->group ? show(&sh, s->group) : "-",
+			clu_step_state_name(s->state));
 		if (s->ended_mono_ms)
 			fprintf(f, " %6.1f s\n", (s->ended_mono_ms - s->started_mono_ms) / 1000.0);
 		else
 			fputs("        -\n", f);
 		if (s->state == CLU_STEP_FAILED && s->message)
-			print_indented(f, s->message, "        ");
+			print_indented(f, &sh, s->message, "        ");
 		if ((detail || s->state == CLU_STEP_FAILED) && s->output && *s->output) {
 			fputs("        output:\n", f);
-			print_indented(f, s->output, "          | ");
+			print_indented(f, &sh, s->output, "          | ");
 		}
 	}
 	{
@@ -186,16 +233,20 @@ void clu__text_run(FILE *f, const struct clu_run_record *run, bool detail)
 			if (!header)
 				fputs("\nStill in place (made by this run):\n", f);
 			header = true;
-			fprintf(f, "  - %s %s%s%s = %s (was %s; step %u)%s\n", c->kind, c->target,
-				c->name ? " " : "", c->name ? c->name : "", c->value ? c->value : "(deleted)",
-				c->prior ? c->prior : "absent", c->step,
+			fprintf(f, "  - %s %s%s%s = %s (was %s; step %u)%s\n", show(&sh, c->kind),
+				show(&sh, c->target), c->name ? " " : "",
+				c->name ? show(&sh, c->name) : "",
+				c->value ? show(&sh, c->value) : "(deleted)",
+				c->prior ? show(&sh, c->prior) : "absent", c->step,
 				c->state == CLU_CHANGE_INTENDED ? " [may not have been made]" : "");
 		}
 	}
+	shown_release(&sh);
 }
 
 void clu__text_history(FILE *f, const struct clu_run_record *runs, size_t n)
 {
+	struct shown sh = { 0 };
 	char t[40];
 
 	if (!n) {
@@ -208,21 +259,24 @@ void clu__text_history(FILE *f, const struct clu_run_record *runs, size_t n)
 		const struct clu_run_record *r = &runs[i];
 
 		fprintf(f, "%5lld  %-23s  %-14s %-8s %-9s %-10s", (long long)r->id,
-			local_time(r->started_real_ms, t, sizeof(t)), r->update, r->version,
-			r->strategy, clu_run_state_name(r->state));
+			local_time(r->started_real_ms, t, sizeof(t)), show(&sh, r->update),
+			show(&sh, r->version), show(&sh, r->strategy), clu_run_state_name(r->state));
 		if (r->ended_mono_ms)
 			fprintf(f, " %6.1f s\n", (r->ended_mono_ms - r->started_mono_ms) / 1000.0);
 		else
 			fputs("        -\n", f);
 	}
+	shown_release(&sh);
 }
 
 void clu__text_report(FILE *f, const struct clu_report *r)
 {
+	struct shown sh = { 0 };
 	size_t windows = 0;
 
 	fprintf(f, "Report of run %lld: %s, version %s, %s, on %s: %s\n", (long long)r->run_id,
-		r->update, r->version, r->strategy, r->cluster, r->state);
+		show(&sh, r->update), show(&sh, r->version), show(&sh, r->strategy),
+		show(&sh, r->cluster), show(&sh, r->state));
 	fprintf(f, "  wall time %.1f s = installers %.1f s + waiting for the engine %.1f s "
 		"+ clupdate's overhead %.1f s\n", r->wall_ms / 1000.0, r->installer_ms / 1000.0,
 		r->engine_wait_ms / 1000.0, r->overhead_ms / 1000.0);
@@ -233,7 +287,7 @@ void clu__text_report(FILE *f, const struct clu_report *r)
 		else
 			fputs("not checked (no probe has a check command)\n", f);
 		for (size_t i = 0; i < r->n_lost_ids; i++)
-			fprintf(f, "    lost: %s\n", r->lost_ids[i]);
+			fprintf(f, "    lost: %s\n", show(&sh, r->lost_ids[i]));
 	} else {
 		fputs("  no probes: the outage was not measured\n", f);
 	}
@@ -244,10 +298,11 @@ void clu__text_report(FILE *f, const struct clu_report *r)
 
 		windows++;
 		fprintf(f, "  %-8s %-8s down at +%.3f s for %.3f s%s, during step %u (%s%s%s)\n",
-			o->group ? o->group : "?", o->probe ? o->probe : "?", o->start_ms / 1000.0,
-			(o->end_ms - o->start_ms) / 1000.0, o->open ? " (still down at the end)" : "",
-			o->step, o->step_action ? o->step_action : "-", o->step_node ? " " : "",
-			o->step_node ? o->step_node : "");
+			o->group ? show(&sh, o->group) : "?", o->probe ? show(&sh, o->probe) : "?",
+			o->start_ms / 1000.0, (o->end_ms - o->start_ms) / 1000.0,
+			o->open ? " (still down at the end)" : "", o->step,
+			o->step_action ? show(&sh, o->step_action) : "-", o->step_node ? " " : "",
+			o->step_node ? show(&sh, o->step_node) : "");
 	}
 	if (!windows)
 		fputs(r->n_probes ? "  none: the service answered every probe\n"
@@ -259,26 +314,29 @@ void clu__text_report(FILE *f, const struct clu_report *r)
 
 			if (w->started_ms >= 0)
 				fprintf(f, "  %-8s stopped at +%.3f s, started at +%.3f s: %.3f s\n",
-					w->node, w->stopped_ms / 1000.0, w->started_ms / 1000.0,
+					show(&sh, w->node), w->stopped_ms / 1000.0,
+					w->started_ms / 1000.0,
 					(w->started_ms - w->stopped_ms) / 1000.0);
 			else
-				fprintf(f, "  %-8s stopped at +%.3f s, never restarted\n", w->node,
-					w->stopped_ms / 1000.0);
+				fprintf(f, "  %-8s stopped at +%.3f s, never restarted\n",
+					show(&sh, w->node), w->stopped_ms / 1000.0);
 		}
 	}
 	fputs("\nSteps per node:\n", f);
 	for (size_t n = 0; n < r->n_nodes; n++) {
-		fprintf(f, "  %s:", r->nodes[n]);
+		fprintf(f, "  %s:", show(&sh, r->nodes[n]));
 		for (size_t i = 0; i < r->n_steps; i++)
 			if (r->steps[i].node && !strcmp(r->steps[i].node, r->nodes[n]))
-				fprintf(f, " %s %.1f s%s;", r->steps[i].action,
+				fprintf(f, " %s %.1f s%s;", show(&sh, r->steps[i].action),
 					(r->steps[i].end_ms - r->steps[i].start_ms) / 1000.0,
 					strcmp(r->steps[i].state, "done") ? " (FAILED)" : "");
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < r->n_probes; i++)
-		fprintf(f, "\nProbe '%s': %u probes, %u failed, %lld ms of CPU", r->probes[i].name,
-			r->probes[i].probes, r->probes[i].failures, (long long)r->probes[i].cpu_ms);
+		fprintf(f, "\nProbe '%s': %u probes, %u failed, %lld ms of CPU",
+			show(&sh, r->probes[i].name), r->probes[i].probes, r->probes[i].failures,
+			(long long)r->probes[i].cpu_ms);
 	if (r->n_probes)
 		fputc('\n', f);
+	shown_release(&sh);
 }

@@ -5,7 +5,10 @@
  *
  * The document is walked, never validated against the schema: crm_mon
  * versions add elements and attributes, and clupdate only needs a few.
- * What it needs is checked, and reported with the source it came from.
+ * What it needs is checked, and reported with the source it came from:
+ * names and versions by the rule of cluster.h, where they are read, and
+ * quoted in messages as clu_display() shows them, as is all text of the
+ * document that a message quotes.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,12 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "clupdate/display.h"
 #include "clupdate/pacemaker.h"
 #include "clupdate/proc.h"
 #include "util.h"
+#include "xml.h"
 
 /* Pacemaker's score for -INFINITY. */
 #define SCORE_MINUS_INFINITY (-1000000L)
@@ -67,8 +71,9 @@ static xmlNode *first_child(const xmlNode *parent, const char *name)
 
 /*
  * An attribute's value, borrowed from the document; NULL when absent.
- * crm_mon writes only plain text and predefined entities, which libxml2
- * turns into one text node.
+ * Without a DTD (clu__xml_read() refuses one) there are no entities but
+ * the predefined ones and character references, which libxml2 decodes
+ * into the one text node read here.
  */
 static const char *attr(const xmlNode *node, const char *name)
 {
@@ -81,17 +86,21 @@ static const char *attr(const xmlNode *node, const char *name)
 	return (const char *)a->children->content;
 }
 
+/* Quote at most this much of a value of the document in a message. */
+#define QUOTE_MAX 80
+
 /* What an element is, for messages: <node name="n1">, <group id="mail">. */
 static void describe(const xmlNode *node, char *buf, size_t size)
 {
 	const char *id = attr(node, "id"), *name = attr(node, "name");
+	char *shown = clu_display(name ? name : id, QUOTE_MAX);
 
-	if (name)
-		snprintf(buf, size, "<%s name=\"%s\">", (const char *)node->name, name);
-	else if (id)
-		snprintf(buf, size, "<%s id=\"%s\">", (const char *)node->name, id);
+	if (shown)
+		snprintf(buf, size, "<%s %s=\"%s\">", (const char *)node->name,
+			 name ? "name" : "id", shown);
 	else
 		snprintf(buf, size, "<%s>", (const char *)node->name);
+	free(shown);
 }
 
 static int missing(struct reader *r, const xmlNode *node, const char *name)
@@ -111,6 +120,48 @@ static const char *required(struct reader *r, const xmlNode *node, const char *n
 	return value && *value ? value : NULL;
 }
 
+/*
+ * Attribute `name` of element, required, and a name by the rule of
+ * cluster.h; what says whose name it is ("node name"). NULL when it is
+ * not, the error naming the element's parent: "xml:x.xml: <nodes>: node
+ * name '-oProxyCommand=id' starts with '-' (expected ...)".
+ */
+static const char *name_attr(struct reader *r, const xmlNode *element, const char *name,
+			     const char *what)
+{
+	const char *value = required(r, element, name);
+	char parent[256], *where;
+
+	if (!value || !clu_name_check(value))
+		return value;
+	describe(element->parent, parent, sizeof(parent));
+	where = clu__xasprintf("%s: %s", r->where, parent);
+	clu_name_validate(value, what, where, r->err);
+	free(where);
+	return NULL;
+}
+
+/*
+ * Check value, node's version attribute read in context (an element),
+ * by the rule of cluster.h. Returns 0 or CLU_E_CLUSTER: "xml:x.xml:
+ * <node_attributes>: node 'n1' mail-version '2 beta' has a space (...)".
+ */
+static int check_version(const char *where, const char *context, const char *node,
+			 const char *attribute, const char *value, struct clu_err *err)
+{
+	char *at, *what;
+	int rc;
+
+	if (!clu_version_check(value))
+		return 0;
+	at = clu__xasprintf("%s: %s", where, context);
+	what = clu__xasprintf("node '%s' %s", node, attribute);
+	rc = clu_version_validate(value, what, at, err);
+	free(what);
+	free(at);
+	return rc;
+}
+
 /* An xsd:boolean attribute; absent is dflt. Returns 0 or CLU_E_CLUSTER. */
 static int boolean(struct reader *r, const xmlNode *node, const char *name,
 		   bool dflt, bool *value)
@@ -125,22 +176,26 @@ static int boolean(struct reader *r, const xmlNode *node, const char *name,
 	else if (!strcmp(text, "false") || !strcmp(text, "0"))
 		*value = false;
 	else {
+		char *shown = clu_display(text, QUOTE_MAX);
+		int rc;
+
 		describe(node, what, sizeof(what));
-		return clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: %s=\"%s\" is not a boolean",
-				   r->where, what, name, text);
+		rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: %s=\"%s\" is not a boolean",
+				 r->where, what, name, shown);
+		free(shown);
+		return rc;
 	}
 	return 0;
 }
 
-/* "a; b; c" from <errors><error>, for messages; "" when there are none. */
+/* "a; b; c" from <errors><error>, shown for messages; "" when there are none. */
 static char *status_errors(const xmlNode *status)
 {
 	const xmlNode *errors = first_child(status, "errors");
-	char *joined = clu__xstrdup("");
+	char *joined = clu__xstrdup(""), *next;
 
 	for (xmlNode *e = errors ? errors->children : NULL; e; e = e->next) {
 		xmlChar *text;
-		char *next;
 
 		if (!is_element(e, "error"))
 			continue;
@@ -151,25 +206,29 @@ static char *status_errors(const xmlNode *status)
 		free(joined);
 		joined = next;
 	}
-	return joined;
+	next = clu_display(joined, 0);
+	free(joined);
+	return next;
 }
 
 static int read_status(struct reader *r, const xmlNode *root)
 {
 	const xmlNode *status = first_child(root, "status");
 	const char *code = status ? attr(status, "code") : NULL;
-	const char *message;
-	char *errors;
+	char *shown_code, *message, *errors;
 	int rc;
 
 	if (!code || !strcmp(code, "0"))
 		return 0;
-	message = attr(status, "message");
+	shown_code = clu_display(code, QUOTE_MAX);
+	message = clu_display(attr(status, "message"), QUOTE_MAX);
 	errors = status_errors(status);
 	rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: crm_mon failed with status %s (%s)%s%s",
-			 r->where, code, message ? message : "no message",
+			 r->where, shown_code, message ? message : "no message",
 			 *errors ? ": " : "", errors);
 	free(errors);
+	free(message);
+	free(shown_code);
 	return rc;
 }
 
@@ -213,7 +272,7 @@ static int read_nodes(struct reader *r, const xmlNode *nodes)
 
 		if (!is_element(n, "node"))
 			continue;
-		if (!(name = required(r, n, "name")))
+		if (!(name = name_attr(r, n, "name", "node name")))
 			return CLU_E_CLUSTER;
 		type = attr(n, "type");
 		if (type && !strcmp(type, "ping"))
@@ -233,35 +292,52 @@ static int read_nodes(struct reader *r, const xmlNode *nodes)
 	return 0;
 }
 
-static void read_versions(struct reader *r, const xmlNode *attributes)
+/* An empty value is no version: unknown, as when there is no attribute. */
+static int read_versions(struct reader *r, const xmlNode *attributes)
 {
+	int rc;
+
 	if (!r->version_attribute || !attributes)
-		return;
+		return 0;
 	for (xmlNode *n = attributes->children; n; n = n->next) {
 		struct clu_node *node;
 
 		if (!is_element(n, "node") ||
 		    !(node = clu_cluster_node(r->cluster, attr(n, "name"))))
 			continue;
-		for (xmlNode *a = n->children; a; a = a->next)
-			if (is_element(a, "attribute") &&
-			    clu__streq(attr(a, "name"), r->version_attribute))
-				clu_set_string(&node->version, attr(a, "value"));
+		for (xmlNode *a = n->children; a; a = a->next) {
+			const char *value = attr(a, "value");
+
+			if (!is_element(a, "attribute") ||
+			    !clu__streq(attr(a, "name"), r->version_attribute))
+				continue;
+			if (value && !*value)
+				value = NULL;
+			if (value && (rc = check_version(r->where, "<node_attributes>", node->name,
+							 r->version_attribute, value, r->err)))
+				return rc;
+			clu_set_string(&node->version, value);
+		}
+	}
+	return 0;
+}
+
+/* Add the nodes resource runs on (its <node> children) to nodes, once each. */
+static void add_running_on(const xmlNode *resource, struct clu__strv *nodes)
+{
+	for (xmlNode *on = resource->children; on; on = on->next) {
+		const char *name = is_element(on, "node") ? attr(on, "name") : NULL;
+
+		if (name && !clu__strv_has(nodes, name))
+			clu__strv_push(nodes, name);
 	}
 }
 
-/* The node a <resource> runs on; NULL when it does not run. */
-static const char *running_on(const xmlNode *resource)
+/* One member of a group (or a lone primitive): its id, managed, where it runs. */
+static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource,
+		       struct clu__strv *nodes)
 {
-	const xmlNode *on = first_child(resource, "node");
-
-	return on ? attr(on, "name") : NULL;
-}
-
-/* One member of a group (or a lone primitive): owner and managed. */
-static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource)
-{
-	const char *id = required(r, resource, "id"), *on;
+	const char *id = name_attr(r, resource, "id", "resource name");
 	bool managed;
 	int rc;
 
@@ -272,29 +348,68 @@ static int read_member(struct reader *r, struct clu_group *group, const xmlNode 
 	clu_group_add_member(group, id);
 	if (!managed)
 		group->managed = false;
-	on = running_on(resource);
-	if (on && !group->owner)
-		clu_set_string(&group->owner, on);
+	add_running_on(resource, nodes);
 	return 0;
 }
 
+/*
+ * The owner of a group whose members run on nodes: the one node, or none.
+ * A group active on more than one node at once (split between nodes, or a
+ * member multi-active) is not one clupdate can pin, move or update: it is
+ * refused, naming the nodes, until the cluster has recovered it.
+ */
+static int set_owner(struct reader *r, struct clu_group *group, const struct clu__strv *nodes)
+{
+	struct clu__strv quoted = { 0 };
+	char *list;
+	int rc;
+
+	if (nodes->n <= 1) {
+		clu_set_string(&group->owner, nodes->n ? nodes->v[0] : NULL);
+		return 0;
+	}
+	for (size_t i = 0; i < nodes->n; i++) {
+		char *shown = clu_display(nodes->v[i], QUOTE_MAX);
+		char *one = clu__xasprintf("'%s'", shown);
+
+		clu__strv_push(&quoted, one);
+		free(one);
+		free(shown);
+	}
+	list = clu__join(quoted.v, quoted.n, ", ");
+	rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: group '%s' is active on more than one "
+			 "node: %s (expected one node: let the cluster recover it first)",
+			 r->where, group->name, list);
+	free(list);
+	clu__strv_release(&quoted);
+	return rc;
+}
+
+/* A <group>, or a lone <resource> (element itself the only member). */
 static int read_group(struct reader *r, const xmlNode *element)
 {
-	const char *id = required(r, element, "id");
+	bool lone = is_element(element, "resource");
+	const char *id = name_attr(r, element, "id", lone ? "resource name" : "group name");
+	struct clu__strv nodes = { 0 };
 	struct clu_group *group;
 	bool managed;
 	int rc;
 
 	if (!id)
 		return CLU_E_CLUSTER;
-	if ((rc = boolean(r, element, "managed", true, &managed)))
-		return rc;
 	group = clu_cluster_add_group(r->cluster, id);
-	group->managed = managed;
-	for (xmlNode *m = element->children; m; m = m->next)
-		if (is_element(m, "resource") && (rc = read_member(r, group, m)))
-			return rc;
-	return 0;
+	if (lone) {
+		rc = read_member(r, group, element, &nodes);
+	} else if (!(rc = boolean(r, element, "managed", true, &managed))) {
+		group->managed = managed;
+		for (xmlNode *m = element->children; m && !rc; m = m->next)
+			if (is_element(m, "resource"))
+				rc = read_member(r, group, m, &nodes);
+	}
+	if (!rc)
+		rc = set_owner(r, group, &nodes);
+	clu__strv_release(&nodes);
+	return rc;
 }
 
 static int read_resources(struct reader *r, const xmlNode *resources)
@@ -313,9 +428,7 @@ static int read_resources(struct reader *r, const xmlNode *resources)
 				return rc;
 			if (orphaned || (agent && !strncmp(agent, "stonith:", 8)))
 				continue;
-			if (!required(r, e, "id"))
-				return CLU_E_CLUSTER;
-			if ((rc = read_member(r, clu_cluster_add_group(r->cluster, attr(e, "id")), e)))
+			if ((rc = read_group(r, e)))
 				return rc;
 		}
 		/* clone, bundle: not failover groups */
@@ -357,10 +470,15 @@ static int read_bans(struct reader *r, const xmlNode *bans)
 			return rc;
 		errno = 0;
 		score = strtol(weight, &end, 10);
-		if (errno || *end || end == weight)
-			return clu_err_set(r->err, CLU_E_CLUSTER,
-					   "%s: <ban id=\"%s\">: weight=\"%s\" is not an integer",
-					   r->where, attr(b, "id") ? attr(b, "id") : "", weight);
+		if (errno || *end || end == weight) {
+			char what[256], *shown = clu_display(weight, QUOTE_MAX);
+
+			describe(b, what, sizeof(what));
+			rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: weight=\"%s\" is not an "
+					 "integer", r->where, what, shown);
+			free(shown);
+			return rc;
+		}
 		if (score > SCORE_MINUS_INFINITY || promoted_only ||
 		    !clu_cluster_node(r->cluster, node) ||
 		    !(group = group_of(r->cluster, resource)))
@@ -395,51 +513,13 @@ static int read_document(struct reader *r, const xmlNode *root)
 	if (!(summary = section(r, root, "summary")) || !(nodes = section(r, root, "nodes")) ||
 	    !(resources = section(r, root, "resources")))
 		return CLU_E_CLUSTER;
-	if ((rc = read_quorum(r, summary)) || (rc = read_nodes(r, nodes)))
-		return rc;
-	read_versions(r, first_child(root, "node_attributes"));
-	if ((rc = read_resources(r, resources)) ||
+	if ((rc = read_quorum(r, summary)) || (rc = read_nodes(r, nodes)) ||
+	    (rc = read_versions(r, first_child(root, "node_attributes"))) ||
+	    (rc = read_resources(r, resources)) ||
 	    (rc = read_bans(r, first_child(root, "bans"))))
 		return rc;
 	infer_data_versions(r->cluster);
 	return clu_cluster_validate(r->cluster, r->where, r->err);
-}
-
-/*
- * Parse xml[0..len) into a document (*doc, to be freed with xmlFreeDoc()).
- * Returns 0 or CLU_E_CLUSTER naming where.
- */
-static int read_xml(xmlDoc **doc, const char *xml, size_t len, const char *what,
-		    const char *where, struct clu_err *err)
-{
-	xmlParserCtxt *ctxt;
-	int rc = 0;
-
-	*doc = NULL;
-	if (len == 0)
-		return clu_err_set(err, CLU_E_CLUSTER, "%s: empty %s output", where, what);
-	if (len > INT_MAX)
-		return clu_err_set(err, CLU_E_CLUSTER, "%s: %s output too large (%zu bytes)",
-				   where, what, len);
-	xmlInitParser();
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		BUG("out of memory in libxml2");
-	/* No network, no entity expansion, and no printing to stderr: the
-	 * library reports through err only. */
-	*doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-				 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!*doc || !xmlDocGetRootElement(*doc)) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		const char *msg = e && e->message ? e->message : "no document\n";
-
-		rc = clu_err_set(err, CLU_E_CLUSTER, "%s: not XML: line %d: %.*s", where,
-				 e ? e->line : 0, (int)strcspn(msg, "\n"), msg);
-		xmlFreeDoc(*doc);
-		*doc = NULL;
-	}
-	xmlFreeParserCtxt(ctxt);
-	return rc;
 }
 
 int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
@@ -451,9 +531,8 @@ int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = read_xml(&doc, xml, len, "crm_mon", where, err);
-	if (!rc)
-		rc = read_document(&r, xmlDocGetRootElement(doc));
+	doc = clu__xml_read(xml, len, "crm_mon", where, err);
+	rc = doc ? read_document(&r, xmlDocGetRootElement(doc)) : CLU_E_CLUSTER;
 	if (rc)
 		clu_cluster_release(out);
 	xmlFreeDoc(doc);
@@ -485,17 +564,32 @@ static const char *sets_value(const xmlNode *parent, const char *set_name, const
 	return value;
 }
 
+/* The version the configuration gives node element n, when the model
+ * lacks it (offline nodes); NULL when it gives none or the model has one. */
+static const char *config_version(const xmlNode *n, const struct clu_cluster *cluster,
+				  const char *version_attribute, struct clu_node **node)
+{
+	const char *version;
+
+	if (!is_element(n, "node") ||
+	    !(*node = clu_cluster_node(cluster, attr(n, "uname"))) || (*node)->version)
+		return NULL;
+	version = sets_value(n, "instance_attributes", version_attribute);
+	return version && *version ? version : NULL;
+}
+
 int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, size_t len,
 			       const char *version_attribute, const char *where,
 			       struct clu_err *err)
 {
-	xmlNode *root, *configuration, *nodes;
-	xmlDoc *doc = NULL;
-	const char *name;
-	int rc;
+	xmlNode *root, *configuration, *nodes, *first;
+	xmlDoc *doc;
+	const char *name, *version;
+	struct clu_node *node;
+	int rc = 0;
 
-	if ((rc = read_xml(&doc, xml, len, "cibadmin", where, err)))
-		return rc;
+	if (!(doc = clu__xml_read(xml, len, "cibadmin", where, err)))
+		return CLU_E_CLUSTER;
 	root = xmlDocGetRootElement(doc);
 	configuration = is_element(root, "cib") ? first_child(root, "configuration") : root;
 	if (!configuration || !is_element(configuration, "configuration")) {
@@ -505,20 +599,26 @@ int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, siz
 	}
 	name = sets_value(first_child(configuration, "crm_config"), "cluster_property_set",
 			  "cluster-name");
-	if (!cluster->name && name && *name)
-		clu_set_string(&cluster->name, name);
+	if (cluster->name || (name && !*name))
+		name = NULL;
 	nodes = first_child(configuration, "nodes");
-	for (xmlNode *n = nodes && version_attribute ? nodes->children : NULL; n; n = n->next) {
-		struct clu_node *node;
-		const char *version;
+	first = nodes && version_attribute ? nodes->children : NULL;
 
-		if (!is_element(n, "node") ||
-		    !(node = clu_cluster_node(cluster, attr(n, "uname"))) || node->version)
-			continue;
-		version = sets_value(n, "instance_attributes", version_attribute);
-		if (version && *version)
+	/* Everything checked before anything changes: on error the model is
+	 * as it was. */
+	if (name && (rc = clu_name_validate(name, "cluster-name", where, err)))
+		goto out;
+	for (xmlNode *n = first; n; n = n->next)
+		if ((version = config_version(n, cluster, version_attribute, &node)) &&
+		    (rc = check_version(where, "<nodes>", node->name, version_attribute,
+					version, err)))
+			goto out;
+
+	if (name)
+		clu_set_string(&cluster->name, name);
+	for (xmlNode *n = first; n; n = n->next)
+		if ((version = config_version(n, cluster, version_attribute, &node)))
 			clu_set_string(&node->version, version);
-	}
 	infer_data_versions(cluster);
 out:
 	xmlFreeDoc(doc);

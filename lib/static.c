@@ -4,9 +4,12 @@
  *
  * The INI reader (ini.c) does the syntax, the values and the messages; this
  * file has the sections and keys of the format, where their values go in
- * the model, and the rules that span sections (an owner or a ban must name
- * a node of the file), checked once the whole file is read, with the line
- * of the key. The first error wins; the partial model is freed.
+ * the model, and what is checked once the whole file is read, with the
+ * line of the key: names and versions by the rule every source of the
+ * model follows (clu_name_check(), clu_version_check(): the reader's own
+ * check is of their characters only), and the rules that span sections
+ * (an owner or a ban must name a node of the file). The first error wins;
+ * the partial model is freed.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -31,11 +34,13 @@ static const char *check_address(const char *s)
 #define NODE(field) offsetof(struct clu_node, field)
 #define GROUP(field) offsetof(struct clu_group, field)
 
-/* Indexes into group_keys, for the checks that span sections. */
-enum { GROUP_MEMBERS, GROUP_OWNER, GROUP_MANAGED, GROUP_BANNED };
+/* Indexes into the tables of keys, for the checks after reading. */
+enum { CLUSTER_NAME };
+enum { NODE_VERSION = 3 };
+enum { GROUP_MEMBERS, GROUP_OWNER, GROUP_MANAGED, GROUP_BANNED, GROUP_DATA_VERSION };
 
 static const struct clu__ini_key cluster_keys[] = {
-	{ "name", CLU__INI_NAME, CLUSTER(name), .required = false },
+	[CLUSTER_NAME] = { "name", CLU__INI_NAME, CLUSTER(name), .required = false },
 	{ "quorum", CLU__INI_BOOL, CLUSTER(quorum), .required = false },
 	{ .name = NULL },
 };
@@ -44,7 +49,7 @@ static const struct clu__ini_key node_keys[] = {
 	{ "online", CLU__INI_BOOL, NODE(online), .required = false },
 	{ "standby", CLU__INI_BOOL, NODE(standby), .required = false },
 	{ "maintenance", CLU__INI_BOOL, NODE(maintenance), .required = false },
-	{ "version", CLU__INI_VERSION, NODE(version), .required = false },
+	[NODE_VERSION] = { "version", CLU__INI_VERSION, NODE(version), .required = false },
 	{ .name = NULL },
 };
 
@@ -55,7 +60,8 @@ static const struct clu__ini_key group_keys[] = {
 	[GROUP_MANAGED] = { "managed", CLU__INI_BOOL, GROUP(managed), .required = false },
 	[GROUP_BANNED] = { "banned", CLU__INI_NAMES, GROUP(banned),
 			   .count_offset = GROUP(n_banned) },
-	{ "data-version", CLU__INI_VERSION, GROUP(data_version), .required = false },
+	[GROUP_DATA_VERSION] = { "data-version", CLU__INI_VERSION, GROUP(data_version),
+				 .required = false },
 	{ "address", CLU__INI_CHECKED, GROUP(address), .check = check_address,
 	  .expected = "a host name or IP address, without spaces" },
 	{ .name = NULL },
@@ -139,6 +145,62 @@ static void node_list(const struct clu_cluster *cluster, char *buf, size_t size)
 					 cluster->nodes[i].name);
 }
 
+/*
+ * value (when not NULL), read at line as key of sec (NULL: its header),
+ * against check, one of the rules of cluster.h. The reader let through
+ * only a name's or a version's characters: nothing to escape in messages.
+ */
+static bool follows(struct clu__ini *ini, int line, const struct clu__ini_section *sec,
+		    const char *key, const char *what, const char *value,
+		    const char *(*check)(const char *), const char *expected)
+{
+	const char *why = value ? check(value) : NULL;
+
+	return !why || clu__ini_fail(ini, line, sec, key, "%s%s'%s' %s (expected %s)",
+				     what ? what : "", what ? " " : "", value, why, expected);
+}
+
+/* Every name and version of the file, by the rules of cluster.h. */
+static bool check_names(struct clu__ini *ini)
+{
+	struct clu_cluster *c = ini->user;
+
+	for (size_t i = 0; i < ini->n_sections; i++) {
+		const struct clu__ini_section *sec = &ini->sections[i];
+		const int *lines = sec->key_lines;
+		const struct clu_node *node;
+		const struct clu_group *group;
+		bool ok = true;
+
+		switch (sec->kind) {
+		case SECTION_CLUSTER:
+			ok = follows(ini, lines[CLUSTER_NAME], sec, "name", NULL, c->name,
+				     clu_name_check, CLU_NAME_EXPECTED);
+			break;
+		case SECTION_NODE:
+			node = &c->nodes[sec->index];
+			ok = follows(ini, sec->line, sec, NULL, "node name", node->name,
+				     clu_name_check, CLU_NAME_EXPECTED) &&
+			     follows(ini, lines[NODE_VERSION], sec, "version", NULL, node->version,
+				     clu_version_check, CLU_VERSION_EXPECTED);
+			break;
+		case SECTION_GROUP:
+			group = &c->groups[sec->index];
+			ok = follows(ini, sec->line, sec, NULL, "group name", group->name,
+				     clu_name_check, CLU_NAME_EXPECTED) &&
+			     follows(ini, lines[GROUP_DATA_VERSION], sec, "data-version", NULL,
+				     group->data_version, clu_version_check, CLU_VERSION_EXPECTED);
+			for (size_t j = 0; ok && j < group->n_members; j++)
+				ok = follows(ini, lines[GROUP_MEMBERS], sec, "members", NULL,
+					     group->members[j], clu_name_check, CLU_NAME_EXPECTED);
+			break;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* What can only be checked once the whole file is read. */
 static bool check_file(struct clu__ini *ini)
 {
@@ -148,6 +210,8 @@ static bool check_file(struct clu__ini *ini)
 	if (!c->n_nodes)
 		return clu__ini_fail(ini, 0, NULL, NULL, "no [node \"NAME\"] section (expected "
 				     "at least one node)");
+	if (!check_names(ini))
+		return false;
 	node_list(c, nodes, sizeof(nodes));
 	for (size_t i = 0; i < ini->n_sections; i++) {
 		const struct clu__ini_section *sec = &ini->sections[i];

@@ -82,9 +82,60 @@ void clu_set_string(char **field, const char *value);   /* replace, NULL-safe */
 int clu_version_cmp(const char *a, const char *b);
 
 /*
- * Check a model for internal consistency: unique node and group names,
- * owners and bans that name known nodes. Fills err (CLU_E_CLUSTER), where
- * names the source for messages (e.g. "static:lab.ini").
+ * What a name and a version may be, whatever the source (the static file,
+ * crm_mon, the CIB): one rule, documented for users in
+ * doc/static-cluster.md. Names travel into runbooks, messages, argv
+ * vectors (ssh, crm_resource), constraint ids and XPath literals, so they
+ * are held to what host names and Pacemaker ids are in practice:
+ *
+ *  - a name (of the cluster, a node, a group or a resource): 1 to
+ *    CLU_NAME_MAX ASCII letters, digits, '.', '_' and '-', the first a
+ *    letter, a digit or '_' (never '-': it would read as an option of
+ *    ssh or crm_resource; never '.': no "." or ".." path components);
+ *  - a version: 1 to CLU_VERSION_MAX letters, digits, '.', '_', '+', '~',
+ *    ':' and '-' (Debian's and RPM's version characters), the first a
+ *    letter or a digit.
+ *
+ * Anything else (a space, a ';', a control character, a non-ASCII byte) is
+ * refused where it is read, before anything is planned.
+ */
+#define CLU_NAME_MAX 253      /* the longest DNS name */
+#define CLU_VERSION_MAX 64
+#define CLU_NAME_EXPECTED "1 to 253 letters, digits, '.', '_' and '-', the first a " \
+	"letter, a digit or '_'"
+#define CLU_VERSION_EXPECTED "1 to 64 letters, digits, '.', '_', '+', '~', ':' and '-', " \
+	"the first a letter or a digit"
+
+/*
+ * Whether name (version) follows the rule above: NULL when it does, else
+ * what is wrong with it, a static phrase to follow the quoted value in a
+ * message ("'-x' starts with '-'"): "is empty", "is longer than 253
+ * characters", "has a control character", "has a space", "has a character
+ * other than letters, digits, '.', '_' and '-'", "starts with '-'"...
+ * name may be NULL ("is missing").
+ */
+const char *clu_name_check(const char *name);
+const char *clu_version_check(const char *version);
+
+/*
+ * The same checks, as errors: 0, or CLU_E_CLUSTER with
+ *   "WHERE: WHAT 'VALUE' WHY (expected CLU_NAME_EXPECTED)"
+ * e.g. "xml:x.xml: <nodes>: node name 'n3\n[4/4]' has a control character
+ * (expected ...)", the value shown by clu_display() (at most 80 bytes of
+ * it). what says what the value is ("node name"); where, where it was read.
+ * A NULL version is an unknown one, and valid.
+ */
+int clu_name_validate(const char *name, const char *what, const char *where,
+		      struct clu_err *err);
+int clu_version_validate(const char *version, const char *what, const char *where,
+			 struct clu_err *err);
+
+/*
+ * Check a model for internal consistency: every name and version follows
+ * clu_name_check() and clu_version_check(), node and group names are
+ * unique, owners and bans name known nodes. Fills err (CLU_E_CLUSTER),
+ * where names the source for messages (e.g. "static:lab.ini"); the
+ * offending value is quoted as clu_display() shows it.
  */
 int clu_cluster_validate(const struct clu_cluster *cluster, const char *where,
 			 struct clu_err *err);

@@ -14,9 +14,12 @@
  *    NULL when the node has none. crm_mon lists the attributes of online
  *    nodes only: clu_pacemaker_parse_config() fills in the others.
  *  - groups, from the top-level <resources><group>: members in group order;
- *    owner = the node the members run on (the first running member's
- *    node), NULL when none runs; managed = false when the group or any
- *    member is unmanaged (is-managed=false, or cluster maintenance-mode).
+ *    owner = the node the members run on, NULL when none runs; managed =
+ *    false when the group or any member is unmanaged (is-managed=false, or
+ *    cluster maintenance-mode). A group active on more than one node at
+ *    once (its members split between nodes, or a member with several
+ *    <node>s: multi-active) is refused, naming the group and the nodes:
+ *    clupdate cannot pin, move or update it until the cluster recovers it.
  *    A top-level primitive that is not in a group (and is not a fence
  *    device, class stonith) is read as a group of one member named after
  *    it: to Pacemaker and to the update procedure it is the same thing.
@@ -43,6 +46,15 @@
  * <resources>, a node or resource without its id) is a CLU_E_CLUSTER error
  * that names the source, as is crm_mon's own failure status (its
  * <status code> and <errors> are quoted).
+ *
+ * What comes from the cluster is checked where it is read, before anything
+ * is planned from it: node, group and resource names, the cluster name and
+ * versions follow the one rule of cluster.h (clu_name_check(),
+ * clu_version_check()) that the static file follows too; an empty version
+ * attribute is an unknown version. A document with a DTD is refused
+ * (lib/xml.h: crm_mon and cibadmin never write one, and entity expansion
+ * is how a small document takes gigabytes). Text of the document
+ * quoted in messages is shown escaped (clu_display()).
  *
  * Threads: parsing keeps no state of its own, but libxml2 2.9 wants
  * xmlInitParser() to have run once before threads parse concurrently;
@@ -92,7 +104,13 @@ const char *const *clu_pacemaker_config_argv(void);
  *
  * Returns 0 or CLU_E_CLUSTER, e.g.
  *   "xml:x.xml: not XML: line 3: Opening and ending tag mismatch: ..."
+ *   "xml:x.xml: crm_mon output has a document type declaration
+ *    (<!DOCTYPE pacemaker-result>), which crm_mon never writes: refused"
  *   "xml:x.xml: not crm_mon output: root element is <cib>"
+ *   "xml:x.xml: <nodes>: node name '-oProxyCommand=id' starts with '-'
+ *    (expected 1 to 253 letters, digits, ...)"
+ *   "xml:x.xml: group 'mail' is active on more than one node: 'n1', 'n2'
+ *    (expected one node: let the cluster recover it first)"
  *   "pacemaker: crm_mon failed with status 102 (Not connected): crm_mon: ..."
  *   "xml:x.xml: no <nodes> in crm_mon output"
  */
@@ -109,9 +127,12 @@ int clu_pacemaker_parse(struct clu_cluster *out, const char *xml, size_t len,
  * attribute version_attribute (a set with a rule is skipped: only the
  * cluster evaluates rules). crm_mon's values, which include transient
  * attributes, are never overridden. Data versions are inferred again.
- * Returns 0 or CLU_E_CLUSTER ("pacemaker: not XML: ...", "pacemaker: not
- * the CIB's configuration: root element is <x>"); *cluster is left as it
- * was on error, for the caller to release.
+ * The name and the versions are checked as clu_pacemaker_parse() checks
+ * them, before any is stored. Returns 0 or CLU_E_CLUSTER ("pacemaker: not
+ * XML: ...", "pacemaker: not the CIB's configuration: root element is
+ * <x>", "pacemaker: cluster-name 'my cluster' has a space (expected
+ * ...)", a DTD refused); *cluster is left as it was on error, for the
+ * caller to release.
  */
 int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, size_t len,
 			       const char *version_attribute, const char *where,

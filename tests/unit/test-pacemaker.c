@@ -8,7 +8,8 @@
  * what they are: test inputs, not captures. The live reader runs stand-ins
  * for crm_mon and cibadmin put first on PATH, which check their arguments;
  * the real crm_mon, replaying each capture's CIB, checks those arguments
- * against real data.
+ * against real data. Hostile inputs (hostile-*.xml, each a capture edited
+ * and marked as such) are refused before anything is planned from them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -334,6 +336,208 @@ static void test_errors(void **state)
 	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources>"
 		    RSC("r", "ocf:heartbeat:Dummy", "true", "zz") "</resources>" TAIL,
 		    "test: group 'r' runs on unknown node 'zz'");
+}
+
+/* ---- hostile input ---- */
+
+#define NAME_EXPECTED "(expected 1 to 253 letters, digits, '.', '_' and '-', the first a " \
+	"letter, a digit or '_')"
+#define VERSION_EXPECTED "(expected 1 to 64 letters, digits, '.', '_', '+', '~', ':' and " \
+	"'-', the first a letter or a digit)"
+#define SPLIT_EXPECTED "(expected one node: let the cluster recover it first)"
+#define DTD_REFUSED "crm_mon output has a document type declaration " \
+	"(<!DOCTYPE pacemaker-result>), which crm_mon never writes: refused"
+
+/* The capture stem must be refused with "xml:PATH: " and message. */
+static void check_refused(const char *stem, const char *message)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	char path[256], expected[CLU_ERR_MAX];
+
+	snprintf(path, sizeof(path), CAPTURES "%s.xml", stem);
+	snprintf(expected, sizeof(expected), "xml:%s: %s", path, message);
+	print_message("%s\n", path);
+	assert_int_equal(clu_pacemaker_read_file(&c, path, "mail-version", &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, expected);
+	assert_null(c.nodes);
+}
+
+static void test_hostile_names(void **state)
+{
+	char long_name[300], xml[2048], expected[CLU_ERR_MAX];
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	check_refused("hostile-node-newline", "<nodes>: node name 'n3\\n    4. install 'n2' "
+		      "(fake step)' has a control character " NAME_EXPECTED);
+	check_refused("hostile-node-option", "<nodes>: node name '-oProxyCommand=id' starts "
+		      "with '-' " NAME_EXPECTED);
+	check_refused("hostile-node-shell", "<nodes>: node name 'n3;$(id)' has a character "
+		      "other than letters, digits, '.', '_' and '-' " NAME_EXPECTED);
+
+	/* Groups and resources, by the same rule. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources><group id=\"mail web\"/>"
+		    "</resources>" TAIL, "test: <resources>: group name 'mail web' has a space "
+		    NAME_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources><group id=\"g\">"
+		    RSC_STOPPED("-x") "</group></resources>" TAIL,
+		    "test: <group id=\"g\">: resource name '-x' starts with '-' " NAME_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources>" RSC_STOPPED(".r")
+		    "</resources>" TAIL, "test: <resources>: resource name '.r' does not start "
+		    "with a letter, a digit or '_' " NAME_EXPECTED);
+	/* Bounded, and quoted in part. */
+	memset(long_name, 'n', 254);
+	long_name[254] = '\0';
+	snprintf(xml, sizeof(xml), HEAD SUMMARY_QUORATE "<nodes><node name=\"%s\" "
+		 "online=\"true\"/></nodes><resources/>" TAIL, long_name);
+	snprintf(expected, sizeof(expected), "test: <nodes>: node name '%.80s...' is longer "
+		 "than 253 characters " NAME_EXPECTED, long_name);
+	check_error(xml, expected);
+	long_name[253] = '\0';
+	snprintf(xml, sizeof(xml), HEAD SUMMARY_QUORATE "<nodes><node name=\"%s\" "
+		 "online=\"true\"/></nodes><resources/>" TAIL, long_name);
+	assert_int_equal(parse(&c, xml, "v", &err), 0);
+	clu_cluster_release(&c);
+
+	/* Versions: checked; an empty one is unknown, as a missing one. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    "</nodes><resources/><node_attributes><node name=\"a\"><attribute name=\"v\" "
+		    "value=\"2 beta\"/></node></node_attributes>" TAIL,
+		    "test: <node_attributes>: node 'a' v '2 beta' has a space " VERSION_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    "</nodes><resources/><node_attributes><node name=\"a\"><attribute name=\"v\" "
+		    "value=\"1&#9;2\"/></node></node_attributes>" TAIL,
+		    "test: <node_attributes>: node 'a' v '1\\t2' has a control character "
+		    VERSION_EXPECTED);
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    "</nodes><resources/><node_attributes><node name=\"a\"><attribute name=\"v\" "
+		    "value=\"1&#155;2J\"/></node></node_attributes>" TAIL,
+		    "test: <node_attributes>: node 'a' v '1\\xc2\\x9b2J' has a character other "
+		    "than letters, digits, '.', '_', '+', '~', ':' and '-' " VERSION_EXPECTED);
+	assert_int_equal(parse(&c, HEAD SUMMARY_QUORATE "<nodes>"
+			       NODE("a", "true", "false", "false", "member") "</nodes><resources/>"
+			       "<node_attributes><node name=\"a\"><attribute name=\"v\" value=\"\"/>"
+			       "</node></node_attributes>" TAIL, "v", &err), 0);
+	assert_null(c.nodes[0].version);
+	clu_cluster_release(&c);
+
+}
+
+static void test_hostile_config(void **state)
+{
+	static const char name_config[] =
+		"<configuration><crm_config><cluster_property_set id=\"o\">"
+		"<nvpair id=\"n\" name=\"cluster-name\" value=\"my cluster\"/>"
+		"</cluster_property_set></crm_config></configuration>";
+	static const char version_config[] =
+		"<configuration><crm_config><cluster_property_set id=\"o\">"
+		"<nvpair id=\"n\" name=\"cluster-name\" value=\"ok\"/>"
+		"</cluster_property_set></crm_config><nodes>"
+		"<node id=\"1\" uname=\"a\"><instance_attributes id=\"i\">"
+		"<nvpair id=\"v\" name=\"v\" value=\"1;reboot\"/></instance_attributes></node>"
+		"</nodes></configuration>";
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&c, HEAD SUMMARY_QUORATE "<nodes>"
+			       NODE("a", "false", "false", "false", "member")
+			       "</nodes><resources/>" TAIL, "v", &err), 0);
+	assert_int_equal(clu_pacemaker_parse_config(&c, name_config, strlen(name_config), "v",
+						    "pacemaker", &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: cluster-name 'my cluster' has a space "
+			    NAME_EXPECTED);
+	/* Refused before anything changed: not even the cluster name. */
+	assert_int_equal(clu_pacemaker_parse_config(&c, version_config, strlen(version_config),
+						    "v", "pacemaker", &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: <nodes>: node 'a' v '1;reboot' has a "
+			    "character other than letters, digits, '.', '_', '+', '~', ':' and "
+			    "'-' " VERSION_EXPECTED);
+	assert_null(c.name);
+	assert_null(c.nodes[0].version);
+	clu_cluster_release(&c);
+}
+
+static void test_split_groups(void **state)
+{
+	(void)state;
+	check_refused("hostile-group-split", "group 'mail' is active on more than one node: "
+		      "'n1', 'n2' " SPLIT_EXPECTED);
+	check_refused("hostile-member-multi-active", "group 'mail' is active on more than one "
+		      "node: 'n1', 'n2' " SPLIT_EXPECTED);
+	/* A lone primitive, on three nodes. */
+	check_error(HEAD SUMMARY_QUORATE "<nodes>" NODE("a", "true", "false", "false", "member")
+		    NODE("b", "true", "false", "false", "member")
+		    NODE("c", "true", "false", "false", "member") "</nodes><resources>"
+		    "<resource id=\"r\" resource_agent=\"ocf:heartbeat:Dummy\" role=\"Started\" "
+		    "active=\"true\" orphaned=\"false\" managed=\"true\" nodes_running_on=\"3\">"
+		    "<node name=\"a\" id=\"1\"/><node name=\"c\" id=\"3\"/><node name=\"b\" id=\"2\"/>"
+		    "</resource></resources>" TAIL,
+		    "test: group 'r' is active on more than one node: 'a', 'c', 'b' "
+		    SPLIT_EXPECTED);
+}
+
+/* What messages quote of the document, they quote escaped (clu_display()). */
+static void test_quoted_text_escaped(void **state)
+{
+	(void)state;
+	check_error(HEAD SUMMARY_QUORATE "<nodes><node name=\"a\" online=\"yes&#10;no\"/>"
+		    "</nodes><resources/>" TAIL,
+		    "test: <node name=\"a\">: online=\"yes\\nno\" is not a boolean");
+	check_error(HEAD SUMMARY_QUORATE "<nodes/><resources/><bans><ban id=\"b&#13;\" "
+		    "resource=\"r\" node=\"a\" weight=\"-&#9;1\"/></bans>" TAIL,
+		    "test: <ban id=\"b\\r\">: weight=\"-\\t1\" is not an integer");
+	/* XML has no ESC, but it has U+009B, the terminal's 8-bit CSI. */
+	check_error("<pacemaker-result><status code=\"1&#10;\" message=\"&#155;0m&#13;\">"
+		    "<errors><error>a&#10;b</error></errors></status></pacemaker-result>",
+		    "test: crm_mon failed with status 1\\n (\\xc2\\x9b0m\\r): a\\nb");
+}
+
+/* Peak resident set size of this process so far, in kB. */
+static long peak_rss_kb(void)
+{
+	struct rusage usage;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &usage), 0);
+	return usage.ru_maxrss;
+}
+
+static void test_dtd_refused(void **state)
+{
+	static const char external[] =
+		"<!DOCTYPE pacemaker-result SYSTEM \"http://example.com/x.dtd\">"
+		"<pacemaker-result/>";
+	static const char bare[] = "<!DOCTYPE pacemaker-result><pacemaker-result/>";
+	static const char config[] =
+		"<!DOCTYPE cib [<!ENTITY n \"x\">]><cib><configuration/></cib>";
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	long before;
+
+	(void)state;
+	/* 74 kB that expand to 200 MB (once quoted in a message): refused at
+	 * "<!DOCTYPE", the peak memory of the process left where it was. */
+	before = peak_rss_kb();
+	check_refused("hostile-dtd-quadratic-blowup", DTD_REFUSED);
+	assert_true(peak_rss_kb() - before < 32 * 1024);
+	check_refused("hostile-dtd-billion-laughs", DTD_REFUSED);
+	/* "1&minor;" read as "1": never read at all. */
+	check_refused("hostile-dtd-entity-in-attribute", DTD_REFUSED);
+
+	check_error(external, "test: " DTD_REFUSED);
+	check_error(bare, "test: " DTD_REFUSED);
+	/* Without a DTD, no entity but the predefined ones. */
+	check_error("<pacemaker-result a=\"&x;\"/>", "test: not XML: line 1: Entity 'x' not "
+		    "defined");
+
+	assert_int_equal(parse(&c, rules_xml, "v", &err), 0);
+	assert_int_equal(clu_pacemaker_parse_config(&c, config, strlen(config), "v", "pacemaker",
+						    &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "pacemaker: cibadmin output has a document type declaration "
+			    "(<!DOCTYPE cib>), which cibadmin never writes: refused");
+	clu_cluster_release(&c);
 }
 
 static void test_argv(void **state)
@@ -732,6 +936,11 @@ int main(void)
 		cmocka_unit_test(test_bans_that_do_not_ban),
 		cmocka_unit_test(test_quorum),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_hostile_config),
+		cmocka_unit_test(test_split_groups),
+		cmocka_unit_test(test_quoted_text_escaped),
+		cmocka_unit_test(test_dtd_refused),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_captures),
 		cmocka_unit_test(test_capture_details),

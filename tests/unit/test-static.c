@@ -288,6 +288,56 @@ static void test_errors(void **state)
 		    "of: members, owner, managed, banned, data-version, address)");
 }
 
+#define NAME_EXPECTED "(expected 1 to 253 letters, digits, '.', '_' and '-', the first a " \
+	"letter, a digit or '_')"
+#define VERSION_EXPECTED "(expected 1 to 64 letters, digits, '.', '_', '+', '~', ':' and " \
+	"'-', the first a letter or a digit)"
+
+/* Names and versions: the rule of cluster.h, the one crm_mon's are read by. */
+static void test_names(void **state)
+{
+	static const char *const names[] = {
+		"n1", "N-1.example_2", "_x", "7", "-oProxyCommand", "-x", ".x", "..", "x;y", "caf\xc3\xa9",
+	};
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	char text[256];
+
+	(void)state;
+	check_error("[node \"-oProxyCommand\"]\n",
+		    ":1: [node \"-oProxyCommand\"] node name '-oProxyCommand' starts with '-' "
+		    NAME_EXPECTED);
+	check_error("[node \"n1\"]\n[group \".mail\"]\n",
+		    ":2: [group \".mail\"] group name '.mail' does not start with a letter, a "
+		    "digit or '_' " NAME_EXPECTED);
+	check_error("[node \"n1\"]\n[group \"g\"]\nmembers = ip -store\n",
+		    ":3: [group \"g\"] members: '-store' starts with '-' " NAME_EXPECTED);
+	check_error("[cluster]\nname = -c\n[node \"n1\"]\n",
+		    ":2: [cluster] name: '-c' starts with '-' " NAME_EXPECTED);
+	check_error("[node \"n1\"]\nversion = -1\n",
+		    ":2: [node \"n1\"] version: '-1' starts with '-' " VERSION_EXPECTED);
+	check_error("[node \"n1\"]\n[group \"g\"]\ndata-version = ~rc1\n",
+		    ":3: [group \"g\"] data-version: '~rc1' does not start with a letter or a "
+		    "digit " VERSION_EXPECTED);
+	/* 65 characters */
+	check_error("[node \"n1\"]\nversion = 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		    "0.0.0.0.0.0.0\n", ":2: [node \"n1\"] version: '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0' is longer than 64 characters "
+		    VERSION_EXPECTED);
+
+	/* A node name the file takes is one crm_mon may give, and back. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int rc;
+
+		snprintf(text, sizeof(text), "[node \"%s\"]\n", names[i]);
+		write_ini(text);
+		rc = clu_static_load(&c, ini_path, &err);
+		print_message("%s: %s\n", names[i], rc ? err.msg : "accepted");
+		assert_int_equal(rc == 0, clu_name_check(names[i]) == NULL);
+		clu_cluster_release(&c);
+	}
+}
+
 static void test_long_line(void **state)
 {
 	struct clu_cluster c;
@@ -360,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_fixture_errors),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_source),
