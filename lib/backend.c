@@ -27,6 +27,7 @@
 #include "clupdate/pacemaker.h"
 #include "clupdate/proc.h"
 #include "util.h"
+#include "xml.h"
 
 enum {
 	EXIT_NOSUCH = 105,
@@ -192,26 +193,16 @@ int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_
 	return ret;
 }
 
-/* Names go into XPath literals and XML: refuse what could break out of them. */
+/* Names go into XPath literals and XML: only names of the one rule (cluster.h). */
 static int check_name(const char *name, const char *what, struct clu_err *err)
 {
-	if (!name || !*name || strpbrk(name, "'\"<>&\n"))
-		return clu_err_set(err, CLU_E_CLUSTER, "%s '%s' has characters clupdate does "
-				   "not accept in a cluster name", what, name ? name : "");
-	return 0;
-}
-
-/* An XML reply of the CLI, parsed; NULL if it is no well-formed document. */
-static xmlDocPtr read_reply(const char *xml, size_t len)
-{
-	return xmlReadMemory(xml, (int)len, "cib", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-			     XML_PARSE_NOWARNING);
+	return clu_name_validate(name, what, "pacemaker", err);
 }
 
 /* The value attribute of the first element of an XML reply; NULL if none. */
 static char *xml_value(const char *xml, size_t len)
 {
-	xmlDocPtr doc = read_reply(xml, len);
+	xmlDocPtr doc = clu__xml_read(xml, len, "cibadmin", "cib", NULL);
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	xmlChar *value = root ? xmlGetProp(root, BAD_CAST "value") : NULL;
 	char *copy = value ? clu__xstrdup((const char *)value) : NULL;
@@ -374,7 +365,7 @@ void clu_lock_holder_release(struct clu_lock_holder *h)
 /* The holder from the lock set's XML (cibadmin --query of it). */
 static int parse_lock(const char *xml, size_t len, struct clu_lock_holder *h, struct clu_err *err)
 {
-	xmlDocPtr doc = read_reply(xml, len);
+	xmlDocPtr doc = clu__xml_read(xml, len, "cibadmin", "cib", NULL);
 	xmlNodePtr set = doc ? xmlDocGetRootElement(doc) : NULL;
 
 	memset(h, 0, sizeof(*h));

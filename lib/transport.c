@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clupdate/cluster.h"
 #include "clupdate/transport.h"
 #include "util.h"
 
@@ -198,18 +199,12 @@ static void append_word(char **line, const char *word)
 }
 
 /*
- * A node name is a host name: letters, digits, '.', '_', '-' (and ':' for
- * an address), not beginning with '-' (it would be an option to ssh), and
- * nothing a shell, ssh's %-tokens or user@host syntax would read.
+ * A node name follows the one rule of cluster.h, so it cannot read as an
+ * ssh option, user@host, a %-token or more than one shell word.
  */
 static bool valid_node(const char *node)
 {
-	size_t len = node ? strlen(node) : 0;
-
-	if (!len || len > 253 || node[0] == '-' || node[0] == '.')
-		return false;
-	return strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789._-:") == len;
+	return !clu_name_check(node);
 }
 
 bool clu_transport_is_here(const struct clu_transport *t, const char *node)
@@ -223,9 +218,12 @@ static int ssh_command(struct clu_transport *t, const char *node, struct clu_pro
 {
 	char *remote = NULL;
 
-	if (!valid_node(node))
-		return clu_err_set(err, CLU_E_USAGE, "ssh: bad node name '%s' (a host name: "
-				   "letters, digits, '.', '_', '-')", node ? node : "(none)");
+	if (!valid_node(node)) {
+		struct clu_err why = CLU_ERR_INIT;
+
+		clu_name_validate(node, "node name", "ssh", &why);
+		return clu_err_set(err, CLU_E_USAGE, "%s", why.msg);
+	}
 	if (!t->control_ready) {
 		int ret = make_private_dir(t->control_dir, err);
 

@@ -25,6 +25,7 @@
 #include "clupdate/probe.h"
 #include "clupdate/report.h"
 #include "clupdate/target.h"
+#include "clupdate/display.h"
 #include "cmd.h"
 
 const char cmd_apply_help[] =
@@ -184,8 +185,11 @@ static void print_failure(const struct clu_exec_result *result)
 			result->failed_node ? result->failed_node : "?");
 		for (const char *line = out; *line; ) {
 			size_t n = strcspn(line, "\n");
+			char *raw = strndup(line, n), *shown = clu_display(raw, 0);
 
-			fprintf(stderr, "  | %.*s\n", (int)n, line);
+			fprintf(stderr, "  | %s\n", shown ? shown : "");
+			free(shown);
+			free(raw);
 			line += n + (line[n] ? 1 : 0);
 		}
 	}

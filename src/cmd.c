@@ -15,6 +15,7 @@
 #include "clupdate/journal.h"
 #include "clupdate/output.h"
 #include "clupdate/report.h"
+#include "clupdate/display.h"
 #include "cmd.h"
 
 const struct cmd commands[] = {
@@ -53,12 +54,18 @@ void cmd_print_help(const struct cmd *cmd)
 int cmd_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
+	char *message, *shown;
 
-	fputs("clupdate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&message, fmt, ap) < 0)
+		message = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Messages quote names and output from outside: no control character
+	 * reaches the terminal raw. */
+	shown = clu_display(message ? message : "out of memory", 0);
+	fprintf(stderr, "clupdate: %s\n", shown);
+	free(shown);
+	free(message);
 	return clu_exit_status(code);
 }
 

@@ -345,10 +345,12 @@ static void test_long_line(void **state)
 	char text[400];
 
 	(void)state;
-	snprintf(text, sizeof(text), "[node \"n1\"]\nversion = %0250d\n", 1);
+	/* A line of 300 characters (the longest version, 64, after spaces). */
+	snprintf(text, sizeof(text), "[node \"n1\"]\nversion =%226s%064d\n", "", 1);
 	write_ini(text);
-	assert_int_equal(clu_static_load(&c, ini_path, &err), 0);
-	assert_int_equal(strlen(clu_cluster_node(&c, "n1")->version), 250);
+	if (clu_static_load(&c, ini_path, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(strlen(clu_cluster_node(&c, "n1")->version), 64);
 	clu_cluster_release(&c);
 }
 
