@@ -22,6 +22,7 @@
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ struct child_plan {
 	int src[3];              /* descriptor to become 0, 1, 2; -1: leave as is */
 	bool err_to_out;         /* 2>&1 */
 	int report_fd;
+	pid_t parent;            /* us: the child dies with us */
 };
 
 /* Parent-side state of one captured (or written) pipe. */
@@ -293,6 +295,14 @@ static _Noreturn void run_child(const struct child_plan *plan)
 
 	/* Its own process group, so that a timeout kills its children too. */
 	setpgid(0, 0);
+	/*
+	 * It does not outlive us: a clupdate killed with SIGKILL leaves no
+	 * crmadmin or installer behind to race the next run. (If we died
+	 * before this, our pid is no longer its parent.)
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != plan->parent)
+		_exit(127);
 
 	/* Move sources out of 0..2 first, so one dup2() cannot clobber the
 	 * source of the next (a caller whose own stdin was closed gets pipes
@@ -703,6 +713,7 @@ int clu_proc_run(struct clu_proc *proc, struct clu_err *err)
 		goto out;
 	}
 	plan.report_fd = report[1];
+	plan.parent = getpid();
 
 	/* No caller's signal handler may run in the child before it resets
 	 * them all: block everything across fork(). */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -726,6 +727,52 @@ static void test_watch_while_running(void **state)
 	clu_proc_release(&proc);
 }
 
+/*
+ * A clupdate killed with SIGKILL leaves no child behind (parent-death
+ * signal): a process that runs `sleep 60` through clu_proc_run() is
+ * killed; the sleep must be gone soon after.
+ */
+static void test_child_dies_with_us(void **state)
+{
+	char path[] = "/tmp/clu-test-pdeath-XXXXXX";
+	int fd = mkstemp(path), status;
+	pid_t runner, sleeper = 0;
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	runner = fork();
+	if (runner == 0) {
+		struct clu_proc proc;
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "echo $$ >%s; exec sleep 60", path);
+
+		clu_proc_init(&proc);
+		clu_proc_shell(&proc, cmd);
+		clu_proc_run(&proc, NULL);
+		_exit(0);
+	}
+	for (int i = 0; i < 250 && sleeper <= 0; i++) {
+		FILE *f = fopen(path, "r");
+
+		if (!f || fscanf(f, "%d", &sleeper) != 1)
+			sleeper = 0;
+		if (f)
+			fclose(f);
+		if (sleeper <= 0)
+			usleep(20000);
+	}
+	assert_true(sleeper > 0);
+	kill(runner, SIGKILL);
+	waitpid(runner, &status, 0);
+	if (!process_gone(sleeper)) {
+		kill(sleeper, SIGKILL);
+		fail_msg("'sleep' (pid %d) outlived the process that ran it", (int)sleeper);
+	}
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +792,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stream_modes),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_watch_while_running),
+		cmocka_unit_test(test_child_dies_with_us),
 	};
 	ssize_t n;
 
