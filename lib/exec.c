@@ -114,9 +114,47 @@ struct change_spec {
 	const char *kind, *target, *name, *prior, *value, *detail;
 };
 
+static void event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
+		  const char *group, const char *detail);
+static int each_leftover(struct clu_journal *journal, const struct clu_manifest *m,
+			 int64_t this_run,
+			 int (*visit)(void *ctx, const struct clu_change *c, struct clu_err *err),
+			 void *ctx, struct clu_err *err);
+
+/* An earlier unfinished run's open change of the same kind, target and name. */
+struct adoptable {
+	const struct change_spec *spec;
+	struct clu_change found;     /* id 0: none */
+};
+
+static int find_adoptable(void *ctx, const struct clu_change *c, struct clu_err *err)
+{
+	struct adoptable *a = ctx;
+	const struct change_spec *spec = a->spec;
+
+	(void)err;
+	if (!a->found.id && clu__streq(c->kind, spec->kind) && clu__streq(c->target, spec->target) &&
+	    (c->name == spec->name || clu__streq(c->name, spec->name))) {
+		a->found = *c;
+		a->found.prior = clu__xstrdup_or_null(c->prior);
+		a->found.kind = a->found.target = a->found.name = NULL;
+		a->found.value = a->found.detail = NULL;
+	}
+	return 0;
+}
+
+/*
+ * Journal a change as intended. Its prior is the value before the update
+ * began: when an earlier unfinished run of this same update made the same
+ * change and died (its pin, its ban), the live value is that run's, and
+ * its journalled prior is the real one. That change is adopted: ours
+ * carries its prior, and it is marked restored, taken over by this run, so
+ * that one open change stands for the pin and its undo is right.
+ */
 static int journal_intent(struct executor *x, unsigned step, const struct change_spec *c,
 			  int64_t *id, struct clu_err *err)
 {
+	struct adoptable a = { .spec = c };
 	struct clu_change change = {
 		.run_id = x->run_id,
 		.step = step,
@@ -128,9 +166,26 @@ static int journal_intent(struct executor *x, unsigned step, const struct change
 		.detail = (char *)c->detail,
 		.state = CLU_CHANGE_INTENDED,
 	};
-	int ret = clu_journal_change_intend(x->journal, &change, err);
+	int ret = strcmp(c->kind, "lock") ? each_leftover(x->journal, x->manifest, x->run_id,
+							   find_adoptable, &a, err) : 0;
 
+	if (!ret && a.found.id)
+		change.prior = a.found.prior;
+	if (!ret)
+		ret = clu_journal_change_intend(x->journal, &change, err);
 	*id = change.id;
+	if (!ret && a.found.id) {
+		char *detail = clu__xasprintf("run %lld's %s %s%s%s (prior %s) taken over by run %lld",
+					      (long long)a.found.run_id, c->kind, c->target,
+					      c->name ? " " : "", c->name ? c->name : "",
+					      a.found.prior ? a.found.prior : "absent",
+					      (long long)x->run_id);
+
+		ret = clu_journal_change_mark(x->journal, a.found.id, CLU_CHANGE_RESTORED, err);
+		event(x, clu_now_mono_ms(), "adopted", c->target, NULL, detail);
+		free(detail);
+	}
+	free(a.found.prior);
 	return ret;
 }
 
@@ -210,8 +265,6 @@ static int restore(struct executor *x, const char *kind, const char *target, con
 
 /* ---- the cluster lock ------------------------------------------------- */
 
-static void event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
-		  const char *group, const char *detail);
 
 /* Renew the lock at least this often: between steps, in waits, under commands. */
 #define LOCK_RENEW_MS 5000
@@ -1302,51 +1355,68 @@ static int undrain_leftover(struct executor *x, const char *node, bool *found,
 
 /* ---- stopping safely -------------------------------------------------- */
 
-/* Describe what this run leaves in place, and why, from the journal. */
+/* What an open change leaves in the cluster, and why, for people. */
+static void add_change_remaining(struct executor *x, const struct clu_change *c)
+{
+	char *what = NULL, *why = NULL, *by = c->run_id == x->run_id ? clu__xstrdup("") :
+		clu__xasprintf(" (left by run %lld, which did not finish)", (long long)c->run_id);
+
+	if (!strcmp(c->kind, "meta")) {
+		what = clu__xasprintf("'%s' is pinned (is-managed=false)%s", c->target, by);
+		why = clu__xasprintf("pinned at step %u; the run stopped before its unpin: "
+				     "check the service on its node; the next successful run "
+				     "of this update unpins it", c->step);
+	} else if (!strcmp(c->kind, "node-attribute")) {
+		what = clu__xasprintf("'%s' is in standby (drained)%s", c->target, by);
+		why = clu__xasprintf("drained at step %u; it stays out of service until it "
+				     "is fixed; the next successful run of this update puts "
+				     "it back", c->step);
+	} else if (!strcmp(c->kind, "constraint") && c->value && c->value[0] == '-') {
+		const char *on = strstr(c->target, "-on-");
+		const char *node = on ? on + 4 : "?";
+
+		what = clu__xasprintf("'%s' is banned from '%s' (constraint %s)%s", c->name, node,
+				      c->target, by);
+		why = clu__xasprintf("the version guard: '%s' is not updated, and the data of "
+				     "'%s' may be newer; the next successful run of this update "
+				     "removes it", node, c->name);
+	} else if (!strcmp(c->kind, "constraint")) {
+		what = clu__xasprintf("'%s' prefers its new node (constraint %s)%s", c->name,
+				      c->target, by);
+		why = clu__xasprintf("placed by the move of step %u; harmless, removed when "
+				     "the update completes", c->step);
+	}
+	/* The lock is released at the end; an earlier run's was taken over. */
+	if (what)
+		add_remaining(x, what, why);
+	free(what);
+	free(why);
+	free(by);
+}
+
+static int remaining_leftover(void *ctx, const struct clu_change *c, struct clu_err *err)
+{
+	(void)err;
+	add_change_remaining(ctx, c);
+	return 0;
+}
+
+/*
+ * What stays in place after a stopped run: this run's open changes, and
+ * those earlier unfinished runs of this update left and this one did not
+ * take over.
+ */
 static void collect_remaining(struct executor *x)
 {
 	struct clu_change *changes = NULL;
 	struct clu_err ignored = CLU_ERR_INIT;
 	size_t n = 0;
 
-	if (clu_journal_changes_open(x->journal, x->run_id, &changes, &n, &ignored))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const struct clu_change *c = &changes[i];
-		char *what = NULL, *why = NULL;
-
-		if (!strcmp(c->kind, "meta")) {
-			what = clu__xasprintf("'%s' is pinned (is-managed=false)", c->target);
-			why = clu__xasprintf("pinned at step %u; the run stopped before its unpin: "
-					     "check the service on its node; the next successful run "
-					     "of this update unpins it", c->step);
-		} else if (!strcmp(c->kind, "node-attribute")) {
-			what = clu__xasprintf("'%s' is in standby (drained)", c->target);
-			why = clu__xasprintf("drained at step %u; it stays out of service until it "
-					     "is fixed; the next successful run of this update puts "
-					     "it back", c->step);
-		} else if (!strcmp(c->kind, "constraint") && c->value && c->value[0] == '-') {
-			const char *on = strstr(c->target, "-on-");
-			const char *node = on ? on + 4 : "?";
-
-			what = clu__xasprintf("'%s' is banned from '%s' (constraint %s)", c->name, node,
-					      c->target);
-			why = clu__xasprintf("the version guard: '%s' is not updated, and the data of "
-					     "'%s' may be newer; the next successful run of this update "
-					     "removes it", node, c->name);
-		} else if (!strcmp(c->kind, "constraint")) {
-			what = clu__xasprintf("'%s' prefers its new node (constraint %s)", c->name,
-					      c->target);
-			why = clu__xasprintf("placed by the move of step %u; harmless, removed when "
-					     "the update completes", c->step);
-		} else {
-			continue;   /* the lock is released below */
-		}
-		add_remaining(x, what, why);
-		free(what);
-		free(why);
-	}
+	if (!clu_journal_changes_open(x->journal, x->run_id, &changes, &n, &ignored))
+		for (size_t i = 0; i < n; i++)
+			add_change_remaining(x, &changes[i]);
 	clu_changes_free(changes, n);
+	each_leftover(x->journal, x->manifest, x->run_id, remaining_leftover, x, &ignored);
 }
 
 /*

@@ -157,7 +157,8 @@ struct clu_change {
 	int64_t run_id;
 	unsigned step;        /* the step that made it (0: before the first) */
 	char *kind;           /* "meta" (resource meta attribute), "node-attribute",
-				 "constraint", "property" */
+				 "constraint", "lock" (name: its token; "property"
+				 in journals of clupdate 0.1) */
 	char *target;         /* resource, node or constraint id */
 	char *name;           /* attribute name; for a constraint, the
 				 resource it constrains (exec.c relies on it) */

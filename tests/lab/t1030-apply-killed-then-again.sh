@@ -11,20 +11,8 @@ state=$WORK/state
 manifest=$SRCDIR/build/demo/sp2/sp2.conf
 owner=$(owner_of mail) || fail "mail is not running"
 
-"$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes \
-	>"$WORK/first.out" 2>"$WORK/first.err" &
-pid=$!
-# Wait for step 5 (the drain of the second node) to be done, then kill.
-for ((i = 0; i < 600; i++)); do
-	done5=$(sqlite3 "$state/journal.db" "SELECT count(*) FROM step_attempts
-		WHERE run_id = 1 AND step = 5 AND state = 'done'" 2>/dev/null || echo 0)
-	[[ $done5 == 1 ]] && break
-	kill -0 "$pid" 2>/dev/null || fail "apply ended before step 5: $(cat "$WORK/first.err")"
-	sleep 0.1
-done
-[[ $done5 == 1 ]] || fail "step 5 never finished"
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null || true
+# Kill it right after step 5 (the drain of the second node) is done.
+kill_when "$manifest" "SELECT count(*) FROM step_attempts WHERE run_id = RUN AND step = 5 AND state = 'done'"
 drained=$(sqlite3 "$state/journal.db" "SELECT node FROM step_attempts WHERE run_id = 1 AND step = 5")
 note "killed apply after draining $drained"
 

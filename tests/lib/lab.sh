@@ -86,3 +86,26 @@ assert_sp2_done() {
 	note "one outage of $(jq '.report.outages[0].duration_ms' "$WORK/report.json") ms," \
 		"$(jq '.report.acknowledged' "$WORK/report.json") messages acknowledged, 0 lost"
 }
+
+# kill_when MANIFEST SQL [apply options]: start apply of MANIFEST on the
+# lab (journal in $state), wait until the journal query SQL, with RUN the
+# newest run's id, returns 1, then SIGKILL it. Driven by the journal, not
+# by sleeps: the kill lands in the window SQL names. KILLED_RUN: its run.
+kill_when() {
+	local manifest=$1 sql=$2 pid run hit
+	shift 2
+	"$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes "$@" \
+		>"$WORK/killed.out" 2>"$WORK/killed.err" &
+	pid=$!
+	for ((i = 0; i < 1200; i++)); do
+		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs" 2>/dev/null || true)
+		hit=$(sqlite3 "$state/journal.db" "${sql//RUN/${run:-0}}" 2>/dev/null || echo 0)
+		[[ $hit == 1 ]] && break
+		kill -0 "$pid" 2>/dev/null || fail "apply ended before the window: $(cat "$WORK/killed.err")"
+		sleep 0.05
+	done
+	[[ $hit == 1 ]] || fail "the window never came"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	KILLED_RUN=$run
+}
