@@ -42,9 +42,44 @@ static void group_release(struct clu_group *group)
 	free(group->name);
 	free_strings(group->members, group->n_members);
 	free(group->owner);
+	free(group->trouble);
 	free_strings(group->banned, group->n_banned);
 	free(group->data_version);
 	free(group->address);
+}
+
+static void failure_release(struct clu_failure *f)
+{
+	free(f->resource);
+	free(f->node);
+	free(f->task);
+	free(f->status);
+	free(f->reason);
+}
+
+static void failure_copy(struct clu_failure *d, const struct clu_failure *s)
+{
+	d->resource = clu__xstrdup(s->resource);
+	d->node = clu__xstrdup(s->node);
+	d->task = clu__xstrdup(s->task);
+	d->status = clu__xstrdup(s->status);
+	d->reason = clu__xstrdup_or_null(s->reason);
+	d->call = s->call;
+}
+
+void clu_cluster_add_failure(struct clu_cluster *cluster, const struct clu_failure *failure)
+{
+	cluster->failures = clu__xrealloc(cluster->failures,
+					  (cluster->n_failures + 1) * sizeof(*cluster->failures));
+	failure_copy(&cluster->failures[cluster->n_failures++], failure);
+}
+
+char *clu_failure_describe(const struct clu_failure *f)
+{
+	return clu__xasprintf("'%s' %s on '%s' failed: %s%s%s%s", f->resource, f->task, f->node,
+			      f->status, f->reason && *f->reason ? " (" : "",
+			      f->reason && *f->reason ? f->reason : "",
+			      f->reason && *f->reason ? ")" : "");
 }
 
 void clu_cluster_release(struct clu_cluster *cluster)
@@ -55,8 +90,11 @@ void clu_cluster_release(struct clu_cluster *cluster)
 		node_release(&cluster->nodes[i]);
 	for (size_t i = 0; i < cluster->n_groups; i++)
 		group_release(&cluster->groups[i]);
+	for (size_t i = 0; i < cluster->n_failures; i++)
+		failure_release(&cluster->failures[i]);
 	free(cluster->nodes);
 	free(cluster->groups);
+	free(cluster->failures);
 	free(cluster->name);
 	memset(cluster, 0, sizeof(*cluster));
 }
@@ -73,6 +111,10 @@ void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src)
 		dst->nodes[i].name = clu__xstrdup(src->nodes[i].name);
 		dst->nodes[i].version = clu__xstrdup_or_null(src->nodes[i].version);
 	}
+	dst->n_failures = src->n_failures;
+	dst->failures = clu__xcalloc(src->n_failures ? src->n_failures : 1, sizeof(*dst->failures));
+	for (size_t i = 0; i < src->n_failures; i++)
+		failure_copy(&dst->failures[i], &src->failures[i]);
 	dst->n_groups = src->n_groups;
 	dst->groups = clu__xcalloc(src->n_groups, sizeof(*dst->groups));
 	for (size_t i = 0; i < src->n_groups; i++) {
@@ -83,6 +125,7 @@ void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src)
 		d->name = clu__xstrdup(s->name);
 		d->members = copy_strings(s->members, s->n_members);
 		d->owner = clu__xstrdup_or_null(s->owner);
+		d->trouble = clu__xstrdup_or_null(s->trouble);
 		d->banned = copy_strings(s->banned, s->n_banned);
 		d->data_version = clu__xstrdup_or_null(s->data_version);
 		d->address = clu__xstrdup_or_null(s->address);

@@ -42,6 +42,7 @@ struct executor {
 	bool lock_held;
 	int64_t lock_renewed_mono;
 	char *lock_lost;           /* set while a command ran: why the lock is lost */
+	struct clu__strv failures_before;   /* the engine's failures as the step began */
 	struct clu_location *pending;   /* bans deferred to the move they go with */
 	size_t n_pending;
 	int64_t step_wait_ms;      /* time this step spent waiting for the engine */
@@ -540,6 +541,89 @@ static bool facts_hold(const struct executor *x, const struct clu_cluster *live,
 	return true;
 }
 
+/* ---- when the engine gives up -------------------------------------- */
+
+/* A failure's identity: an operation (call) of a resource on a node. */
+static char *failure_key(const struct clu_failure *f)
+{
+	return clu__xasprintf("%s %s %s %ld", f->node, f->resource, f->task, f->call);
+}
+
+/* The failures the engine has recorded as a step begins: older than it. */
+static void remember_failures(struct executor *x, const struct clu_cluster *live)
+{
+	clu__strv_release(&x->failures_before);
+	for (size_t i = 0; i < live->n_failures; i++) {
+		char *key = failure_key(&live->failures[i]);
+
+		clu__strv_push(&x->failures_before, key);
+		free(key);
+	}
+}
+
+/* Whether resource is a member of group. */
+static bool is_member(const struct clu_group *group, const char *resource)
+{
+	for (size_t i = 0; i < group->n_members; i++)
+		if (!strcmp(group->members[i], resource))
+			return true;
+	return false;
+}
+
+/*
+ * Why the engine, idle, will not bring about fact (a group on a node),
+ * with what it did instead; NULL while it may still. It has given up when
+ * one of the group's members failed since the step began, the group is in
+ * trouble (a member failed, blocked, or stopped while others run), or it
+ * runs whole on another node.
+ */
+static char *gave_up_on(const struct executor *x, const struct clu_cluster *live,
+			const struct clu_fact *fact)
+{
+	const struct clu_group *g = clu_cluster_group(live, fact->group);
+	struct clu__strv failed = { 0 };
+	char *why = NULL, *list;
+
+	if (fact->kind != CLU_FACT_GROUP_ON || !g || !g->managed ||
+	    clu__streq(g->owner, fact->node))
+		return NULL;
+	for (size_t i = 0; i < live->n_failures; i++) {
+		const struct clu_failure *f = &live->failures[i];
+		char *key = failure_key(f);
+
+		if (is_member(g, f->resource) && !clu__strv_has(&x->failures_before, key)) {
+			char *text = clu_failure_describe(f);
+
+			clu__strv_push(&failed, text);
+			free(text);
+		}
+		free(key);
+	}
+	if (!failed.n && !g->trouble && !g->owner)
+		return NULL;
+	list = failed.n ? clu__join(failed.v, failed.n, "; ") : NULL;
+	why = clu__xasprintf("the engine gave up on '%s' running on '%s': %s%s%s%s%s",
+			     g->name, fact->node,
+			     g->owner ? "it runs on '" : g->trouble ? g->trouble : "it is stopped",
+			     g->owner ? g->owner : "", g->owner ? "'" : "",
+			     list ? "; " : "", list ? list : "");
+	free(list);
+	clu__strv_release(&failed);
+	return why;
+}
+
+static char *engine_gave_up(const struct executor *x, const struct clu_cluster *live,
+			    const struct clu_fact *facts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *why = gave_up_on(x, live, &facts[i]);
+
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
 /*
  * Wait until the engine is idle and the facts hold, twice in a row (an
  * update's transition may not have begun at the first look).
@@ -561,28 +645,37 @@ static int settle(struct executor *x, const struct clu_step *s, const struct clu
 static int settle_wait(struct executor *x, const struct clu_step *s, const struct clu_fact *facts,
 		       size_t n, struct clu_err *err)
 {
-	int64_t deadline = clu_now_mono_ms() + x->opt.settle_timeout_ms;
-	int good = 0;
+	int64_t start = clu_now_mono_ms(), deadline = start + x->opt.settle_timeout_ms;
+	int good = 0, given_up = 0;
 
 	for (;;) {
 		struct clu_cluster live;
-		char *unmet = NULL;
-		bool idle = false;
+		char *unmet = NULL, *why = NULL;
+		bool idle = false, hold;
 		int ret = clu_backend_idle(x->backend, &idle, err);
 
 		if (!ret)
 			ret = clu_backend_read_status(x->backend, &live, err);
 		if (ret)
 			return ret;
-		if (idle && facts_hold(x, &live, facts, n, &unmet))
-			good++;
-		else
-			good = 0;
+		hold = facts_hold(x, &live, facts, n, &unmet);
+		good = idle && hold ? good + 1 : 0;
+		/* Idle, and what it did instead is plain, three looks in a row
+		 * (after a second: it may be idle before the change reached
+		 * it): waiting on would only wait for the timeout. */
+		if (idle && !hold && clu_now_mono_ms() - start >= 1000)
+			why = engine_gave_up(x, &live, facts, n);
+		given_up = why ? given_up + 1 : 0;
 		clu_cluster_release(&live);
-		if (good >= 2) {
+		if (good >= 2 || given_up >= 3) {
 			free(unmet);
-			return 0;
+			if (!why)
+				return 0;
+			ret = clu_err_set(err, CLU_E_STEP, "%s", why);
+			free(why);
+			return ret;
 		}
+		free(why);
 		if (interrupted(x)) {
 			free(unmet);
 			return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the cluster");
@@ -1014,6 +1107,8 @@ static int check_live(struct executor *x, const struct clu_step *s, bool after,
 
 	if (ret)
 		return ret;
+	if (!after)
+		remember_failures(x, &live);
 	if (!facts_hold(x, &live, after ? s->post : s->pre, after ? s->n_post : s->n_pre, &unmet))
 		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): %s not met%s: expected %s",
 				  s->index, clu_action_name(s->action),
@@ -1636,6 +1731,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	free(x.manifest_dir);
 	clu_lock_holder_release(&x.lock);
 	free(x.lock_lost);
+	clu__strv_release(&x.failures_before);
 	free(x.first_failure);
 	clu__strv_release(&x.failed_nodes);
 	return ret;

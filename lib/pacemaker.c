@@ -31,7 +31,7 @@
 
 static const char *const status_argv[] = {
 	"crm_mon", "--output-as=xml", "--inactive", "--exclude=all",
-	"--include=summary,options,nodes,resources,attributes,bans", NULL
+	"--include=summary,options,nodes,resources,attributes,bans,failures", NULL
 };
 
 static const char *const config_argv[] = {
@@ -333,23 +333,60 @@ static void add_running_on(const xmlNode *resource, struct clu__strv *nodes)
 	}
 }
 
+/* What read_member() learns of a group's members, for its owner and trouble. */
+struct members {
+	struct clu__strv nodes;      /* where any member runs, once each */
+	size_t n, running;           /* members; members running somewhere */
+	char *trouble;               /* the first member failed or blocked */
+	char *stopped;               /* the first member that runs nowhere */
+};
+
 /* One member of a group (or a lone primitive): its id, managed, where it runs. */
 static int read_member(struct reader *r, struct clu_group *group, const xmlNode *resource,
-		       struct clu__strv *nodes)
+		       struct members *m)
 {
 	const char *id = name_attr(r, resource, "id", "resource name");
-	bool managed;
+	bool managed, failed, blocked;
 	int rc;
 
 	if (!id)
 		return CLU_E_CLUSTER;
-	if ((rc = boolean(r, resource, "managed", true, &managed)))
+	if ((rc = boolean(r, resource, "managed", true, &managed)) ||
+	    (rc = boolean(r, resource, "failed", false, &failed)) ||
+	    (rc = boolean(r, resource, "blocked", false, &blocked)))
 		return rc;
 	clu_group_add_member(group, id);
 	if (!managed)
 		group->managed = false;
-	add_running_on(resource, nodes);
+	add_running_on(resource, &m->nodes);
+	m->n++;
+	if (first_child(resource, "node"))
+		m->running++;
+	else if (!m->stopped)
+		m->stopped = clu__xstrdup(id);
+	if ((failed || blocked) && !m->trouble)
+		m->trouble = clu__xasprintf("'%s' %s", id, blocked ? "is blocked (the engine "
+					    "cannot stop it)" : "failed");
 	return 0;
+}
+
+/*
+ * A group's trouble, once its members are read: a member failed or
+ * blocked, or stopped while others run. Such a group has no owner while
+ * the engine manages it (a pinned group, which the engine leaves alone,
+ * keeps the node where its running members are).
+ */
+static void set_trouble(struct clu_group *group, struct members *m)
+{
+	if (m->trouble) {
+		group->trouble = m->trouble;
+		m->trouble = NULL;
+	} else if (m->running && m->running < m->n) {
+		group->trouble = clu__xasprintf("'%s' is stopped while %zu of %zu members run on "
+						"'%s'", m->stopped, m->running, m->n, m->nodes.v[0]);
+	}
+	if (group->managed && m->running < m->n)
+		clu_set_string(&group->owner, NULL);
 }
 
 /*
@@ -390,7 +427,7 @@ static int read_group(struct reader *r, const xmlNode *element)
 {
 	bool lone = is_element(element, "resource");
 	const char *id = name_attr(r, element, "id", lone ? "resource name" : "group name");
-	struct clu__strv nodes = { 0 };
+	struct members m = { 0 };
 	struct clu_group *group;
 	bool managed;
 	int rc;
@@ -399,16 +436,20 @@ static int read_group(struct reader *r, const xmlNode *element)
 		return CLU_E_CLUSTER;
 	group = clu_cluster_add_group(r->cluster, id);
 	if (lone) {
-		rc = read_member(r, group, element, &nodes);
+		rc = read_member(r, group, element, &m);
 	} else if (!(rc = boolean(r, element, "managed", true, &managed))) {
 		group->managed = managed;
-		for (xmlNode *m = element->children; m && !rc; m = m->next)
-			if (is_element(m, "resource"))
-				rc = read_member(r, group, m, &nodes);
+		for (xmlNode *e = element->children; e && !rc; e = e->next)
+			if (is_element(e, "resource"))
+				rc = read_member(r, group, e, &m);
 	}
 	if (!rc)
-		rc = set_owner(r, group, &nodes);
-	clu__strv_release(&nodes);
+		rc = set_owner(r, group, &m.nodes);
+	if (!rc)
+		set_trouble(group, &m);
+	clu__strv_release(&m.nodes);
+	free(m.trouble);
+	free(m.stopped);
 	return rc;
 }
 
@@ -499,6 +540,42 @@ static void infer_data_versions(struct clu_cluster *cluster)
 	}
 }
 
+/*
+ * The engine's failed operations. crm_mon 2.1 names the resource only
+ * inside op_key ("RSC_TASK_INTERVAL"); the task and interval are given
+ * apart, so the resource is what precedes "_TASK_" at the end.
+ */
+static int read_failures(struct reader *r, const xmlNode *failures)
+{
+	for (xmlNode *e = failures ? failures->children : NULL; e; e = e->next) {
+		const char *key = attr(e, "op_key"), *task = attr(e, "task");
+		const char *node = attr(e, "node"), *call = attr(e, "call");
+		struct clu_failure f = { 0 };
+		char *suffix;
+		const char *end;
+
+		if (!is_element(e, "failure") || !key || !task || !node)
+			continue;
+		suffix = clu__xasprintf("_%s_", task);
+		end = strstr(key, suffix);
+		while (end && strstr(end + 1, suffix))
+			end = strstr(end + 1, suffix);
+		free(suffix);
+		if (!end || end == key)
+			continue;
+		f.resource = clu__xstrndup(key, (size_t)(end - key));
+		f.node = (char *)node;
+		f.task = (char *)task;
+		f.status = (char *)(attr(e, "exitstatus") ? attr(e, "exitstatus") : "error");
+		f.reason = (char *)attr(e, "exitreason");
+		f.call = call ? strtol(call, NULL, 10) : 0;
+		if (!clu_name_check(f.resource) && !clu_name_check(f.node))
+			clu_cluster_add_failure(r->cluster, &f);
+		free(f.resource);
+	}
+	return 0;
+}
+
 static int read_document(struct reader *r, const xmlNode *root)
 {
 	xmlNode *summary, *nodes, *resources;
@@ -516,7 +593,8 @@ static int read_document(struct reader *r, const xmlNode *root)
 	if ((rc = read_quorum(r, summary)) || (rc = read_nodes(r, nodes)) ||
 	    (rc = read_versions(r, first_child(root, "node_attributes"))) ||
 	    (rc = read_resources(r, resources)) ||
-	    (rc = read_bans(r, first_child(root, "bans"))))
+	    (rc = read_bans(r, first_child(root, "bans"))) ||
+	    (rc = read_failures(r, first_child(root, "failures"))))
 		return rc;
 	infer_data_versions(r->cluster);
 	return clu_cluster_validate(r->cluster, r->where, r->err);

@@ -31,12 +31,25 @@ struct clu_group {
 	char *name;
 	char **members;      /* member resource ids, in group order */
 	size_t n_members;
-	char *owner;         /* node it runs on; NULL when stopped */
+	char *owner;         /* node where every member runs; NULL otherwise */
+	char *trouble;       /* NULL, or why it is not whole: a member failed,
+				blocked, or stopped while others run (e.g. "'maild'
+				is stopped while 2 of 3 members run on 'n2'") */
 	bool managed;        /* false: pinned (is-managed=false) */
 	char **banned;       /* nodes it may not run on (location -INFINITY) */
 	size_t n_banned;
 	char *data_version;  /* version of its shared data; NULL if unknown */
 	char *address;       /* service address (e.g. an IPaddr2 ip); NULL if none */
+};
+
+/* A failed operation in the engine's history (crm_mon's <failures>). */
+struct clu_failure {
+	char *resource;
+	char *node;
+	char *task;          /* "start", "monitor", ... */
+	char *status;        /* the agent's exit status, e.g. "not installed" */
+	char *reason;        /* the agent's own message; NULL if none */
+	long call;           /* the operation's call id on that node */
 };
 
 struct clu_cluster {
@@ -46,6 +59,8 @@ struct clu_cluster {
 	size_t n_nodes;
 	struct clu_group *groups;
 	size_t n_groups;
+	struct clu_failure *failures;   /* live clusters only */
+	size_t n_failures;
 };
 
 /* Free the contents of *cluster and zero it. */
@@ -72,6 +87,10 @@ void clu_group_unban(struct clu_group *group, const char *node);
 struct clu_node *clu_cluster_add_node(struct clu_cluster *cluster, const char *name);
 struct clu_group *clu_cluster_add_group(struct clu_cluster *cluster, const char *name);
 void clu_group_add_member(struct clu_group *group, const char *resource);
+/* Add a failure (strings copied; reason may be NULL). */
+void clu_cluster_add_failure(struct clu_cluster *cluster, const struct clu_failure *failure);
+/* "maild start on 'n2' failed: not installed (store format 1 ...)", newly allocated. */
+char *clu_failure_describe(const struct clu_failure *failure);
 void clu_set_string(char **field, const char *value);   /* replace, NULL-safe */
 
 /*
