@@ -76,16 +76,15 @@ FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz-%.c,%,$(sort $(wildcard tests/fuzz/fu
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_MINUTES ?= 10
 FUZZ_CC      := clang
-FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 COVERAGE     := -fprofile-instr-generate -fcoverage-mapping
 
 build/fuzz/% build/cov/%: CC := $(FUZZ_CC)
-$(eval $(call variant,build/fuzz,-fsanitize=fuzzer-no-link $(FUZZ_SANITIZE)))
+$(eval $(call variant,build/fuzz,-fsanitize=fuzzer-no-link $(SANITIZE)))
 $(eval $(call variant,build/cov,$(COVERAGE)))
 
 build/fuzz/fuzz-%: build/fuzz/obj/tests/fuzz/fuzz-%.o build/fuzz/obj/tests/fuzz/input-file.o \
 		   build/fuzz/libclupdate.a
-	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SANITIZE) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(SANITIZE) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # $(1): the variant's directory, $(2) its flags.
 define fuzz_replay
