@@ -1,6 +1,6 @@
 /*
- * Fuzz target: the update manifest parser (clu_manifest_load(), which reads
- * lib/ini-file.c's INI syntax through libinih). The input is a manifest
+ * Fuzz target: the update manifest parser (clu_manifest_load(), on the
+ * INI reader of lib/ini-file.c). The input is a manifest
  * file's bytes; the parser takes a path only, so they go through
  * fuzz_input_file(). A manifest that loads is read back through the
  * accessors the planner uses, then released.
