@@ -6,8 +6,9 @@
  * must not be overridden), the others unknown, and a group "mail" on n2
  * (its data version is inferred again). The model is checked afterwards.
  *
- * Covers: lib/pacemaker.c:clu_pacemaker_parse_config,read_xml,sets_value,set_value,
- *   first_child,is_element,attr,infer_data_versions
+ * Covers: lib/pacemaker.c:clu_pacemaker_parse_config,sets_value,set_value,
+ *   config_version,check_version,first_child,is_element,attr,infer_data_versions
+ *   lib/xml.c
  */
 #include "clupdate/pacemaker.h"
 #include "fuzz.h"
