@@ -2,10 +2,12 @@
 #
 # `make` builds build/clupdate (and the demo service under build/demo);
 # `make check` installs missing Debian packages, then runs every test:
-# unit and CLI tests twice (plain and under ASan/UBSan), then the lab tests
-# against a real Pacemaker cluster. `make demo` is the main job end to end.
-# Sources are found by wildcard: a new lib/*.c, src/*.c or
-# tests/unit/test-*.c needs no edit here.
+# unit and CLI tests twice (plain and under ASan/UBSan), the fuzz targets'
+# corpora and crash reproducers, then the lab tests against a real
+# Pacemaker cluster. `make demo` is the main job end to end. `make fuzz`
+# and `make fuzz-long` fuzz the parsers (tests/fuzz/README.md).
+# Sources are found by wildcard: a new lib/*.c, src/*.c,
+# tests/unit/test-*.c or tests/fuzz/fuzz-*.c needs no edit here.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -47,7 +49,7 @@ $(1)/tests/test-%: $(1)/obj/tests/unit/test-%.o $(1)/libclupdate.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) -lcmocka
 
--include $$(wildcard $(1)/obj/*/*.d $(1)/obj/tests/unit/*.d)
+-include $$(wildcard $(1)/obj/*/*.d $(1)/obj/tests/*/*.d)
 endef
 
 # Where `make install` puts the lab and the demo, compiled into the program:
@@ -62,7 +64,45 @@ build/obj/src/cmd-lab.o build/asan/obj/src/cmd-lab.o: build/paths.h
 $(eval $(call variant,build,))
 $(eval $(call variant,build/asan,$(SANITIZE)))
 
-.PHONY: all deps check check-unit check-cli check-lab demo install clean lint
+# ---- fuzzing (tests/fuzz/README.md) ----------------------------------------
+# Each tests/fuzz/fuzz-NAME.c is a target, linked three ways:
+#   build/fuzz/fuzz-NAME          libFuzzer, clang, ASan+UBSan    (make fuzz)
+#   build/asan/fuzz/replay-NAME   saved inputs, gcc, ASan+UBSan   (make check)
+#   build/cov/fuzz/replay-NAME    saved inputs, clang, source coverage
+#                                                                 (make fuzz-long)
+# `make check` replays with gcc so that it needs nothing more than the
+# other tests do.
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz-%.c,%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_MINUTES ?= 10
+FUZZ_CC      := clang
+COVERAGE     := -fprofile-instr-generate -fcoverage-mapping
+
+build/fuzz/% build/cov/%: CC := $(FUZZ_CC)
+$(eval $(call variant,build/fuzz,-fsanitize=fuzzer-no-link $(SANITIZE)))
+$(eval $(call variant,build/cov,$(COVERAGE)))
+
+build/fuzz/fuzz-%: build/fuzz/obj/tests/fuzz/fuzz-%.o build/fuzz/obj/tests/fuzz/input-file.o \
+		   build/fuzz/libclupdate.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(SANITIZE) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# $(1): the variant's directory, $(2) its flags.
+define fuzz_replay
+$(1)/fuzz/replay-%: $(1)/obj/tests/fuzz/fuzz-%.o $(1)/obj/tests/fuzz/input-file.o \
+		    $(1)/obj/tests/fuzz/replay.o $(1)/libclupdate.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(eval $(call fuzz_replay,build/asan,$(SANITIZE)))
+$(eval $(call fuzz_replay,build/cov,$(COVERAGE)))
+
+fuzz-replay := $(FUZZ_NAMES:%=build/asan/fuzz/replay-%)
+# Kept, not deleted as intermediates: a relink compiles nothing again.
+.SECONDARY: $(foreach v,build/fuzz build/asan build/cov,\
+		$(patsubst %.c,$(v)/obj/%.o,$(wildcard tests/fuzz/*.c)))
+
+.PHONY: all deps check check-unit check-cli check-fuzz check-lab demo install clean lint \
+	fuzz fuzz-deps fuzz-long
 .DEFAULT_GOAL := all
 
 all: build/clupdate demo-build
@@ -81,13 +121,28 @@ check-unit: deps $(unit-binaries)
 check-cli: deps build/clupdate build/asan/clupdate build/tests/test-report build/asan/tests/test-report
 	@tests/run-cli build/clupdate build/asan/clupdate
 
+check-fuzz: deps $(fuzz-replay)
+	@tests/fuzz/run-replay
+
 check-lab: deps all
 	@tests/run-lab build/clupdate
 
 # Every group runs even when an earlier one fails; the summary says which.
 check: deps
-	@$(MAKE) --no-print-directory all build/asan/clupdate $(unit-binaries)
+	@$(MAKE) --no-print-directory all build/asan/clupdate $(unit-binaries) $(fuzz-replay)
 	@tests/run-suite
+
+fuzz-deps: deps
+	@scripts/install-deps fuzz
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_NAMES:%=build/fuzz/fuzz-%)
+
+# Each target for FUZZ_MINUTES, one after another; FUZZ_MERGE=1 keeps what
+# they found in the committed corpora.
+fuzz-long: fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build/cov/fuzz/replay-%)
+	@FUZZ_MINUTES=$(FUZZ_MINUTES) tests/fuzz/run-long $(FUZZ_TARGETS)
 
 demo: deps all
 	@scripts/demo

@@ -118,47 +118,52 @@ fail:
 struct conversation {
 	int fd;
 	int64_t deadline;
-	char buf[2048];
-	size_t len;
+	struct clu_smtp_reply reply;
 };
+
+bool clu_smtp_reply_parse(struct clu_smtp_reply *r, int *code, char *last, size_t last_size)
+{
+	char *nl;
+
+	while ((nl = memchr(r->buf, '\n', r->len))) {
+		size_t line_len = (size_t)(nl - r->buf) + 1;
+		bool more = line_len > 3 && r->buf[3] == '-';
+
+		*code = atoi(r->buf);
+		if (last) {
+			size_t n = line_len < last_size ? line_len : last_size - 1;
+
+			memcpy(last, r->buf, n);
+			last[n] = '\0';
+		}
+		memmove(r->buf, nl + 1, r->len - line_len);
+		r->len -= line_len;
+		if (!more)
+			return true;
+	}
+	return false;
+}
 
 /* Read one whole SMTP reply (continuation lines "250-..."); its code. */
 static int smtp_reply(struct conversation *c, char *last, size_t last_size, struct clu_err *err)
 {
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
+	struct clu_smtp_reply *r = &c->reply;
+	int code;
 
-		if (nl) {
-			size_t line_len = (size_t)(nl - c->buf) + 1;
-			int code = atoi(c->buf);
-			bool more = line_len > 3 && c->buf[3] == '-';
+	while (!clu_smtp_reply_parse(r, &code, last, last_size)) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		ssize_t n;
 
-			if (last) {
-				size_t n = line_len < last_size ? line_len : last_size - 1;
-
-				memcpy(last, c->buf, n);
-				last[n] = '\0';
-			}
-			memmove(c->buf, nl + 1, c->len - line_len);
-			c->len -= line_len;
-			if (!more)
-				return code;
-			continue;
-		}
-		if (c->len == sizeof(c->buf))
+		if (r->len == sizeof(r->buf))
 			return clu_err_set(err, CLU_E_SPAWN, "smtp: reply line too long"), -1;
-		{
-			struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-			ssize_t n;
-
-			if (poll(&pfd, 1, (int)remaining_ms(c->deadline)) <= 0)
-				return clu_err_set(err, CLU_E_SPAWN, "smtp: no reply in time"), -1;
-			n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-			if (n <= 0)
-				return clu_err_set(err, CLU_E_SPAWN, "smtp: connection closed"), -1;
-			c->len += (size_t)n;
-		}
+		if (poll(&pfd, 1, (int)remaining_ms(c->deadline)) <= 0)
+			return clu_err_set(err, CLU_E_SPAWN, "smtp: no reply in time"), -1;
+		n = recv(c->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		if (n <= 0)
+			return clu_err_set(err, CLU_E_SPAWN, "smtp: connection closed"), -1;
+		r->len += (size_t)n;
 	}
+	return code;
 }
 
 static int smtp_send(struct conversation *c, const char *text, struct clu_err *err)

@@ -21,6 +21,7 @@
 #ifndef CLUPDATE_PROBE_H
 #define CLUPDATE_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,29 @@ void clu_probe_stats_free(struct clu_probe_stats *stats, size_t n);
  */
 int clu_probe_once(const struct clu_probe_target *target, unsigned timeout_ms,
 		   char **queue_id, struct clu_err *err);
+
+/*
+ * The SMTP probe's reply reader, on its own so that it can be tested and
+ * fuzzed without a server (tests/fuzz/fuzz-smtp.c): what has been received
+ * from the server and not yet consumed, as a probe's conversation keeps it.
+ */
+struct clu_smtp_reply {
+	char buf[2048];      /* a reply line longer than this is refused */
+	size_t len;
+};
+
+/*
+ * Consume the whole lines at the start of r->buf, up to the last line of
+ * a reply (a line whose fourth character is not '-': "250-SIZE" continues,
+ * "250 ok" ends). Returns true when that last line was consumed, with its
+ * code in *code (the number it starts with, as atoi() reads it). Returns
+ * false when r->buf holds no last line yet: the continuation lines read so
+ * far are consumed all the same, and the caller appends what it receives
+ * next to r->buf (refusing the reply when r->len reaches sizeof(r->buf))
+ * and calls again. last (NULL: not kept) receives the last line consumed,
+ * line end included, cut to last_size - 1 bytes and NUL-terminated.
+ */
+bool clu_smtp_reply_parse(struct clu_smtp_reply *r, int *code, char *last, size_t last_size);
 
 /* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" (host NULL: the group's address). */
 int clu_probe_parse_address(const char *address, char **host, unsigned *port,
