@@ -8,6 +8,7 @@
  * blur the instant it comes back. The rest of a transaction may take up
  * to the probe's timeout (a store that fsyncs is allowed to be slow).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -128,8 +129,13 @@ bool clu_smtp_reply_parse(struct clu_smtp_reply *r, int *code, char *last, size_
 	while ((nl = memchr(r->buf, '\n', r->len))) {
 		size_t line_len = (size_t)(nl - r->buf) + 1;
 		bool more = line_len > 3 && r->buf[3] == '-';
+		const char *d = r->buf;
 
-		*code = atoi(r->buf);
+		/* The code is the line's own first three digits, never what
+		 * atoi() would find past a line end; anything else is 0. */
+		*code = line_len > 3 && isdigit((unsigned char)d[0]) &&
+			isdigit((unsigned char)d[1]) && isdigit((unsigned char)d[2]) ?
+			(d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0') : 0;
 		if (last) {
 			size_t n = line_len < last_size ? line_len : last_size - 1;
 

@@ -89,7 +89,8 @@ struct clu_smtp_reply {
  * Consume the whole lines at the start of r->buf, up to the last line of
  * a reply (a line whose fourth character is not '-': "250-SIZE" continues,
  * "250 ok" ends). Returns true when that last line was consumed, with its
- * code in *code (the number it starts with, as atoi() reads it). Returns
+ * code in *code (its first three characters, when they are digits; else
+ * 0: a blank or garbled line is never a success). Returns
  * false when r->buf holds no last line yet: the continuation lines read so
  * far are consumed all the same, and the caller appends what it receives
  * next to r->buf (refusing the reply when r->len reaches sizeof(r->buf))

@@ -158,6 +158,32 @@ static void test_parse_address(void **state)
 	assert_null(host);
 }
 
+static void set_reply(struct clu_smtp_reply *r, const char *text)
+{
+	r->len = strlen(text);
+	memcpy(r->buf, text, r->len);
+}
+
+/* A reply's code is its line's own three digits: a blank line is no 250. */
+static void test_reply_code_is_the_line_own(void **state)
+{
+	struct clu_smtp_reply r = { 0 };
+	int code = -1;
+	(void)state;
+
+	set_reply(&r, "\r\n250 ok\r\n");
+	assert_true(clu_smtp_reply_parse(&r, &code, NULL, 0));
+	assert_int_equal(code, 0);
+	assert_true(clu_smtp_reply_parse(&r, &code, NULL, 0));
+	assert_int_equal(code, 250);
+	set_reply(&r, "25\n");
+	assert_true(clu_smtp_reply_parse(&r, &code, NULL, 0));
+	assert_int_equal(code, 0);
+	set_reply(&r, "250-a\r\n451 no\r\n");
+	assert_true(clu_smtp_reply_parse(&r, &code, NULL, 0));
+	assert_int_equal(code, 451);
+}
+
 static void test_once(void **state)
 {
 	struct server s = { 0 };
@@ -252,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_address),
+		cmocka_unit_test(test_reply_code_is_the_line_own),
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_prober_journals_one_window),
 	};
