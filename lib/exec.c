@@ -102,6 +102,7 @@ void clu_exec_result_release(struct clu_exec_result *r)
 	free(r->remaining);
 	free(r->failed_node);
 	free(r->failed_output);
+	free(r->check_failure);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1704,6 +1705,8 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 		/* A last window, if any, must close while the probes still look. */
 		sleep_ms(2 * (interval ? interval : 50));
 		checked = check_delivered(&x, &check_err);
+		if (checked)
+			result->check_failure = clu__xstrdup(check_err.msg);
 		if (!ret && checked) {
 			*err = check_err;
 			ret = checked;

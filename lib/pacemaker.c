@@ -541,6 +541,35 @@ static void infer_data_versions(struct clu_cluster *cluster)
 }
 
 /*
+ * crm_mon 2.1 escapes an agent's exit reason once more than XML needs
+ * ("store &apos;/srv&apos;" after parsing): undo the five predefined
+ * entities, &amp; last. Newly allocated.
+ */
+static char *unescape_twice_escaped(const char *text)
+{
+	static const char *const entities[][2] = {
+		{ "&apos;", "'" }, { "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" },
+		{ "&amp;", "&" },
+	};
+	char *out = clu__xmalloc(strlen(text) + 1), *o = out;
+
+	while (*text) {
+		size_t e = 0, n = sizeof(entities) / sizeof(entities[0]);
+
+		while (e < n && strncmp(text, entities[e][0], strlen(entities[e][0])))
+			e++;
+		if (e < n) {
+			*o++ = entities[e][1][0];
+			text += strlen(entities[e][0]);
+		} else {
+			*o++ = *text++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
  * The engine's failed operations. crm_mon 2.1 names the resource only
  * inside op_key ("RSC_TASK_INTERVAL"); the task and interval are given
  * apart, so the resource is what precedes "_TASK_" at the end.
@@ -567,11 +596,12 @@ static int read_failures(struct reader *r, const xmlNode *failures)
 		f.node = (char *)node;
 		f.task = (char *)task;
 		f.status = (char *)(attr(e, "exitstatus") ? attr(e, "exitstatus") : "error");
-		f.reason = (char *)attr(e, "exitreason");
+		f.reason = attr(e, "exitreason") ? unescape_twice_escaped(attr(e, "exitreason")) : NULL;
 		f.call = call ? strtol(call, NULL, 10) : 0;
 		if (!clu_name_check(f.resource) && !clu_name_check(f.node))
 			clu_cluster_add_failure(r->cluster, &f);
 		free(f.resource);
+		free(f.reason);
 	}
 	return 0;
 }

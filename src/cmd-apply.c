@@ -331,10 +331,12 @@ int cmd_apply(int argc, char **argv)
 		fputc('\n', stderr);
 	if (ret)
 		print_failure(&result);
-	if (n_probes)
-		fprintf(stderr, "clupdate: %zu message%s acknowledged to the probes, %zu lost%s\n",
+	if (n_probes && ret != CLU_E_LOCKED)
+		fprintf(stderr, "clupdate: %zu message%s acknowledged to the probes, %zu lost%s%s%s\n",
 			result.acknowledged, result.acknowledged == 1 ? "" : "s", result.lost,
-			result.lost_checked ? "" : " (not checked: no probe has a check command)");
+			result.lost_checked ? "" : " (not checked: ",
+			result.lost_checked ? "" : result.check_failure ? result.check_failure
+			: "no probe has a check command", result.lost_checked ? "" : ")");
 	if (result.run_id) {
 		struct clu_err load_err = CLU_ERR_INIT;
 

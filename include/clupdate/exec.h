@@ -88,6 +88,8 @@ struct clu_exec_result {
 	size_t acknowledged;      /* messages acknowledged to the smtp probes */
 	size_t lost;              /* of those, missing from the store after the run */
 	bool lost_checked;        /* a check command ran for every smtp probe */
+	char *check_failure;      /* why one could not check (it failed, or the
+				     group runs nowhere); NULL */
 	unsigned steps_done;
 	unsigned failed_step;     /* 0 when none failed */
 	char *failed_node;        /* node of the failed step; NULL */

@@ -23,8 +23,9 @@ move_target() {
 # cannot run): one message every 100 ms, the acknowledged ids in $WORK/acked.
 start_load() {
 	: >"$WORK/acked"
+	rm -f "$WORK/stop-load"
 	(
-		while :; do
+		while [[ ! -e $WORK/stop-load ]]; do
 			"$CLUPDATE" lab client --name "$LAB" -- "$SRCDIR/build/demo/smtp-send" \
 				"$(sed -n 's/^SUBNET=//p' "$LAB_ROOT/$LAB/lab.env").100" 25 \
 				--subject t1080 --timeout-ms 2000 >>"$WORK/acked" 2>/dev/null || true
@@ -67,8 +68,9 @@ stops_at_move() {
 		fail "the old owner $owner was installed after the failed move"
 	# mail may be down now (A): the store itself says whether any
 	# acknowledged message is missing, the probe's own and the load's.
-	sleep 0.3
-	kill "$load" 2>/dev/null; wait "$load" 2>/dev/null || true
+	# (the message in flight is waited for: it may be acknowledged yet)
+	touch "$WORK/stop-load"
+	wait "$load" || true
 	assert_in_store "$WORK/acked"
 	note "stopped at the move after $took ms: $(grep -o "the engine gave up.*" "$WORK/apply.err" | head -1)"
 }

@@ -206,9 +206,11 @@ static void test_rules(void **state)
 	assert_int_equal(g->n_members, 2);
 	assert_string_equal(g->members[0], "mail-ip");
 	assert_string_equal(g->members[1], "mail-store");
-	assert_string_equal(g->owner, "a");
+	/* Partly started: running nowhere whole, and the trouble named. */
+	assert_null(g->owner);
+	assert_string_equal(g->trouble, "'mail-ip' is stopped while 1 of 2 members run on 'a'");
 	assert_true(g->managed);
-	assert_string_equal(g->data_version, "2.10");
+	assert_null(g->data_version);
 	assert_int_equal(g->n_banned, 2);
 	assert_string_equal(g->banned[0], "c");         /* via its member */
 	assert_string_equal(g->banned[1], "b");
@@ -549,7 +551,8 @@ static void test_argv(void **state)
 	assert_string_equal(argv[1], "--output-as=xml");
 	assert_string_equal(argv[2], "--inactive");
 	assert_string_equal(argv[3], "--exclude=all");
-	assert_string_equal(argv[4], "--include=summary,options,nodes,resources,attributes,bans");
+	assert_string_equal(argv[4], "--include=summary,options,nodes,resources,attributes,bans,"
+			    "failures");
 	assert_null(argv[5]);
 }
 
@@ -684,6 +687,46 @@ static void test_captures(void **state)
 }
 
 /* The fields a planner leans on, spelled out for two captures. */
+/*
+ * A group counts as running on a node only whole; what failed is read from
+ * crm_mon's failure history, the agent's message unescaped once more.
+ */
+static void test_failures_and_partial_groups(void **state)
+{
+	struct clu_cluster c;
+	struct clu_err err = CLU_ERR_INIT;
+	const struct clu_group *mail;
+	char *text;
+
+	(void)state;
+	/* Recovered on n3 after the start failed on n2: whole on n3. */
+	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES
+					  "3node-mail-recovered-on-n3-start-failed-n2.xml",
+					  "mail-version", &err), 0);
+	mail = clu_cluster_group(&c, "mail");
+	assert_string_equal(mail->owner, "n3");
+	assert_null(mail->trouble);
+	assert_int_equal(c.n_failures, 1);
+	text = clu_failure_describe(&c.failures[0]);
+	assert_string_equal(text, "'maild' start on 'n2' failed: error (maild did not start: "
+			    "sabotaged)");
+	free(text);
+	clu_cluster_release(&c);
+
+	/* ip and store on n2, maild stopped: no owner, and the trouble named. */
+	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES
+					  "edited-3node-mail-partly-started-on-n2.xml",
+					  "mail-version", &err), 0);
+	mail = clu_cluster_group(&c, "mail");
+	assert_null(mail->owner);
+	assert_string_equal(mail->trouble, "'maild' is stopped while 2 of 3 members run on 'n2'");
+	assert_int_equal(c.n_failures, 2);
+	assert_string_equal(c.failures[1].node, "n3");
+	assert_string_equal(c.failures[1].reason, "store '/srv/clupdate-mail' has format 1, but "
+			    "this maild reads only format 2");
+	clu_cluster_release(&c);
+}
+
 static void test_capture_details(void **state)
 {
 	struct clu_cluster c;
@@ -808,7 +851,7 @@ static void test_config_errors(void **state)
 static const char fake_crm_mon[] =
 	"#!/bin/sh\n"
 	"[ \"$*\" = '--output-as=xml --inactive --exclude=all "
-	"--include=summary,options,nodes,resources,attributes,bans' ] || "
+	"--include=summary,options,nodes,resources,attributes,bans,failures' ] || "
 	"{ echo \"bad arguments: $*\" >&2; exit 64; }\n"
 	"[ -n \"$FAKE_SLEEP\" ] && exec sleep \"$FAKE_SLEEP\"\n"
 	"cat \"$(dirname \"$0\")/output.xml\"\n"
@@ -859,8 +902,9 @@ static void test_live(void **state)
 	assert_int_equal(c.n_nodes, 3);
 	assert_string_equal(c.nodes[0].version, "2.10");   /* crm_mon's value wins */
 	assert_string_equal(c.nodes[2].version, "1.9");    /* offline: from the config */
-	assert_string_equal(c.groups[0].owner, "a");
-	assert_string_equal(c.groups[0].data_version, "2.10");
+	assert_null(c.groups[0].owner);                    /* partly started */
+	assert_string_equal(c.groups[1].owner, "b");
+	assert_string_equal(c.groups[1].data_version, "2.9");
 	clu_cluster_release(&c);
 
 	setenv("FAKE_CIB_STATUS", "105", 1);
@@ -944,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_captures),
 		cmocka_unit_test(test_capture_details),
+		cmocka_unit_test(test_failures_and_partial_groups),
 		cmocka_unit_test(test_status_argv_on_captures),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_live),
