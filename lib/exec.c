@@ -40,6 +40,7 @@ struct executor {
 	char *manifest_dir;
 	struct clu_lock_holder lock;    /* this run, as the cluster lock names it */
 	bool lock_held;
+	bool lock_ever_held;
 	int64_t lock_renewed_mono;
 	char *lock_lost;           /* set while a command ran: why the lock is lost */
 	struct clu__strv failures_before;   /* the engine's failures as the step began */
@@ -427,6 +428,7 @@ static int lock_take(struct executor *x, struct clu_err *err)
 		}
 	}
 	x->lock_held = created && !ret;
+	x->lock_ever_held = x->lock_held;
 	x->lock_renewed_mono = clu_now_mono_ms();
 	return ret;
 }
@@ -1723,7 +1725,11 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	}
 	if (ret != CLU_E_LOCKED)
 		lock_release(&x);
-	{
+	/* Refused at the lock: it did nothing; the run at work stays the last. */
+	if (ret == CLU_E_LOCKED && !x.lock_ever_held &&
+	    !clu_journal_run_discard(journal, x.run_id, &(struct clu_err)CLU_ERR_INIT)) {
+		result->run_id = 0;
+	} else {
 		struct clu_err jerr = CLU_ERR_INIT;
 
 		if (clu_journal_run_end(journal, x.run_id, end, ret ? err->msg : NULL, &jerr) && !ret) {

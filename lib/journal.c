@@ -751,6 +751,40 @@ int clu_journal_run_end(struct clu_journal *journal, int64_t run_id, enum clu_ru
 	return ret;
 }
 
+int clu_journal_run_discard(struct clu_journal *journal, int64_t run_id, struct clu_err *err)
+{
+	static const char *const sql[] = {
+		"BEGIN IMMEDIATE",
+		"DELETE FROM events WHERE run_id = ?1",
+		"DELETE FROM snapshots WHERE run_id = ?1",
+		"DELETE FROM changes WHERE run_id = ?1 AND state IN ('failed', 'restored')",
+		"DELETE FROM step_attempts WHERE run_id = ?1",
+		/* Only a run with nothing left open: else the whole delete fails. */
+		"DELETE FROM runs WHERE id = ?1 AND NOT EXISTS"
+		" (SELECT 1 FROM changes WHERE run_id = ?1)",
+		"COMMIT",
+	};
+	int ret = 0;
+
+	journal_lock(journal);
+	for (size_t i = 0; !ret && i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *stmt = NULL;
+
+		if (prepare(journal, sql[i], &stmt) != SQLITE_OK ||
+		    (sqlite3_bind_parameter_count(stmt) && sqlite3_bind_int64(stmt, 1, run_id)) ||
+		    sqlite3_step(stmt) != SQLITE_DONE)
+			ret = sqlite_error(journal, err, 0, "cannot discard run %" PRId64, run_id);
+		else if (i == sizeof(sql) / sizeof(sql[0]) - 2 && sqlite3_changes(journal->db) == 0)
+			ret = journal_error(journal, err, "run %" PRId64 " left a change open: "
+					    "not discarded", run_id);
+		sqlite3_finalize(stmt);
+	}
+	if (ret)
+		sqlite3_exec(journal->db, "ROLLBACK", NULL, NULL, NULL);
+	journal_unlock(journal);
+	return ret;
+}
+
 /* ---- steps ---- */
 
 int clu_journal_step_begin(struct clu_journal *journal, int64_t run_id, unsigned step,

@@ -125,6 +125,14 @@ int clu_journal_run_begin(struct clu_journal *journal, const struct clu_run_begi
 int clu_journal_run_end(struct clu_journal *journal, int64_t run_id, enum clu_run_state state,
 			const char *message, struct clu_err *err);
 
+/*
+ * Remove a run that changed nothing (refused: another run held the lock)
+ * and all it recorded, in one transaction, so the journal's last run stays
+ * the one at work. A run with a change still open (intended or applied)
+ * is kept: CLU_E_JOURNAL.
+ */
+int clu_journal_run_discard(struct clu_journal *journal, int64_t run_id, struct clu_err *err);
+
 /* ---- steps ---- */
 
 /*

@@ -106,6 +106,13 @@ for ((t = 1; t <= trials; t++)); do
 		fail "trial $t: $passive was not updated"
 	[[ $(jq '.report.lost' "$WORK/$winner.json") == 0 ]] || fail "trial $t: messages lost"
 	no_lock_left
+	# A refused run leaves no run in its journal: the run at work stays the last.
+	runs=0
+	for who in a b; do
+		[[ -e $WORK/state-$who/journal.db ]] &&
+			runs=$((runs + $(sqlite3 "$WORK/state-$who/journal.db" "SELECT count(*) FROM runs")))
+	done
+	[[ $runs == "$t" ]] || fail "trial $t: $runs runs in the two journals, expected $t (one a trial)"
 	counts+="$winner"
 done
 note "$trials of $trials trials: exactly one run each (winners: $counts)"

@@ -784,6 +784,30 @@ static int64_t intend(struct clu_journal *journal, int64_t run_id, unsigned step
 	return change.id;
 }
 
+/* A run refused at the lock is discarded; one that changed something is kept. */
+static void test_run_discard(void **state)
+{
+	struct fixture *f = *state;
+	struct clu_err err = CLU_ERR_INIT;
+	int64_t first, refused, last = 0, lock;
+
+	open_journal(f);
+	first = begin_run(f->journal, "sp2");
+	refused = begin_run(f->journal, "sp2");
+	lock = intend(f->journal, refused, 0, "lock", "clupdate-lock", "r2-p1-00", NULL, "x", NULL);
+	ok(clu_journal_change_mark(f->journal, lock, CLU_CHANGE_FAILED, &err), &err);
+	ok(clu_journal_run_discard(f->journal, refused, &err), &err);
+	ok(clu_journal_last_run(f->journal, &last, &err), &err);
+	assert_int_equal(last, first);
+
+	/* first has a change still applied: kept. */
+	intend(f->journal, first, 1, "meta", "mail", "is-managed", NULL, "false", NULL);
+	assert_int_equal(clu_journal_run_discard(f->journal, first, &err), CLU_E_JOURNAL);
+	assert_non_null(strstr(err.msg, "left a change open"));
+	ok(clu_journal_last_run(f->journal, &last, &err), &err);
+	assert_int_equal(last, first);
+}
+
 static void test_changes_lifecycle(void **state)
 {
 	struct fixture *f = *state;
@@ -1274,6 +1298,7 @@ int main(void)
 		TEST(test_step_errors),
 		TEST(test_output_bounding_exact),
 		TEST(test_changes_lifecycle),
+		TEST(test_run_discard),
 		TEST(test_change_errors),
 		TEST(test_snapshot_recorded),
 		TEST(test_events_in_monotonic_order),
