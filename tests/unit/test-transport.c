@@ -361,6 +361,31 @@ static void test_local_sends_other_nodes_over_ssh(void **state)
 	clu_transport_release(&t);
 }
 
+/* A control directory that is a symlink is refused (lstat, not stat). */
+static void test_ssh_control_dir_symlink_refused(void **state)
+{
+	char dir[] = "/tmp/clu-control-XXXXXX";
+	struct clu_transport t;
+	struct clu_err err = CLU_ERR_INIT;
+	char *real, *link;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	real = clu__xasprintf("%s/real", dir);
+	link = clu__xasprintf("%s/link", dir);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(symlink(real, link), 0);
+	assert_int_equal(clu_transport_init_ssh(&t, NULL, link, &err), CLU_E_IO);
+	assert_non_null(strstr(err.msg, "not a symlink"));
+	assert_int_equal(clu_transport_init_ssh(&t, NULL, real, &err), 0);
+	clu_transport_release(&t);
+	unlink(link);
+	rmdir(real);
+	rmdir(dir);
+	free(real);
+	free(link);
+}
+
 /* A local transport that does not know its node runs nothing for a node. */
 static void test_local_without_self_refuses_nodes(void **state)
 {
@@ -427,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_local_runs_argv_and_env),
 		cmocka_unit_test(test_netns_command_line),
 		cmocka_unit_test(test_local_without_self_refuses_nodes),
+		cmocka_unit_test(test_ssh_control_dir_symlink_refused),
 	};
 	const struct CMUnitTest ssh[] = {
 		cmocka_unit_test(test_ssh_runs_commands),
