@@ -1191,21 +1191,36 @@ out:
 	return ret;
 }
 
+/*
+ * The run's changes; and those still open that earlier unfinished runs of
+ * the same update left (they are in effect too, and the run's record says
+ * so).
+ */
 static int load_changes(struct clu_journal *journal, struct clu_run_record *run,
 			struct clu_err *err)
 {
-	static const char sql[] =
-		"SELECT " CHANGE_COLUMNS " FROM changes WHERE run_id = ?1 ORDER BY id";
-	sqlite3_stmt *stmt = NULL;
+	static const char *const sql[] = {
+		"SELECT " CHANGE_COLUMNS " FROM changes WHERE run_id = ?1 ORDER BY id",
+		"SELECT " CHANGE_COLUMNS " FROM changes WHERE state IN ('intended', 'applied')"
+		" AND kind NOT IN ('lock', 'property') AND run_id IN (SELECT e.id FROM runs e,"
+		" runs r WHERE r.id = ?1 AND e.id < r.id AND e.state != 'succeeded'"
+		" AND e.update_name IS r.update_name AND e.version IS r.version) ORDER BY id",
+	};
+	struct clu_change **into[] = { &run->changes, &run->left_earlier };
+	size_t *counts[] = { &run->n_changes, &run->n_left_earlier };
 	int ret = 0;
 
-	if (prepare(journal, sql, &stmt) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 1, run->id))
-		ret = sqlite_error(journal, err, 0, "cannot read the changes of run %" PRId64,
-				   run->id);
-	else
-		ret = read_changes(journal, stmt, &run->changes, &run->n_changes, err);
-	sqlite3_finalize(stmt);
+	for (size_t i = 0; !ret && i < 2; i++) {
+		sqlite3_stmt *stmt = NULL;
+
+		if (prepare(journal, sql[i], &stmt) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 1, run->id))
+			ret = sqlite_error(journal, err, 0, "cannot read the changes of run %"
+					   PRId64, run->id);
+		else
+			ret = read_changes(journal, stmt, into[i], counts[i], err);
+		sqlite3_finalize(stmt);
+	}
 	return ret;
 }
 
@@ -1372,6 +1387,7 @@ void clu_run_record_release(struct clu_run_record *run)
 	}
 	free(run->steps);
 	clu_changes_free(run->changes, run->n_changes);
+	clu_changes_free(run->left_earlier, run->n_left_earlier);
 	for (size_t i = 0; i < run->n_events; i++) {
 		struct clu_event_record *e = &run->events[i];
 

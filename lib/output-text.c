@@ -181,6 +181,29 @@ static void print_indented(FILE *f, struct shown *sh, const char *text, const ch
 	}
 }
 
+/* The changes of a list still in effect (the lock aside), under header. */
+static void print_in_place(FILE *f, struct shown *sh, const struct clu_change *changes,
+			   size_t n, int64_t this_run, const char *header)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct clu_change *c = &changes[i];
+
+		if ((c->state != CLU_CHANGE_APPLIED && c->state != CLU_CHANGE_INTENDED) ||
+		    !strcmp(c->kind, "property") || !strcmp(c->kind, "lock"))
+			continue;
+		fputs(header, f);
+		header = "";
+		fprintf(f, "  - %s %s%s%s = %s (was %s; ", show(sh, c->kind), show(sh, c->target),
+			c->name ? " " : "", c->name ? show(sh, c->name) : "",
+			c->value ? show(sh, c->value) : "(deleted)",
+			c->prior ? show(sh, c->prior) : "absent");
+		if (c->run_id != this_run)
+			fprintf(f, "run %lld, ", (long long)c->run_id);
+		fprintf(f, "step %u)%s\n", c->step,
+			c->state == CLU_CHANGE_INTENDED ? " [may not have been made]" : "");
+	}
+}
+
 void clu__text_run(FILE *f, const struct clu_run_record *run, bool detail)
 {
 	struct shown sh = { 0 };
@@ -221,26 +244,9 @@ void clu__text_run(FILE *f, const struct clu_run_record *run, bool detail)
 			print_indented(f, &sh, s->output, "          | ");
 		}
 	}
-	{
-		bool header = false;
-
-		for (size_t i = 0; i < run->n_changes; i++) {
-			const struct clu_change *c = &run->changes[i];
-
-			if ((c->state != CLU_CHANGE_APPLIED && c->state != CLU_CHANGE_INTENDED) ||
-			    !strcmp(c->kind, "property"))
-				continue;
-			if (!header)
-				fputs("\nStill in place (made by this run):\n", f);
-			header = true;
-			fprintf(f, "  - %s %s%s%s = %s (was %s; step %u)%s\n", show(&sh, c->kind),
-				show(&sh, c->target), c->name ? " " : "",
-				c->name ? show(&sh, c->name) : "",
-				c->value ? show(&sh, c->value) : "(deleted)",
-				c->prior ? show(&sh, c->prior) : "absent", c->step,
-				c->state == CLU_CHANGE_INTENDED ? " [may not have been made]" : "");
-		}
-	}
+	print_in_place(f, &sh, run->changes, run->n_changes, run->id, "\nStill in place (made by this run):\n");
+	print_in_place(f, &sh, run->left_earlier, run->n_left_earlier, run->id,
+		       "\nStill in place (left by earlier runs of this update that did not finish):\n");
 	shown_release(&sh);
 }
 

@@ -253,9 +253,13 @@ static struct json_object *run_summary_doc(const struct clu_run_record *run)
 	return doc;
 }
 
-static struct json_object *change_doc(const struct clu_change *c)
+/* A change; one an earlier run made (left in place) says which run. */
+static struct json_object *change_doc(const struct clu_change *c, int64_t this_run)
 {
 	struct json_object *doc = json_object_new_object();
+
+	if (c->run_id != this_run)
+		json_object_object_add(doc, "run", json_object_new_int64(c->run_id));
 
 	json_object_object_add(doc, "step", json_object_new_int((int)c->step));
 	add_string(doc, "kind", c->kind);
@@ -303,11 +307,13 @@ struct json_object *clu__run_doc(const struct clu_run_record *run, bool detail)
 	for (size_t i = 0; i < run->n_changes; i++) {
 		const struct clu_change *c = &run->changes[i];
 
-		json_object_array_add(changes, change_doc(c));
+		json_object_array_add(changes, change_doc(c, run->id));
 		if ((c->state == CLU_CHANGE_APPLIED || c->state == CLU_CHANGE_INTENDED) &&
 		    strcmp(c->kind, "property"))
-			json_object_array_add(remaining, change_doc(c));
+			json_object_array_add(remaining, change_doc(c, run->id));
 	}
+	for (size_t i = 0; i < run->n_left_earlier; i++)
+		json_object_array_add(remaining, change_doc(&run->left_earlier[i], run->id));
 	json_object_object_add(doc, "changes", changes);
 	json_object_object_add(doc, "remaining", remaining);
 	for (size_t i = 0; i < run->n_events; i++) {

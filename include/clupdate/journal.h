@@ -247,6 +247,10 @@ struct clu_run_record {
 	size_t n_steps;
 	struct clu_change *changes;                 /* in order made */
 	size_t n_changes;
+	/* Loaded with one run only: changes still open that earlier unfinished
+	 * runs of the same update left (not taken over): in effect too. */
+	struct clu_change *left_earlier;
+	size_t n_left_earlier;
 	struct clu_event_record *events;            /* by at_mono_ms, ties as recorded */
 	size_t n_events;
 };

@@ -146,7 +146,7 @@ static void test_run_text(void **state)
 		.output = "line 1\n\x1b[31mred\x1b[0m\rprogress\n", .message = "exit 1\nfake: ok",
 	};
 	struct clu_change change = {
-		.kind = "meta", .target = "mail", .name = "is-managed", .value = "false\n  - x",
+		.run_id = 7, .kind = "meta", .target = "mail", .name = "is-managed", .value = "false\n  - x",
 		.prior = NULL, .step = 1, .state = CLU_CHANGE_APPLIED,
 	};
 	struct clu_run_record run = {

@@ -784,6 +784,30 @@ static int64_t intend(struct clu_journal *journal, int64_t run_id, unsigned step
 	return change.id;
 }
 
+/* A run's record also lists what earlier unfinished runs of its update left open. */
+static void test_run_left_earlier(void **state)
+{
+	struct fixture *f = *state;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_run_record run;
+	int64_t killed, again, other;
+
+	open_journal(f);
+	killed = begin_run(f->journal, "sp2");
+	intend(f->journal, killed, 1, "meta", "mail", "is-managed", NULL, "false", NULL);
+	intend(f->journal, killed, 0, "lock", "clupdate-lock", "r1-p1-00", NULL, "x", NULL);
+	again = begin_run(f->journal, "sp2");
+	other = begin_run(f->journal, "sp3");
+	ok(clu_journal_run_load(f->journal, again, &run, &err), &err);
+	assert_int_equal(run.n_left_earlier, 1);     /* the pin, not the lock */
+	assert_int_equal(run.left_earlier[0].run_id, killed);
+	assert_string_equal(run.left_earlier[0].kind, "meta");
+	clu_run_record_release(&run);
+	ok(clu_journal_run_load(f->journal, other, &run, &err), &err);
+	assert_int_equal(run.n_left_earlier, 0);     /* another update's */
+	clu_run_record_release(&run);
+}
+
 /* A run refused at the lock is discarded; one that changed something is kept. */
 static void test_run_discard(void **state)
 {
@@ -1299,6 +1323,7 @@ int main(void)
 		TEST(test_output_bounding_exact),
 		TEST(test_changes_lifecycle),
 		TEST(test_run_discard),
+		TEST(test_run_left_earlier),
 		TEST(test_change_errors),
 		TEST(test_snapshot_recorded),
 		TEST(test_events_in_monotonic_order),
