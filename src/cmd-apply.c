@@ -31,7 +31,7 @@
 const char cmd_apply_help[] =
 "usage: clupdate apply MANIFEST [--cluster CLUSTER] [--strategy S] [--yes]\n"
 "                               [--state-dir DIR] [--ssh-config FILE]\n"
-"                               [--output-as text|json|xml] [--break-lock]\n"
+"                               [--output-as text|json|xml] [--break-lock[=S]]\n"
 "\n"
 "Apply the service pack described by MANIFEST to a running cluster, in the\n"
 "order of the plan ('clupdate plan' shows it without changing anything).\n"
@@ -65,10 +65,11 @@ const char cmd_apply_help[] =
 "  --ssh-config FILE  ssh_config (host names, keys, known_hosts) for the\n"
 "                     nodes reached over ssh\n"
 "  --output-as F      the final result as text (default), json or xml\n"
-"  --break-lock       when another run holds the cluster lock, watch its\n"
-"                     heartbeat for 60 s and take the lock over if it never\n"
-"                     moved (a holder on this host whose process is gone is\n"
-"                     taken over at once, without this option)\n"
+"  --break-lock[=S]   when another run holds the cluster lock, watch its\n"
+"                     heartbeat for S seconds (60) and take the lock over if\n"
+"                     it never moved: no clock of another host is trusted (a\n"
+"                     holder on this host whose process is gone is taken over\n"
+"                     at once, without this option)\n"
 "  --no-probes        do not run the manifest's probes (no outage measured)\n"
 "  --settle-timeout S how long to wait for the cluster after a change (120)\n"
 "\n"
@@ -210,7 +211,7 @@ int cmd_apply(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "ssh-config", required_argument, NULL, 'S' },
 		{ "output-as", required_argument, NULL, 'o' },
-		{ "break-lock", no_argument, NULL, 'B' },
+		{ "break-lock", optional_argument, NULL, 'B' },
 		{ "settle-timeout", required_argument, NULL, 'T' },
 		{ "no-probes", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -241,13 +242,17 @@ int cmd_apply(int argc, char **argv)
 		case 'y': yes = true; break;
 		case 'd': state_dir = optarg; break;
 		case 'S': ssh_config = optarg; break;
-		case 'B': exec_opt.break_stale_lock = true; break;
+		case 'B':
+			exec_opt.break_stale_lock = true;
+			if (optarg && (status = cmd_seconds_option("apply", "break-lock", optarg,
+								   3600, &exec_opt.lock_stale_ms)))
+				return status;
+			break;
 		case 'P': probes_wanted = false; break;
 		case 'T':
-			exec_opt.settle_timeout_ms = (unsigned)strtoul(optarg, NULL, 10) * 1000;
-			if (!exec_opt.settle_timeout_ms)
-				return cmd_fail(CLU_E_USAGE, "apply: bad --settle-timeout '%s' "
-						"(expected seconds > 0)", optarg);
+			if ((status = cmd_seconds_option("apply", "settle-timeout", optarg, 86400,
+							 &exec_opt.settle_timeout_ms)))
+				return status;
 			break;
 		case 's':
 			if ((status = cmd_strategy_option("apply", optarg, &strategy)))

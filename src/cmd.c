@@ -3,6 +3,7 @@
  * help, plus the small helpers every command shares (error reporting,
  * finding the program's own files).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -183,6 +184,21 @@ int cmd_format_option(const char *verb, const char *arg, bool html_ok, int *form
 	if (*format < 0 || (*format == CLU_FORMAT_HTML && !html_ok))
 		return cmd_fail(CLU_E_USAGE, "%s: unknown output format '%s' (expected text, json%s)",
 				verb, arg, html_ok ? ", xml or html" : " or xml");
+	return 0;
+}
+
+int cmd_seconds_option(const char *verb, const char *option, const char *arg, unsigned max,
+		       unsigned *ms)
+{
+	char *end = NULL;
+	unsigned long seconds;
+
+	errno = 0;
+	seconds = arg && *arg >= '0' && *arg <= '9' ? strtoul(arg, &end, 10) : 0;
+	if (!end || *end || errno || seconds < 1 || seconds > max)
+		return cmd_fail(CLU_E_USAGE, "%s: bad --%s '%s' (expected whole seconds from 1 "
+				"to %u)", verb, option, arg ? arg : "", max);
+	*ms = (unsigned)seconds * 1000;
 	return 0;
 }
 

@@ -48,6 +48,9 @@ int cmd_journal_options(int argc, char **argv, const char *help, const char **st
  */
 int cmd_format_option(const char *verb, const char *arg, bool html_ok, int *format);
 int cmd_strategy_option(const char *verb, const char *arg, int *strategy);
+/* "--OPTION S": whole seconds from 1 to max, into *ms; else a usage error's status. */
+int cmd_seconds_option(const char *verb, const char *option, const char *arg, unsigned max,
+		       unsigned *ms);
 
 /* Open the journal, or print why not and return the exit status in *status. */
 struct clu_journal;

@@ -6,7 +6,9 @@
 #  2. The lock is renewed while an installer runs (its heartbeat moves
 #     during one long install, not only between steps).
 #  3. A lock whose holder on this host is gone is taken over at once; a
-#     holder elsewhere is refused, and that lock is left as it was.
+#     holder elsewhere is refused, and that lock is left as it was; with
+#     --break-lock=S its heartbeat is watched for S s on our own clock:
+#     moving, it is kept; still, it is taken over.
 #  4. SIGPIPE (`apply 2>&1 | head -c40`) and SIGHUP: the lock is released
 #     and the journal says how the run ended.
 # Each trial updates one passive node to a new value of a trial attribute
@@ -162,7 +164,29 @@ grep -q "locked by run 9 (clupdate pid 4242 on host 'elsewhere', since 2026-01-0
 	fail "refusal: $(cat "$WORK/d.err")"
 on "$owner" cibadmin --query --xpath "//nvpair[@value='r9-p4242-planted']" >/dev/null ||
 	fail "the refused run removed another host's lock"
-on "$owner" cibadmin --delete --xpath "//cluster_property_set[@id='clupdate-lock']"
+# --break-lock watches the holder's heartbeat on our clock: one that moves
+# (another host renewing it) is alive, and kept...
+( for ((b = 4; b < 40; b++)); do
+	on "$owner" cibadmin --modify --xpath "//nvpair[@name='clupdate-lock-beat']" \
+		--xml-text "<nvpair id=\"clupdate-lock-beat\" name=\"clupdate-lock-beat\" value=\"$b\"/>" \
+		2>/dev/null || break
+	sleep 0.5
+done ) &
+beater=$!
+rc=0; apply "$manifest" --state-dir "$WORK/state-d" --break-lock=3 >/dev/null 2>"$WORK/d.err" || rc=$?
+kill "$beater" 2>/dev/null; wait "$beater" 2>/dev/null || true
+[[ $rc == 10 ]] || fail "--break-lock on a live holder: exit $rc, expected 10: $(cat "$WORK/d.err")"
+grep -q "host 'elsewhere'.*and it is alive" "$WORK/d.err" || fail "refusal: $(cat "$WORK/d.err")"
+on "$owner" cibadmin --query --xpath "//nvpair[@value='r9-p4242-planted']" >/dev/null ||
+	fail "--break-lock removed a live holder's lock"
+# ... one whose heartbeat stands still for the watch is taken over.
+apply "$manifest" --state-dir "$WORK/state-d" --break-lock=3 >"$WORK/d.json" 2>"$WORK/d.err" ||
+	{ cat "$WORK/d.err" >&2; fail "--break-lock did not take over a stale lock"; }
+jq -e '.run.events[] | select(.kind == "lock-broken")' "$WORK/d.json" >/dev/null ||
+	fail "the journal does not say the lock was broken"
+no_lock_left
+set_trial 25
+manifest=$(trial_manifest 25 0)
 # A holder on this host whose process is gone: taken over at once.
 sleep 0 & dead=$!; wait "$dead"
 plant_lock "$host" "$dead"
@@ -171,15 +195,15 @@ apply "$manifest" --state-dir "$WORK/state-d" >"$WORK/d.json" 2>"$WORK/d.err" ||
 no_lock_left
 
 # --- 4. SIGPIPE and SIGHUP -------------------------------------------------
-set_trial 23
-manifest=$(trial_manifest 23 0.5)
+set_trial 26
+manifest=$(trial_manifest 26 0.5)
 apply "$manifest" --state-dir "$WORK/state-e" 2>&1 | head -c40 >/dev/null
 no_lock_left
 [[ $(sqlite3 "$WORK/state-e/journal.db" "SELECT state FROM runs ORDER BY id DESC LIMIT 1") == succeeded ]] ||
 	fail "apply | head -c40: the run did not finish ($(sqlite3 "$WORK/state-e/journal.db" "SELECT state, message FROM runs"))"
 
-set_trial 24
-manifest=$(trial_manifest 24 4)
+set_trial 27
+manifest=$(trial_manifest 27 4)
 # Not through apply(): the signal goes to clupdate itself, not to a subshell.
 "$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --yes --state-dir "$WORK/state-f" \
 	>"$WORK/f.json" 2>"$WORK/f.err" &
