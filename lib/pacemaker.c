@@ -333,6 +333,15 @@ static void add_running_on(const xmlNode *resource, struct clu__strv *nodes)
 	}
 }
 
+/* Whether resource runs on a node: a <node> child that names one. */
+static bool runs_somewhere(const xmlNode *resource)
+{
+	for (xmlNode *on = resource->children; on; on = on->next)
+		if (is_element(on, "node") && attr(on, "name"))
+			return true;
+	return false;
+}
+
 /* What read_member() learns of a group's members, for its owner and trouble. */
 struct members {
 	struct clu__strv nodes;      /* where any member runs, once each */
@@ -360,7 +369,7 @@ static int read_member(struct reader *r, struct clu_group *group, const xmlNode 
 		group->managed = false;
 	add_running_on(resource, &m->nodes);
 	m->n++;
-	if (first_child(resource, "node"))
+	if (runs_somewhere(resource))
 		m->running++;
 	else if (!m->stopped)
 		m->stopped = clu__xstrdup(id);
