@@ -760,8 +760,8 @@ int clu_journal_run_discard(struct clu_journal *journal, int64_t run_id, struct 
 		"DELETE FROM changes WHERE run_id = ?1 AND state IN ('failed', 'restored')",
 		"DELETE FROM step_attempts WHERE run_id = ?1",
 		/* Only a run with nothing left open: else the whole delete fails. */
-		"DELETE FROM runs WHERE id = ?1 AND NOT EXISTS"
-		" (SELECT 1 FROM changes WHERE run_id = ?1)",
+		("DELETE FROM runs WHERE id = ?1 AND NOT EXISTS"
+		 " (SELECT 1 FROM changes WHERE run_id = ?1)"),
 		"COMMIT",
 	};
 	int ret = 0;
@@ -1201,10 +1201,10 @@ static int load_changes(struct clu_journal *journal, struct clu_run_record *run,
 {
 	static const char *const sql[] = {
 		"SELECT " CHANGE_COLUMNS " FROM changes WHERE run_id = ?1 ORDER BY id",
-		"SELECT " CHANGE_COLUMNS " FROM changes WHERE state IN ('intended', 'applied')"
-		" AND kind NOT IN ('lock', 'property') AND run_id IN (SELECT e.id FROM runs e,"
-		" runs r WHERE r.id = ?1 AND e.id < r.id AND e.state != 'succeeded'"
-		" AND e.update_name IS r.update_name AND e.version IS r.version) ORDER BY id",
+		("SELECT " CHANGE_COLUMNS " FROM changes WHERE state IN ('intended', 'applied')"
+		 " AND kind NOT IN ('lock', 'property') AND run_id IN (SELECT e.id FROM runs e,"
+		 " runs r WHERE r.id = ?1 AND e.id < r.id AND e.state != 'succeeded'"
+		 " AND e.update_name IS r.update_name AND e.version IS r.version) ORDER BY id"),
 	};
 	struct clu_change **into[] = { &run->changes, &run->left_earlier };
 	size_t *counts[] = { &run->n_changes, &run->n_left_earlier };
