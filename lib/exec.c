@@ -389,7 +389,7 @@ static int lock_take(struct executor *x, struct clu_err *err)
 	free(mine);
 	for (int tries = 0; !ret && !created && tries < 3; tries++) {
 		struct clu_lock_holder holder;
-		bool exists, gone, stale = false;
+		bool exists = false, gone, stale = false;
 		char *who;
 
 		ret = clu_backend_lock_create(x->backend, me, &created, err);
