@@ -319,13 +319,18 @@ static bool valid_token(const char *token)
 				  strlen(token);
 }
 
-static void add_nvpair(xmlNodePtr set, const char *name, const char *value)
+/* An nvpair of the lock (id = name), in set or, set NULL, the root of a new doc. */
+static xmlNodePtr add_nvpair(xmlNodePtr set, const char *name, const char *value)
 {
-	xmlNodePtr pair = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
+	xmlNodePtr pair = set ? xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL)
+			      : xmlNewNode(NULL, BAD_CAST "nvpair");
 
+	if (!set)
+		xmlDocSetRootElement(xmlNewDoc(BAD_CAST "1.0"), pair);
 	xmlNewProp(pair, BAD_CAST "id", BAD_CAST name);
 	xmlNewProp(pair, BAD_CAST "name", BAD_CAST name);
 	xmlNewProp(pair, BAD_CAST "value", BAD_CAST value);
+	return pair;
 }
 
 /* Serialise a node built with libxml2, so names are always escaped. */
@@ -459,22 +464,18 @@ int clu_backend_lock_create(struct clu_backend *b, const struct clu_lock_holder 
 int clu_backend_lock_renew(struct clu_backend *b, const char *token, unsigned long beat,
 			   bool *held, struct clu_err *err)
 {
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr pair = xmlNewNode(NULL, BAD_CAST "nvpair");
 	char value[32], *text, *xpath;
 	struct clu_proc proc;
+	xmlNodePtr pair;
 	int ret;
 
 	*held = false;
 	if (!valid_token(token))
 		BUG("lock token '%s'", token ? token : "(null)");
 	snprintf(value, sizeof(value), "%lu", beat);
-	xmlDocSetRootElement(doc, pair);
-	xmlNewProp(pair, BAD_CAST "id", BAD_CAST LOCK_BEAT);
-	xmlNewProp(pair, BAD_CAST "name", BAD_CAST LOCK_BEAT);
-	xmlNewProp(pair, BAD_CAST "value", BAD_CAST value);
+	pair = add_nvpair(NULL, LOCK_BEAT, value);
 	text = xml_text(pair);
-	xmlFreeDoc(doc);
+	xmlFreeDoc(pair->doc);
 	/* Modify only where the token is ours: no match, no change (ENXIO). */
 	xpath = lock_xpath(token, "/nvpair[@name='" LOCK_BEAT "']");
 	ret = run_query(b, (const char *const[]){ "cibadmin", "--modify", "--xpath", xpath,

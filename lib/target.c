@@ -2,11 +2,9 @@
  * Targets (see target.h): from a --cluster string to a transport and a
  * backend (live clusters) or a saved state (files).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clupdate/plan.h"
 #include "clupdate/probe.h"
@@ -49,12 +47,11 @@ static int this_node(char **name, struct clu_err *err)
  */
 static int open_this_node(struct clu_target *t, const char *ssh_config, struct clu_err *err)
 {
-	if (ssh_config && access(ssh_config, R_OK) != 0)
-		return clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s",
-				   ssh_config, strerror(errno));
-	clu_transport_init_local(&t->transport, NULL, ssh_config);
-	clu_backend_init(&t->backend, &t->transport, NULL, 0, t->version_attribute);
-	return 0;
+	int ret = clu_transport_init_local(&t->transport, NULL, ssh_config, err);
+
+	if (!ret)
+		clu_backend_init(&t->backend, &t->transport, NULL, 0, t->version_attribute);
+	return ret;
 }
 
 /* The number of nodes of a lab, from its lab.env (NODES=N). */

@@ -29,21 +29,34 @@ const char *clu_transport_name(enum clu_transport_kind kind)
 	BUG("unknown transport %d", (int)kind);
 }
 
-/* The settings every ssh connection shares (ssh, and local for other nodes). */
-static void ssh_settings(struct clu_transport *t, const char *ssh_config, const char *control_dir)
+/*
+ * The settings every ssh connection shares (ssh, and local for other
+ * nodes); an ssh_config that cannot be read is refused (t released).
+ */
+static int ssh_settings(struct clu_transport *t, const char *ssh_config, const char *control_dir,
+			struct clu_err *err)
 {
+	int ret;
+
 	t->connect_timeout_s = 10;
 	t->ssh_config = clu__xstrdup_or_null(ssh_config);
 	t->control_dir = control_dir ? clu__xstrdup(control_dir)
 				     : clu__xasprintf("/run/clupdate/ssh-%u", (unsigned)geteuid());
+	if (!ssh_config || access(ssh_config, R_OK) == 0)
+		return 0;
+	ret = clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s", ssh_config,
+			  strerror(errno));
+	clu_transport_release(t);
+	return ret;
 }
 
-void clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config)
+int clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config,
+			     struct clu_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = CLU_TRANSPORT_LOCAL;
 	t->self = clu__xstrdup_or_null(self);
-	ssh_settings(t, ssh_config, NULL);
+	return ssh_settings(t, ssh_config, NULL, err);
 }
 
 int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err)
@@ -100,13 +113,8 @@ int clu_transport_init_ssh(struct clu_transport *t, const char *ssh_config,
 
 	memset(t, 0, sizeof(*t));
 	t->kind = CLU_TRANSPORT_SSH;
-	ssh_settings(t, ssh_config, control_dir);
-	if (ssh_config && access(ssh_config, R_OK) != 0) {
-		ret = clu_err_set(err, CLU_E_IO, "cannot read ssh configuration '%s': %s",
-				  ssh_config, strerror(errno));
-		clu_transport_release(t);
+	if ((ret = ssh_settings(t, ssh_config, control_dir, err)))
 		return ret;
-	}
 	ret = make_private_dir(t->control_dir, err);
 	if (ret)
 		clu_transport_release(t);
@@ -308,64 +316,45 @@ int clu_transport_shell(struct clu_transport *t, const char *node, struct clu_pr
 	return clu_transport_command(t, node, proc, argv, err);
 }
 
-/* The last non-empty line of a captured stream, for a message. */
-static const char *last_line(const char *text, size_t *len)
-{
-	const char *end = text + strlen(text), *start;
-
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r'))
-		end--;
-	start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	*len = (size_t)(end - start);
-	return start;
-}
-
 int clu_transport_check_node(struct clu_transport *t, const char *node, struct clu_err *err)
 {
 	/* A fixed command line: no data in it. */
 	static const char *const whoami[] = {
 		"/bin/sh", "-c", "crm_node -n 2>/dev/null || uname -n", NULL
 	};
+	struct clu_err why = CLU_ERR_INIT;
 	struct clu_proc proc;
-	const char *line;
-	size_t len;
 	int ret;
 
 	clu_proc_init(&proc);
 	proc.name = "crm_node -n";
 	proc.timeout_ms = (t->connect_timeout_s + 20) * 1000;
 	ret = clu_transport_command(t, node, &proc, whoami, err);
-	if (!ret && clu_proc_run(&proc, err)) {
-		char how[128];
-
-		line = last_line(proc.err.buf ? proc.err.buf : "", &len);
-		if (t->kind == CLU_TRANSPORT_NETNS)
-			ret = clu_err_set(err, CLU_E_SPAWN, "cannot reach node '%s' of lab '%s': "
-					  "%s%s%.*s", node, t->lab,
-					  clu_proc_describe(&proc, how, sizeof(how)),
-					  len ? ": " : "", (int)len, line);
-		else {
+	if (!ret && clu_proc_run(&proc, &why)) {
+		if (t->kind == CLU_TRANSPORT_NETNS) {
+			ret = clu_err_set(err, CLU_E_SPAWN, "cannot reach node '%s' of lab '%s': %s",
+					  node, t->lab, why.msg);
+		} else {
 			char *try = clu__xasprintf("ssh %s%s%s%s true", t->ssh_config ? "-F " : "",
 						   t->ssh_config ? t->ssh_config : "",
 						   t->ssh_config ? " " : "", node);
 
-			ret = clu_err_set(err, CLU_E_SPAWN, "cannot reach node '%s' over ssh (%s%s%.*s); "
+			ret = clu_err_set(err, CLU_E_SPAWN, "cannot reach node '%s' over ssh (%s); "
 					  "clupdate runs each node's installer on that node: make "
 					  "'%s' work as this user without a password (key, "
 					  "known_hosts entry), or name an ssh_config with --ssh-config",
-					  node, clu_proc_describe(&proc, how, sizeof(how)),
-					  len ? ": " : "", (int)len, line, try);
+					  node, why.msg, try);
 			free(try);
 		}
 	} else if (!ret) {
-		line = last_line(proc.out.buf ? proc.out.buf : "", &len);
-		if (len != strlen(node) || strncmp(line, node, len))
+		const char *name = proc.out.buf ? proc.out.buf : "";
+		size_t len = strcspn(name, "\r\n");
+
+		if (len != strlen(node) || strncmp(name, node, len))
 			ret = clu_err_set(err, CLU_E_CLUSTER, "node '%s' is not the machine reached "
 					  "for it: that machine calls itself '%.*s'%s", node, (int)len,
-					  line, t->kind == CLU_TRANSPORT_SSH || t->kind == CLU_TRANSPORT_LOCAL ?
-					  " (check the ssh_config's HostName for it)" : "");
+					  name, t->kind == CLU_TRANSPORT_NETNS ? "" :
+					  " (check the ssh_config's HostName for it)");
 	}
 	clu_proc_release(&proc);
 	return ret;

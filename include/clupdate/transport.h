@@ -54,9 +54,11 @@ struct clu_transport {
  * then only commands for no node in particular can run). Commands for
  * `self` (or for no node) run here; commands for any other node go over
  * ssh with ssh_config (may be NULL: the user's own configuration), the
- * control directory made at the first of them.
+ * control directory made at the first of them. CLU_E_IO for an ssh_config
+ * that cannot be read.
  */
-void clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config);
+int clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config,
+			     struct clu_err *err);
 
 /* netns: the nodes of lab `lab`; CLU_E_IO when no such lab is running. */
 int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err);

@@ -52,7 +52,7 @@ static void test_local_runs_argv_and_env(void **state)
 	struct clu_err err = CLU_ERR_INIT;
 	(void)state;
 
-	clu_transport_init_local(&t, NULL, NULL);
+	assert_int_equal(clu_transport_init_local(&t, NULL, NULL, &err), 0);
 	clu_proc_init(&proc);
 	assert_int_equal(clu_transport_shell(&t, NULL, &proc, "printf '%s' \"$CLU_NODE\"",
 					     (const char *const[]){ "CLU_NODE=n 1; x", NULL }, &err), 0);
@@ -327,7 +327,7 @@ static void test_local_sends_other_nodes_over_ssh(void **state)
 	const char *where = "printf '%s' \"${SSH_CONNECTION:+ssh}\"";
 	char *control = clu__xasprintf("%s/control3", s->dir);
 
-	clu_transport_init_local(&t, "here", s->config);
+	assert_int_equal(clu_transport_init_local(&t, "here", s->config, &err), 0);
 	free(t.control_dir);
 	t.control_dir = control;
 	assert_true(clu_transport_is_here(&t, "here"));
@@ -394,7 +394,7 @@ static void test_local_without_self_refuses_nodes(void **state)
 	struct clu_err err = CLU_ERR_INIT;
 	(void)state;
 
-	clu_transport_init_local(&t, NULL, NULL);
+	assert_int_equal(clu_transport_init_local(&t, NULL, NULL, &err), 0);
 	clu_proc_init(&proc);
 	assert_int_equal(clu_transport_shell(&t, "n2", &proc, "true", NULL, &err), CLU_E_USAGE);
 	assert_non_null(strstr(err.msg, "'n2'"));
