@@ -26,8 +26,6 @@
 
 /* Pacemaker's score for -INFINITY. */
 #define SCORE_MINUS_INFINITY (-1000000L)
-/* crm_mon output larger than this is not a cluster clupdate can handle. */
-#define CRM_MON_MAX_BYTES ((size_t)64 << 20)
 
 static const char *const status_argv[] = {
 	"crm_mon", "--output-as=xml", "--inactive", "--exclude=all",
@@ -759,77 +757,5 @@ int clu_pacemaker_read_file(struct clu_cluster *out, const char *path,
 out:
 	free(xml);
 	free(where);
-	return rc;
-}
-
-/*
- * Run argv here, capturing its output in *proc. Returns 0 when there is
- * output to parse (even with a non-zero exit: crm_mon explains its failures
- * in its XML), else the error, prefixed with "pacemaker: ".
- */
-static int run_tool(struct clu_proc *proc, const char *const *argv, unsigned timeout_ms,
-		    struct clu_err *err)
-{
-	int rc;
-
-	clu_proc_init(proc);
-	clu_proc_args(proc, argv);
-	proc->timeout_ms = timeout_ms ? timeout_ms : CLU_PACEMAKER_TIMEOUT_MS;
-	proc->out.max = CRM_MON_MAX_BYTES;
-	proc->err.max = 64 << 10;
-	proc->err.keep_tail = true;
-	rc = clu_proc_run(proc, err);
-	if (!proc->result.started || proc->result.timed_out || proc->result.signal) {
-		clu_err_prefix(err, "pacemaker");
-		return rc;
-	}
-	if (proc->out.truncated)
-		return clu_err_set(err, CLU_E_CLUSTER, "pacemaker: %s output exceeds %zu bytes",
-				   argv[0], CRM_MON_MAX_BYTES);
-	if (proc->out.len == 0) {
-		/* Nothing to explain the failure: the exit status and stderr do. */
-		if (rc)
-			clu_err_prefix(err, "pacemaker");
-		else
-			rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: %s printed nothing",
-					 argv[0]);
-		return rc;
-	}
-	return 0;
-}
-
-int clu_pacemaker_read_live(struct clu_cluster *out, const char *version_attribute,
-			    unsigned timeout_ms, struct clu_err *err)
-{
-	struct clu_proc proc;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = run_tool(&proc, status_argv, timeout_ms, err)))
-		goto out;
-	/* crm_mon's failure status, in its XML, is the better message. */
-	rc = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, version_attribute,
-				 "pacemaker", err);
-	if (!rc && proc.result.exit_code != 0)
-		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: crm_mon exited with status %d",
-				 proc.result.exit_code);
-	if (rc)
-		goto out;
-
-	/* crm_mon leaves out the cluster name and the attributes of offline
-	 * nodes: the configuration has them. */
-	clu_proc_release(&proc);
-	if ((rc = run_tool(&proc, config_argv, timeout_ms, err)))
-		goto out;
-	if (proc.result.exit_code != 0)
-		rc = clu_err_set(err, CLU_E_CLUSTER, "pacemaker: cibadmin exited with status %d",
-				 proc.result.exit_code);
-	else
-		rc = clu_pacemaker_parse_config(out, proc.out.buf, proc.out.len,
-						version_attribute, "pacemaker", err);
-out:
-	if (rc)
-		clu_cluster_release(out);
-	clu_proc_release(&proc);
 	return rc;
 }

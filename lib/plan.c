@@ -513,11 +513,13 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 		for (size_t k = 0; k < b->plan->n_guards; k++)
 			if (b->plan->guards[k].from == 0)
 				b->plan->guards[k].from = s->index;
+		/* Its bans and the move: one batch, one switchover. */
+		for (unsigned k = first_ban; k && k < s->index; k++)
+			b->plan->steps[k - 1].with_move = s->index;
 		for (size_t j = 0; j < b->cluster->n_nodes; j++)
 			if (strcmp(b->cluster->nodes[j].name, target) == 0)
 				placed[j]++;
 		clu__strv_push(moved, g->name);
-		(void)first_ban;
 	}
 	add_node_work(b, node, &none);
 out:
@@ -539,12 +541,6 @@ static size_t count_out(const struct clu_cluster *c, const char *working)
 	for (size_t i = 0; i < c->n_nodes; i++)
 		out += out_of_service(&c->nodes[i], working);
 	return out;
-}
-
-/* Could the engine start (or fail over) group on node right now? */
-static bool may_host(const struct clu_group *g, const struct clu_node *n)
-{
-	return n->online && !n->standby && !n->maintenance && !clu_group_banned(g, n->name);
 }
 
 int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest *m,
@@ -576,7 +572,7 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 		for (size_t j = 0; j < c->n_nodes; j++) {
 			const struct clu_node *n = &c->nodes[j];
 
-			if (may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
+			if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
 				return clu_err_set(err, CLU_E_REFUSED,
 						   "version guard: '%s' could fail over to '%s' (version %s), "
 						   "older than its data (version %s)", g->name, n->name,
@@ -595,7 +591,7 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' runs on '%s', "
 					   "which must not host it until step %u", g->name, n->name,
 					   gd->until);
-		if (g->managed && may_host(g, n))
+		if (g->managed && clu_node_may_host(g, n))
 			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' could fail over "
 					   "to '%s', which must not host it until step %u", g->name,
 					   n->name, gd->until);
@@ -667,18 +663,10 @@ static const struct clu_node *sim_placement(const struct simulation *sim, const 
 	for (size_t i = 0; i < sim->model.n_nodes; i++) {
 		const struct clu_node *n = &sim->model.nodes[i];
 
-		if (may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
+		if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
 			return n;
 	}
 	return NULL;
-}
-
-/* The next step that is not a ban: a ban of the owner must lead to a move. */
-static const struct clu_step *next_non_ban(const struct clu_plan *plan, size_t i)
-{
-	while (++i < plan->n_steps && plan->steps[i].action == CLU_ACTION_BAN)
-		;
-	return i < plan->n_steps ? &plan->steps[i] : NULL;
 }
 
 static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
@@ -688,7 +676,6 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 	const struct clu_step *s = &plan->steps[i];
 	struct clu_node *node = clu_cluster_node(&sim->model, s->node);
 	struct clu_group *group = clu_cluster_group(&sim->model, s->group);
-	const struct clu_step *next;
 
 	switch (s->action) {
 	case CLU_ACTION_PIN:
@@ -739,9 +726,7 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		break;
 	case CLU_ACTION_BAN:
 		sim_ban(sim, group, s->node);
-		next = next_non_ban(plan, i);
-		if (clu__streq(group->owner, s->node) &&
-		    (!next || next->action != CLU_ACTION_MOVE || !clu__streq(next->group, s->group)))
+		if (clu__streq(group->owner, s->node) && !s->with_move)
 			return refuse_step(s, plan, err, "no surprise failover: '%s' runs on '%s'; "
 					   "banning it there without a planned move would let the "
 					   "engine pick any node", s->group, s->node);

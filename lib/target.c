@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clupdate/pacemaker.h"
+#include "clupdate/pacemaker-backend.h"
 #include "clupdate/plan.h"
 #include "clupdate/probe.h"
 #include "clupdate/proc.h"
-#include "clupdate/source.h"
+#include "clupdate/sim.h"
+#include "clupdate/static.h"
 #include "clupdate/target.h"
 #include "util.h"
 
@@ -50,7 +53,7 @@ static int open_this_node(struct clu_target *t, const char *ssh_config, struct c
 	int ret = clu_transport_init_local(&t->transport, NULL, ssh_config, err);
 
 	if (!ret)
-		clu_backend_init(&t->backend, &t->transport, NULL, 0, t->version_attribute);
+		t->backend = clu_pacemaker_backend_new(&t->transport, NULL, 0, t->version_attribute);
 	return ret;
 }
 
@@ -90,8 +93,8 @@ static int open_lab(struct clu_target *t, const char *name, struct clu_err *err)
 		clu__strv_push(&nodes, node);
 		free(node);
 	}
-	clu_backend_init(&t->backend, &t->transport, (const char *const *)nodes.v, nodes.n,
-			 t->version_attribute);
+	t->backend = clu_pacemaker_backend_new(&t->transport, (const char *const *)nodes.v,
+					       nodes.n, t->version_attribute);
 	clu__strv_release(&nodes);
 	t->lab = clu__xstrdup(name);
 	return 0;
@@ -112,33 +115,76 @@ static int open_ssh(struct clu_target *t, const char *hosts, const char *ssh_con
 				   "(expected ssh:HOST[,HOST...])");
 	ret = clu_transport_init_ssh(&t->transport, ssh_config, NULL, err);
 	if (!ret)
-		clu_backend_init(&t->backend, &t->transport, (const char *const *)nodes.v, nodes.n,
-				 t->version_attribute);
+		t->backend = clu_pacemaker_backend_new(&t->transport, (const char *const *)nodes.v,
+						       nodes.n, t->version_attribute);
 	clu__strv_release(&nodes);
 	return ret;
+}
+
+/* A simulated cluster: its state lives beside its description, in FILE.state. */
+static int open_sim(struct clu_target *t, struct clu_err *err)
+{
+	char *state = clu__xasprintf("%s.state", t->file);
+	int ret = clu_sim_open(&t->sim, t->file, state, err);
+
+	free(state);
+	if (!ret)
+		t->backend = clu_sim_backend(t->sim);
+	return ret;
+}
+
+/* The kinds that name a file, "KIND:FILE". */
+static const char *const file_kinds[] = { "sim", "xml", "static" };
+
+/* The FILE of "KIND:FILE" for a file kind; NULL for any other spec. */
+static const char *file_of(const char *spec, const char **kind)
+{
+	for (size_t i = 0; i < sizeof(file_kinds) / sizeof(file_kinds[0]); i++) {
+		size_t n = strlen(file_kinds[i]);
+
+		if (!strncmp(spec, file_kinds[i], n) && spec[n] == ':') {
+			*kind = file_kinds[i];
+			return spec + n + 1;
+		}
+	}
+	return NULL;
+}
+
+static int open_kind(struct clu_target *t, const char *spec, const char *ssh_config,
+		     struct clu_err *err)
+{
+	const char *kind = NULL;
+
+	t->file = file_of(t->spec, &kind);
+	if (t->file && !*t->file)
+		return clu_err_set(err, CLU_E_USAGE, "cluster '%s' names no file (expected %s:FILE)",
+				   spec, kind);
+	if (!strcmp(spec, "pacemaker"))
+		return open_this_node(t, ssh_config, err);
+	if (!strncmp(spec, "lab:", 4))
+		return open_lab(t, spec + 4, err);
+	if (!strncmp(spec, "ssh:", 4))
+		return open_ssh(t, spec + 4, ssh_config, err);
+	if (t->file && !strcmp(kind, "sim"))
+		return open_sim(t, err);
+	if (t->file)
+		return 0;   /* a saved state, read by clu_target_read() */
+	if (!*spec)
+		return clu_err_set(err, CLU_E_USAGE, "no cluster (expected " CLU_TARGETS_EXPECTED ")");
+	return clu_err_set(err, CLU_E_USAGE, "unknown cluster '%s' (expected "
+			   CLU_TARGETS_EXPECTED ")", spec);
 }
 
 int clu_target_open(struct clu_target *t, const char *spec, const char *version_attribute,
 		    const char *ssh_config, struct clu_err *err)
 {
-	int ret = 0;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
-	t->spec = clu__xstrdup(spec);
+	t->spec = clu__xstrdup(spec ? spec : "");
 	t->version_attribute = clu__xstrdup_or_null(version_attribute);
-	if (!strcmp(spec, "pacemaker")) {
-		ret = open_this_node(t, ssh_config, err);
-		t->live = !ret;
-	} else if (!strncmp(spec, "lab:", 4)) {
-		ret = open_lab(t, spec + 4, err);
-		t->live = !ret;
-	} else if (!strncmp(spec, "ssh:", 4)) {
-		ret = open_ssh(t, spec + 4, ssh_config, err);
-		t->live = !ret;
-	} else if (strncmp(spec, "xml:", 4) && strncmp(spec, "static:", 7)) {
-		ret = clu_err_set(err, CLU_E_USAGE, "unknown cluster '%s' (expected pacemaker, "
-				  "lab:NAME, ssh:HOST[,HOST...], xml:FILE or static:FILE)", spec);
-	}
+	ret = open_kind(t, t->spec, ssh_config, err);
+	t->live = !ret && t->backend;
 	if (ret) {
 		free(t->spec);
 		free(t->version_attribute);
@@ -150,8 +196,11 @@ int clu_target_open(struct clu_target *t, const char *spec, const char *version_
 int clu_target_read(struct clu_target *t, struct clu_cluster *out, struct clu_err *err)
 {
 	if (t->live)
-		return clu_backend_read(&t->backend, out, err);
-	return clu_cluster_load(out, t->spec, t->version_attribute, err);
+		return t->backend->ops->read(t->backend, true, out, err);
+	memset(out, 0, sizeof(*out));
+	if (!strncmp(t->spec, "xml:", 4))
+		return clu_pacemaker_read_file(out, t->file, t->version_attribute, err);
+	return clu_static_load(out, t->file, err);
 }
 
 int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,
@@ -163,6 +212,8 @@ int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,
 
 	if (!t->live)
 		BUG("checking the nodes of a saved state");
+	if (t->sim)
+		return 0;   /* simulated nodes are what they say */
 	if (t->transport.kind == CLU_TRANSPORT_LOCAL && !t->transport.self)
 		ret = this_node(&t->transport.self, err);
 	for (size_t i = 0; !ret && i < plan->n_steps; i++) {
@@ -181,8 +232,10 @@ int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,
 
 void clu_target_release(struct clu_target *t)
 {
-	if (t->live) {
-		clu_backend_release(&t->backend);
+	if (t->sim) {
+		clu_sim_close(t->sim);
+	} else if (t->live) {
+		clu_backend_free(t->backend);
 		clu_transport_release(&t->transport);
 	}
 	free(t->spec);
@@ -218,8 +271,8 @@ int clu_target_probe_targets(struct clu_target *t, const struct clu_manifest *m,
 		if (ret)
 			clu_err_prefix(err, "probe '%s'", spec->name);
 		if (!ret && !out[i].host) {
-			ret = t->live ? clu_backend_group_address(&t->backend, spec->group,
-								  &out[i].host, err) : 0;
+			ret = t->live ? t->backend->ops->group_address(t->backend, spec->group,
+								       &out[i].host, err) : 0;
 			if (!ret && !out[i].host)
 				ret = clu_err_set(err, CLU_E_CLUSTER, "probe '%s': group '%s' has no "
 						  "service address (no IPaddr2 member): give "

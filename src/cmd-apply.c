@@ -292,12 +292,12 @@ int cmd_apply(int argc, char **argv)
 	ret = clu_journal_open(&journal, state_dir, &err);
 	/* Another run at work: say so now, not after a plan (break-lock: later). */
 	if (!ret && !exec_opt.break_stale_lock)
-		ret = clu_exec_check_lock(&target.backend, &err);
+		ret = clu_exec_check_lock(target.backend, &err);
 	if (!ret)
 		ret = clu_target_read(&target, &cluster, &err);
 	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
 	if (!ret)
-		ret = clu_exec_mark_leftovers(journal, &manifest, &cluster, &err);
+		ret = clu_exec_mark_leftovers(target.backend, journal, &manifest, &cluster, &err);
 	if (!ret)
 		ret = clu_plan_make(&plan, &manifest, &cluster, strategy, &err);
 	if (ret)
@@ -330,8 +330,7 @@ int cmd_apply(int argc, char **argv)
 	fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
 		manifest.name, manifest.version, source, clu_strategy_name(plan.strategy),
 		plan.n_steps, state_dir);
-	ret = clu_exec_run(&plan, &manifest, &target.backend, &target.transport, journal,
-			   &exec_opt, &result, &err);
+	ret = clu_exec_run(&plan, &manifest, target.backend, journal, &exec_opt, &result, &err);
 	if (view.line_open)
 		fputc('\n', stderr);
 	if (ret)

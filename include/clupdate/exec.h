@@ -1,12 +1,13 @@
 /*
- * The executor: walks a plan against the live cluster.
+ * The executor: walks a plan against the live cluster, which it knows only
+ * through the backend interface (backend.h): Pacemaker, or a simulation.
  *
  * Before each step it re-reads the cluster's state and checks the step's
  * preconditions and the invariants (clu_plan_check_state); it journals
  * every change before making it (with the prior value needed to restore
  * it), does the step, waits for the engine to settle, and checks the
  * step's postconditions. Installer and verify commands run on their node
- * through the transport, with the run's data in their environment:
+ * through the backend, with the run's data in their environment:
  *
  *   CLU_NODE CLU_VERSION CLU_UPDATE CLU_GROUPS CLU_MANIFEST_DIR CLU_RUN_ID
  *
@@ -42,7 +43,6 @@
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
 #include "clupdate/probe.h"
-#include "clupdate/transport.h"
 
 /* What the executor tells the front end as it goes (for progress lines). */
 enum clu_exec_event {
@@ -99,8 +99,8 @@ struct clu_exec_result {
 };
 
 /*
- * Apply plan (made from manifest) to the cluster behind backend, running
- * node commands through transport, journalling into journal. Returns 0
+ * Apply plan (made from manifest) to the cluster behind backend (node
+ * commands too), journalling into journal. Returns 0
  * when every step is done; CLU_E_STEP when a step failed (err names the
  * step, node and reason; result says what remains), CLU_E_LOCKED when
  * another run holds the cluster, CLU_E_ABORTED when interrupted, or the
@@ -109,9 +109,9 @@ struct clu_exec_result {
  * every case; release it with clu_exec_result_release().
  */
 int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifest,
-		 struct clu_backend *backend, struct clu_transport *transport,
-		 struct clu_journal *journal, const struct clu_exec_options *options,
-		 struct clu_exec_result *result, struct clu_err *err);
+		 struct clu_backend *backend, struct clu_journal *journal,
+		 const struct clu_exec_options *options, struct clu_exec_result *result,
+		 struct clu_err *err);
 
 void clu_exec_result_release(struct clu_exec_result *result);
 
@@ -129,7 +129,8 @@ int clu_exec_check_lock(struct clu_backend *backend, struct clu_err *err);
  * run), so that the plan updates them first and undrains them
  * (clu_node.drained_by_clupdate). Reads the journal only.
  */
-int clu_exec_mark_leftovers(struct clu_journal *journal, const struct clu_manifest *manifest,
-			    struct clu_cluster *cluster, struct clu_err *err);
+int clu_exec_mark_leftovers(struct clu_backend *backend, struct clu_journal *journal,
+			    const struct clu_manifest *manifest, struct clu_cluster *cluster,
+			    struct clu_err *err);
 
 #endif

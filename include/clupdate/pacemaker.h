@@ -68,9 +68,6 @@
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
 
-/* Default timeout of the live crm_mon run. */
-#define CLU_PACEMAKER_TIMEOUT_MS 30000u
-
 /*
  * The crm_mon command line that produces what clu_pacemaker_parse() reads,
  * as a NULL-terminated argv (static, immutable: safe from any thread):
@@ -145,19 +142,5 @@ int clu_pacemaker_parse_config(struct clu_cluster *cluster, const char *xml, siz
  */
 int clu_pacemaker_read_file(struct clu_cluster *out, const char *path,
 			    const char *version_attribute, struct clu_err *err);
-
-/*
- * Read the live cluster on this machine: run clu_pacemaker_status_argv()
- * and clu_pacemaker_config_argv() through the spawn API (each with
- * timeout_ms; 0: CLU_PACEMAKER_TIMEOUT_MS), parse both; where in messages
- * is "pacemaker". Initialises *out; on error it holds nothing to release.
- * Returns 0, CLU_E_SPAWN when a tool cannot be run, is killed or times out
- * ("pacemaker: cannot run 'crm_mon': No such file or directory",
- * "pacemaker: 'crm_mon' timed out after 30000 ms"), or CLU_E_CLUSTER when
- * it runs but reports a failure (the cluster is not running here) or
- * prints what cannot be understood.
- */
-int clu_pacemaker_read_live(struct clu_cluster *out, const char *version_attribute,
-			    unsigned timeout_ms, struct clu_err *err);
 
 #endif

@@ -83,6 +83,8 @@ struct clu_step {
 	size_t n_pre;
 	struct clu_fact *post;     /* must hold after the step */
 	size_t n_post;
+	unsigned with_move;        /* ban: the move step it is applied with, as one
+				      switchover (one engine update); 0: alone */
 	unsigned interrupts_ms;    /* predicted interruption caused by this step, 0 if none */
 	char **interrupts;         /* the groups it interrupts */
 	size_t n_interrupts;

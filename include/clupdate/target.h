@@ -9,6 +9,9 @@
  *   ssh:HOST[,HOST..]  a cluster reached with ssh; the hosts are its control
  *                      nodes, tried in order; node commands go to each node's
  *                      own name (map names to addresses in an ssh_config)
+ *   sim:FILE           a simulated cluster (sim.h): FILE describes it, its
+ *                      state is kept in FILE.state between commands; no
+ *                      engine, no root: for rehearsals and tests
  *   xml:FILE           a saved `crm_mon --output-as=xml` (plan only)
  *   static:FILE        a cluster described in a file (plan only)
  */
@@ -23,21 +26,29 @@
 #include "clupdate/manifest.h"
 #include "clupdate/transport.h"
 
+/* What --cluster may name, for messages. */
+#define CLU_TARGETS_EXPECTED "pacemaker, lab:NAME, ssh:HOST[,HOST...], sim:FILE, xml:FILE " \
+	"or static:FILE"
+
 struct clu_target {
 	char *spec;                   /* as given */
+	const char *file;             /* sim:, xml:, static: the FILE of spec */
 	bool live;                    /* a running cluster clupdate can change */
 	char *lab;                    /* lab:NAME: the lab's name; NULL otherwise */
-	struct clu_transport transport;       /* live only */
-	struct clu_backend backend;           /* live only */
+	struct clu_transport transport;       /* a live engine's; kind NONE for sim */
+	struct clu_backend *backend;          /* live only */
+	struct clu_sim *sim;                  /* sim:FILE only */
 	char *version_attribute;
 };
 
 /*
- * Open the target named by spec. ssh_config (may be NULL) is for ssh: and
- * for reaching the other nodes from a node (pacemaker). Returns 0,
- * CLU_E_USAGE for an unknown spec, CLU_E_IO for a lab that is not running
- * or an unreadable ssh configuration, CLU_E_CLUSTER for `pacemaker` on a
- * machine that is no running cluster node.
+ * Open the target named by spec: the one place a --cluster string is
+ * understood. ssh_config (may be NULL) is for ssh: and for reaching the
+ * other nodes from a node (pacemaker). Returns 0, CLU_E_USAGE for an
+ * unknown spec ("unknown cluster 'X' (expected CLU_TARGETS_EXPECTED)") or
+ * a kind without its FILE, NAME or HOST, CLU_E_IO for a lab that is not
+ * running or an unreadable ssh configuration, or a sim: description's
+ * error.
  */
 int clu_target_open(struct clu_target *t, const char *spec, const char *version_attribute,
 		    const char *ssh_config, struct clu_err *err);

@@ -6,7 +6,7 @@
  *
  * Covers: lib/pacemaker.c:-clu_pacemaker_status_argv,-clu_pacemaker_config_argv,
  *   -clu_pacemaker_parse_config,-sets_value,-set_value,-config_version,
- *   -clu_pacemaker_read_file,-clu_pacemaker_read_live,-run_tool lib/xml.c
+ *   -clu_pacemaker_read_file lib/xml.c
  */
 #include "clupdate/pacemaker.h"
 #include "fuzz.h"

@@ -26,7 +26,7 @@
 
 #include "clupdate/pacemaker.h"
 #include "clupdate/proc.h"
-#include "clupdate/source.h"
+#include "clupdate/target.h"
 
 #define CAPTURES "tests/fixtures/crm_mon/"
 
@@ -691,6 +691,20 @@ static void test_captures(void **state)
  * A group counts as running on a node only whole; what failed is read from
  * crm_mon's failure history, the agent's message unescaped once more.
  */
+
+/* A saved state, through the one --cluster resolver. */
+static int load_file(struct clu_cluster *c, const char *spec, const char *version_attribute,
+		     struct clu_err *err)
+{
+	struct clu_target t;
+	int ret = clu_target_open(&t, spec, version_attribute, NULL, err);
+
+	if (!ret)
+		ret = clu_target_read(&t, c, err);
+	clu_target_release(&t);
+	return ret;
+}
+
 static void test_failures_and_partial_groups(void **state)
 {
 	struct clu_cluster c;
@@ -700,7 +714,7 @@ static void test_failures_and_partial_groups(void **state)
 
 	(void)state;
 	/* Recovered on n3 after the start failed on n2: whole on n3. */
-	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES
+	assert_int_equal(load_file(&c, "xml:" CAPTURES
 					  "3node-mail-recovered-on-n3-start-failed-n2.xml",
 					  "mail-version", &err), 0);
 	mail = clu_cluster_group(&c, "mail");
@@ -714,7 +728,7 @@ static void test_failures_and_partial_groups(void **state)
 	clu_cluster_release(&c);
 
 	/* ip and store on n2, maild stopped: no owner, and the trouble named. */
-	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES
+	assert_int_equal(load_file(&c, "xml:" CAPTURES
 					  "edited-3node-mail-partly-started-on-n2.xml",
 					  "mail-version", &err), 0);
 	mail = clu_cluster_group(&c, "mail");
@@ -734,7 +748,7 @@ static void test_capture_details(void **state)
 	const struct clu_group *mail;
 
 	(void)state;
-	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES "3node-mail-on-n3-banned-n1-n2.xml",
+	assert_int_equal(load_file(&c, "xml:" CAPTURES "3node-mail-on-n3-banned-n1-n2.xml",
 					  "mail-version", &err), 0);
 	assert_true(c.quorum);
 	assert_int_equal(c.n_nodes, 3);
@@ -749,7 +763,7 @@ static void test_capture_details(void **state)
 	assert_null(mail->address);
 	clu_cluster_release(&c);
 
-	assert_int_equal(clu_cluster_load(&c, "xml:" CAPTURES "3node-offline-n3-mail-on-n1.xml",
+	assert_int_equal(load_file(&c, "xml:" CAPTURES "3node-offline-n3-mail-on-n1.xml",
 					  "mail-version", &err), 0);
 	assert_int_equal(clu_cluster_online(&c), 2);
 	assert_false(clu_cluster_node(&c, "n3")->online);
@@ -879,6 +893,18 @@ static const char rules_config[] =
 	"<nvpair id=\"vc\" name=\"v\" value=\"1.9\"/></instance_attributes></node>"
 	"</nodes></configuration>\n";
 
+/* The live state through the target "pacemaker" (this machine is a node). */
+static int read_live(struct clu_cluster *c, struct clu_err *err)
+{
+	struct clu_target t;
+	int ret = clu_target_open(&t, "pacemaker", "v", NULL, err);
+
+	if (!ret)
+		ret = clu_target_read(&t, c, err);
+	clu_target_release(&t);
+	return ret;
+}
+
 static void test_live(void **state)
 {
 	char path[128], *old_path = strdup(getenv("PATH")), *new_path;
@@ -897,7 +923,7 @@ static void test_live(void **state)
 	assert_true(asprintf(&new_path, "%s:%s", tmpdir, old_path) > 0);
 	setenv("PATH", new_path, 1);
 
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), 0);
+	assert_int_equal(read_live(&c, &err), 0);
 	assert_string_equal(c.name, "rules");
 	assert_int_equal(c.n_nodes, 3);
 	assert_string_equal(c.nodes[0].version, "2.10");   /* crm_mon's value wins */
@@ -908,48 +934,25 @@ static void test_live(void **state)
 	clu_cluster_release(&c);
 
 	setenv("FAKE_CIB_STATUS", "105", 1);
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_SPAWN);
-	assert_string_equal(err.msg, "pacemaker: 'cibadmin' exited with status 105: "
-			    "Call cib_query failed");
-	assert_null(c.nodes);
+	assert_int_equal(read_live(&c, &err), CLU_E_CLUSTER);
+	assert_string_equal(err.msg, "cannot read the configuration: 'cibadmin' exited with "
+			    "status 105: Call cib_query failed");
 	unsetenv("FAKE_CIB_STATUS");
 
-	assert_int_equal(clu_cluster_load(&c, "pacemaker", "v", &err), 0);
-	assert_string_equal(c.nodes[1].version, "2.9");
-	clu_cluster_release(&c);
-
-	/* crm_mon's failure status, with its XML, wins over the exit status. */
-	write_file(path, "<pacemaker-result api-version=\"2.25\" request=\"crm_mon\">"
-		   "<status code=\"102\" message=\"Not connected\"><errors><error>crm_mon: "
-		   "Connection to cluster failed: Connection refused</error></errors>"
-		   "</status></pacemaker-result>\n", 0644);
-	setenv("FAKE_STATUS", "102", 1);
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_CLUSTER);
-	assert_string_equal(err.msg, "pacemaker: crm_mon failed with status 102 (Not "
-			    "connected): crm_mon: Connection to cluster failed: Connection refused");
-	assert_null(c.nodes);
-
-	/* No output: the exit status and stderr explain. */
+	/* crm_mon cannot reach the cluster stack here: no control node answers. */
 	write_file(path, "", 0644);
-	setenv("FAKE_STATUS", "1", 1);
-	setenv("FAKE_STDERR", "crm_mon: something broke", 1);
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_SPAWN);
-	assert_string_equal(err.msg, "pacemaker: 'crm_mon' exited with status 1: "
-			    "crm_mon: something broke");
+	setenv("FAKE_STATUS", "102", 1);
+	setenv("FAKE_STDERR", "crm_mon: Connection to cluster failed", 1);
+	assert_int_equal(read_live(&c, &err), CLU_E_SPAWN);
+	assert_non_null(strstr(err.msg, "crm_mon: Connection to cluster failed"));
 	unsetenv("FAKE_STDERR");
 	setenv("FAKE_STATUS", "0", 1);
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_CLUSTER);
-	assert_string_equal(err.msg, "pacemaker: crm_mon printed nothing");
+	assert_int_equal(read_live(&c, &err), CLU_E_CLUSTER);
 	unsetenv("FAKE_STATUS");
 
-	setenv("FAKE_SLEEP", "10", 1);
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 300, &err), CLU_E_SPAWN);
-	assert_string_equal(err.msg, "pacemaker: 'crm_mon' timed out after 300 ms");
-	unsetenv("FAKE_SLEEP");
-
 	setenv("PATH", "/nonexistent", 1);
-	assert_int_equal(clu_pacemaker_read_live(&c, "v", 0, &err), CLU_E_SPAWN);
-	assert_string_equal(err.msg, "pacemaker: cannot run 'crm_mon': No such file or directory");
+	assert_int_equal(read_live(&c, &err), CLU_E_SPAWN);
+	assert_non_null(strstr(err.msg, "cannot run 'crm_mon': No such file or directory"));
 	assert_null(c.nodes);
 
 	setenv("PATH", old_path, 1);

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "clupdate/source.h"
+#include "clupdate/target.h"
 #include "clupdate/static.h"
 
 #define FIXTURES "tests/fixtures/static/"
@@ -373,33 +373,41 @@ static void test_doc_example(void **state)
 	free(example);
 }
 
+/* The one --cluster resolver (target.h) on the file kinds. */
+static int load(struct clu_cluster *c, const char *spec, struct clu_err *err)
+{
+	struct clu_target t;
+	int ret = clu_target_open(&t, spec, "ignored", NULL, err);
+
+	memset(c, 0, sizeof(*c));
+	if (!ret)
+		ret = clu_target_read(&t, c, err);
+	clu_target_release(&t);
+	return ret;
+}
+
 static void test_source(void **state)
 {
 	struct clu_cluster c;
 	struct clu_err err = CLU_ERR_INIT;
 
 	(void)state;
-	assert_int_equal(clu_cluster_load(&c, "static:" FIXTURES "mail-3nodes.ini",
-					  "ignored", &err), 0);
+	assert_int_equal(load(&c, "static:" FIXTURES "mail-3nodes.ini", &err), 0);
 	assert_int_equal(c.n_nodes, 3);
 	assert_string_equal(c.groups[0].owner, "n1");
 	clu_cluster_release(&c);
 
-	assert_int_equal(clu_cluster_load(&c, "pcmk", NULL, &err), CLU_E_USAGE);
-	assert_string_equal(err.msg, "unknown cluster source 'pcmk' (expected pacemaker, "
-			    "xml:FILE or static:FILE)");
-	assert_int_equal(clu_cluster_load(&c, "", NULL, &err), CLU_E_USAGE);
-	assert_string_equal(err.msg, "no cluster source (expected pacemaker, xml:FILE or "
-			    "static:FILE)");
-	assert_int_equal(clu_cluster_load(&c, "xml:", NULL, &err), CLU_E_USAGE);
-	assert_string_equal(err.msg, "cluster source 'xml:' names no file (expected xml:FILE)");
-	assert_int_equal(clu_cluster_load(&c, "static:", NULL, &err), CLU_E_USAGE);
-	assert_string_equal(err.msg, "cluster source 'static:' names no file (expected "
-			    "static:FILE)");
-	assert_int_equal(clu_cluster_load(&c, "xml:/nonexistent.xml", NULL, &err), CLU_E_IO);
+	assert_int_equal(load(&c, "pcmk", &err), CLU_E_USAGE);
+	assert_string_equal(err.msg, "unknown cluster 'pcmk' (expected " CLU_TARGETS_EXPECTED ")");
+	assert_int_equal(load(&c, "", &err), CLU_E_USAGE);
+	assert_string_equal(err.msg, "no cluster (expected " CLU_TARGETS_EXPECTED ")");
+	assert_int_equal(load(&c, "xml:", &err), CLU_E_USAGE);
+	assert_string_equal(err.msg, "cluster 'xml:' names no file (expected xml:FILE)");
+	assert_int_equal(load(&c, "static:", &err), CLU_E_USAGE);
+	assert_string_equal(err.msg, "cluster 'static:' names no file (expected static:FILE)");
+	assert_int_equal(load(&c, "xml:/nonexistent.xml", &err), CLU_E_IO);
 	assert_string_equal(err.msg, "cannot read '/nonexistent.xml': No such file or directory");
-	assert_int_equal(clu_cluster_load(&c, "static:" FIXTURES "bad-owner.ini", NULL, &err),
-			 CLU_E_CLUSTER);
+	assert_int_equal(load(&c, "static:" FIXTURES "bad-owner.ini", &err), CLU_E_CLUSTER);
 	assert_string_equal(err.msg, FIXTURES "bad-owner.ini:6: [group \"mail\"] owner: 'n9' "
 			    "is not a node of this file (expected one of: n1, n2)");
 	assert_null(c.nodes);

@@ -1,0 +1,529 @@
+/*
+ * One step of the plan (see exec.h), through the same stages each time,
+ * so that the code reads like the procedure: open the guards that start
+ * here (bans), re-read the live state and check the preconditions and the
+ * invariants, act (a journalled change through the backend, or a manifest
+ * command on the node), wait for the engine to settle into the
+ * postconditions, check the invariants again, close the guards that end
+ * here. A node command that fails is retried as the manifest says.
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clupdate/output.h"
+#include "exec-internal.h"
+
+/* ---- waiting for the engine ------------------------------------------- */
+
+/* Between looks: the run goes on living (lock, progress, interruption). */
+static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
+{
+	struct executor *x = ctx;
+	char *msg;
+	int ret;
+
+	if (exec_interrupted(x))
+		return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the cluster");
+	if ((ret = exec_lock_renew(x, false, err)))
+		return ret;
+	msg = clu__xasprintf("waiting for the cluster%s%s", unmet ? ": " : "",
+			     unmet ? unmet : " to settle");
+	exec_progress(x, CLU_EXEC_STEP_WAIT, x->step, 1, msg);
+	free(msg);
+	return 0;
+}
+
+/* Wait until the facts hold, timed: the report tells it from clupdate's own overhead. */
+static int settle(struct executor *x, const struct clu_fact *facts, size_t n,
+		  struct clu_err *err)
+{
+	struct clu_settle how = {
+		.facts = facts, .n_facts = n, .manifest = x->manifest,
+		.timeout_ms = x->opt.settle_timeout_ms, .poll_ms = x->opt.poll_ms,
+		.failures_before = (const char *const *)x->failures_before.v,
+		.n_failures_before = x->failures_before.n,
+		.tick = settle_tick, .ctx = x,
+	};
+	int64_t start = clu_now_mono_ms();
+	int ret = x->backend->ops->settle(x->backend, &how, err);
+
+	x->step_wait_ms += clu_now_mono_ms() - start;
+	return ret;
+}
+
+/* ---- the live state --------------------------------------------------- */
+
+static int read_live(struct executor *x, struct clu_cluster *live, unsigned step,
+		     const char *phase, struct clu_err *err)
+{
+	char *json;
+	int ret = x->backend->ops->read(x->backend, true, live, err);
+
+	if (ret)
+		return ret;
+	json = clu_cluster_to_json(live);
+	ret = clu_journal_snapshot(x->journal, x->run_id, step, phase, json, err);
+	free(json);
+	if (ret)
+		clu_cluster_release(live);
+	return ret;
+}
+
+static bool facts_hold(const struct executor *x, const struct clu_cluster *live,
+		       const struct clu_fact *facts, size_t n, char **unmet)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!clu_fact_holds(&facts[i], live, x->manifest)) {
+			*unmet = clu_fact_describe(&facts[i]);
+			return false;
+		}
+	return true;
+}
+
+/* The failures the engine has recorded as a step begins: older than it. */
+static void remember_failures(struct executor *x, const struct clu_cluster *live)
+{
+	clu__strv_release(&x->failures_before);
+	for (size_t i = 0; i < live->n_failures; i++) {
+		char *key = clu_failure_key(&live->failures[i]);
+
+		clu__strv_push(&x->failures_before, key);
+		free(key);
+	}
+}
+
+/*
+ * Check a step's preconditions (after false) or postconditions (after true)
+ * and the invariants on the live state, snapshotted into the journal. Before
+ * the step, the guards are those of the step before: a guard that starts
+ * here is about the state this step makes.
+ */
+static int check_live(struct executor *x, const struct clu_step *s, bool after,
+		      struct clu_err *err)
+{
+	struct clu_cluster live;
+	char *unmet = NULL;
+	int ret = read_live(x, &live, s->index, after ? "after" : "before", err);
+
+	if (ret)
+		return ret;
+	if (!after)
+		remember_failures(x, &live);
+	if (!facts_hold(x, &live, after ? s->post : s->pre, after ? s->n_post : s->n_pre, &unmet))
+		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): %s not met%s: expected %s",
+				  s->index, clu_action_name(s->action),
+				  after ? "postcondition" : "precondition",
+				  after ? "" : " on the live cluster", unmet);
+	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live,
+					     after ? s->index : s->index - 1, err)))
+		clu_err_prefix(err, "step %u (%s): %s", s->index, clu_action_name(s->action),
+			       after ? "the cluster breaks an invariant after it"
+				     : "the live cluster breaks an invariant");
+	free(unmet);
+	clu_cluster_release(&live);
+	return ret;
+}
+
+/* ---- guards ----------------------------------------------------------- */
+
+static int open_guards(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	for (size_t i = 0; i < x->plan->n_guards; i++) {
+		const struct clu_guard *g = &x->plan->guards[i];
+		struct clu_intent ban = { CLU_VERB_BAN, g->group, g->node, NULL };
+		int ret;
+
+		if (g->from != s->index || g->enforced_by)
+			continue;
+		if ((ret = exec_change(x, s->index, &ban, 1, err)))
+			return ret;
+	}
+	return 0;
+}
+
+static int close_guards(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	for (size_t i = 0; i < x->plan->n_guards; i++) {
+		const struct clu_guard *g = &x->plan->guards[i];
+		bool found;
+		int ret;
+
+		if (g->until != s->index || g->enforced_by)
+			continue;
+		if ((ret = exec_restore(x, CLU_VERB_BAN, g->group, g->node, &found, err)))
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- node commands ---------------------------------------------------- */
+
+/* The environment of every manifest command: how its data reaches it. */
+#define RUN_ENV_SIZE 7
+
+static void run_env(const struct executor *x, const char *node, char *env[RUN_ENV_SIZE])
+{
+	char *groups = clu__join(x->manifest->groups, x->manifest->n_groups, " ");
+
+	env[0] = clu__xasprintf("CLU_NODE=%s", node);
+	env[1] = clu__xasprintf("CLU_VERSION=%s", x->manifest->version);
+	env[2] = clu__xasprintf("CLU_UPDATE=%s", x->manifest->name);
+	env[3] = clu__xasprintf("CLU_GROUPS=%s", groups);
+	env[4] = clu__xasprintf("CLU_MANIFEST_DIR=%s", x->manifest_dir);
+	env[5] = clu__xasprintf("CLU_RUN_ID=%lld", (long long)x->run_id);
+	env[6] = NULL;
+	free(groups);
+}
+
+int exec_node_command(struct executor *x, const char *node, enum clu_command_role role,
+		      const char *command, struct clu_proc *proc, struct clu_err *err)
+{
+	char *env[RUN_ENV_SIZE];
+	struct clu_node_command cmd = {
+		.node = node, .role = role, .command = command, .env = (const char *const *)env,
+		.version = x->manifest->version, .data_migration = x->manifest->data_migration,
+	};
+	int ret;
+
+	run_env(x, node, env);
+	ret = x->backend->ops->run(x->backend, &cmd, proc, err);
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+	return ret;
+}
+
+/*
+ * Run a step's manifest command on its node; proc keeps its stdout and
+ * stderr together (bounded, the tail kept) for the journal. The caller
+ * releases proc.
+ */
+static int step_command(struct executor *x, const struct clu_step *s, const char *role_name,
+			enum clu_command_role role, const char *command, unsigned timeout_ms,
+			struct clu_proc *proc, struct clu_err *err)
+{
+	int ret;
+
+	proc->name = role_name;          /* "'installer' exited with status 28" */
+	proc->timeout_ms = timeout_ms;
+	proc->err.mode = CLU_PROC_STDOUT;
+	proc->out.max = CLU_JOURNAL_OUTPUT_MAX;
+	proc->out.keep_tail = true;
+	/* The installer may run for minutes: the lock stays renewed. */
+	proc->watch = exec_lock_watchdog;
+	proc->watch_ctx = x;
+	proc->watch_ms = 5000;
+	exec_progress(x, CLU_EXEC_STEP_WAIT, s, 1, "running on the node");
+	ret = exec_node_command(x, s->node, role, command, proc, err);
+	/* Lost while it ran: the command's own outcome is journalled, then we stop. */
+	if (x->lock_lost && !ret)
+		ret = clu_err_set(err, CLU_E_LOCKED, "%s (after the %s succeeded)", x->lock_lost,
+				  role_name);
+	return ret;
+}
+
+static const struct clu_hook *hook_of(const struct executor *x, const struct clu_step *s)
+{
+	for (size_t i = 0; i < x->manifest->n_hooks; i++)
+		if (!strcmp(x->manifest->hooks[i].name, s->hook))
+			return &x->manifest->hooks[i];
+	BUG("no hook '%s'", s->hook);
+}
+
+/* The verify command must print the target version alone on its first line. */
+static int check_verify_output(struct executor *x, const struct clu_step *s,
+			       const struct clu_proc *proc, struct clu_err *err)
+{
+	const char *out = proc->out.buf ? proc->out.buf : "";
+	size_t len = strcspn(out, "\n");
+
+	while (len && (out[len - 1] == ' ' || out[len - 1] == '\t' || out[len - 1] == '\r'))
+		len--;
+	while (len && (*out == ' ' || *out == '\t'))
+		out++, len--;
+	if (len == strlen(x->manifest->version) && !strncmp(out, x->manifest->version, len))
+		return 0;
+	return clu_err_set(err, CLU_E_STEP, "verify on '%s' printed '%.*s', expected version %s",
+			   s->node, (int)len, out, x->manifest->version);
+}
+
+/* Run a node command step once; output goes to *proc for the journal. */
+static int node_step(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
+		     struct clu_err *err)
+{
+	const struct clu_manifest *m = x->manifest;
+	const struct clu_hook *hook;
+	int ret;
+
+	switch (s->action) {
+	case CLU_ACTION_INSTALL:
+		return step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
+				    m->install_timeout_ms, proc, err);
+	case CLU_ACTION_VERIFY:
+		ret = step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command, 60000,
+				   proc, err);
+		return ret ? ret : check_verify_output(x, s, proc, err);
+	case CLU_ACTION_PRE_HOOK:
+	case CLU_ACTION_POST_HOOK:
+		hook = hook_of(x, s);
+		return step_command(x, s, s->action == CLU_ACTION_PRE_HOOK ? "pre hook" : "post hook",
+				    CLU_COMMAND_HOOK, s->action == CLU_ACTION_PRE_HOOK ? hook->pre
+				    : hook->post, hook->timeout_ms, proc, err);
+	default:
+		BUG("not a node command: %s", clu_action_name(s->action));
+	}
+}
+
+/* ---- cluster actions -------------------------------------------------- */
+
+static int do_unpin(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	struct clu_fact on_owner = { CLU_FACT_GROUP_ON, s->node, s->group, NULL };
+	bool found;
+	/*
+	 * The installer stopped and restarted the service while it was pinned:
+	 * a monitor may have seen it down, and the engine, managing it again,
+	 * would "recover" it with one more restart. Have it probe the group
+	 * afresh, and wait for the result, before letting it act.
+	 */
+	int ret = x->backend->ops->refresh(x->backend, s->group, s->node, err);
+
+	if (!ret)
+		ret = settle(x, &on_owner, 1, err);
+	if (!ret)
+		ret = exec_restore(x, CLU_VERB_PIN, s->group, NULL, &found, err);
+	return ret;
+}
+
+static int do_undrain(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	bool found;
+	int ret = exec_restore(x, CLU_VERB_DRAIN, NULL, s->node, &found, err);
+
+	/* Not drained by this run: by an earlier one that did not finish. */
+	if (!ret && !found)
+		ret = exec_undrain_leftover(x, s->node, &found, err);
+	if (!ret && !found)
+		ret = clu_err_set(err, CLU_E_STEP, "no run of this update drained '%s': nothing "
+				  "to undrain (was it drained by hand since?)", s->node);
+	return ret;
+}
+
+/* A ban that goes with a move waits for it: the plan's batch, one switchover. */
+static void defer_ban(struct executor *x, const struct clu_step *s)
+{
+	x->pending = clu__xrealloc(x->pending, (x->n_pending + 1) * sizeof(*x->pending));
+	x->pending[x->n_pending++] = (struct clu_intent){ CLU_VERB_BAN, s->group, s->node, NULL };
+}
+
+static int do_move(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	int ret;
+
+	defer_ban(x, s);
+	x->pending[x->n_pending - 1].verb = CLU_VERB_PREFER;
+	ret = exec_change(x, s->index, x->pending, x->n_pending, err);
+	free(x->pending);
+	x->pending = NULL;
+	x->n_pending = 0;
+	return ret;
+}
+
+static int do_clear(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	int ret = exec_restore_all(x, CLU_VERB_BAN, s->group, err);
+
+	return ret ? ret : exec_restore_all(x, CLU_VERB_PREFER, s->group, err);
+}
+
+static int cluster_step(struct executor *x, const struct clu_step *s, bool *deferred,
+			struct clu_err *err)
+{
+	struct clu_intent intent = { .group = s->group, .node = s->node };
+
+	*deferred = false;
+	switch (s->action) {
+	case CLU_ACTION_PIN:
+		intent.verb = CLU_VERB_PIN;
+		return exec_change(x, s->index, &intent, 1, err);
+	case CLU_ACTION_DRAIN:
+		intent.verb = CLU_VERB_DRAIN;
+		intent.group = NULL;
+		return exec_change(x, s->index, &intent, 1, err);
+	case CLU_ACTION_BAN:
+		intent.verb = CLU_VERB_BAN;
+		if (!s->with_move)
+			return exec_change(x, s->index, &intent, 1, err);
+		*deferred = true;
+		defer_ban(x, s);
+		return 0;
+	case CLU_ACTION_UNPIN:
+		return do_unpin(x, s, err);
+	case CLU_ACTION_UNDRAIN:
+		return do_undrain(x, s, err);
+	case CLU_ACTION_MOVE:
+		return do_move(x, s, err);
+	case CLU_ACTION_CLEAR:
+		return do_clear(x, s, err);
+	default:
+		BUG("not a cluster action: %s", clu_action_name(s->action));
+	}
+}
+
+/* ---- one step --------------------------------------------------------- */
+
+/* "maild stopped at mono_ms=123 ..." lines of an installer: its own instants. */
+static void record_instants(struct executor *x, const struct clu_step *s, const char *output)
+{
+	for (const char *line = output; line && *line; ) {
+		size_t len = strcspn(line, "\n");
+		char *text = clu__xstrndup(line, len);
+		const char *at = strstr(text, " at mono_ms=");
+		const char *kind = strstr(text, " stopped at ") ? "service-stopped" :
+				   strstr(text, " started at ") ? "service-started" : NULL;
+
+		if (at && kind)
+			exec_event(x, atoll(at + strlen(" at mono_ms=")), kind, s->node, NULL, text);
+		free(text);
+		line += len + (line[len] ? 1 : 0);
+	}
+}
+
+/* Journal the end of a step attempt; a journal failure replaces ret. */
+static int end_attempt(struct executor *x, const struct clu_step *s, unsigned attempt,
+		       const struct clu_proc *proc, const char *message, int ret,
+		       struct clu_err *err)
+{
+	struct clu_err jerr = CLU_ERR_INIT;
+	char how[128];
+
+	if (!ret && !message && proc->result.started)
+		message = clu_proc_describe(proc, how, sizeof(how));
+	if (clu_journal_step_end(x->journal, x->run_id, s->index, attempt,
+				 ret ? CLU_STEP_FAILED : CLU_STEP_DONE,
+				 proc->result.started ? proc->result.exit_code : -1,
+				 proc->out.buf, proc->out.len, ret ? err->msg : message, &jerr)) {
+		*err = jerr;
+		return jerr.code;
+	}
+	return ret;
+}
+
+/*
+ * One attempt: the checks before (first attempt only), the action, the
+ * wait for the engine, the checks after, the guards that end here.
+ */
+static int attempt_step(struct executor *x, const struct clu_step *s, unsigned attempt,
+			struct clu_proc *proc, bool *deferred, struct clu_err *err)
+{
+	bool on_node = clu_action_runs_on_node(s->action);
+	int ret = 0;
+
+	*deferred = false;
+	if (attempt == 1) {
+		ret = open_guards(x, s, err);
+		if (!ret)
+			ret = check_live(x, s, false, err);
+		if (ret)
+			return ret;
+	}
+	ret = on_node ? node_step(x, s, proc, err) : cluster_step(x, s, deferred, err);
+	if (!ret && !on_node && !*deferred)
+		ret = settle(x, s->post, s->n_post, err);
+	if (!ret && !*deferred)
+		ret = check_live(x, s, true, err);
+	if (!ret)
+		ret = close_guards(x, s, err);
+	return ret;
+}
+
+/* After an attempt: its instants and its wait for the engine, for the timeline. */
+static void record_attempt(struct executor *x, const struct clu_step *s,
+			   const struct clu_proc *proc)
+{
+	char *detail;
+
+	if (proc->out.buf)
+		record_instants(x, s, proc->out.buf);
+	if (!x->step_wait_ms)
+		return;
+	detail = clu__xasprintf("step=%u ms=%lld", s->index, (long long)x->step_wait_ms);
+	exec_event(x, clu_now_mono_ms(), "cluster-wait", s->node ? s->node : s->group, s->group,
+		   detail);
+	free(detail);
+}
+
+/* Whether a failed attempt is tried again: a node command that ran, with attempts left. */
+static bool retry(const struct clu_step *s, const struct clu_proc *proc, unsigned attempt,
+		  unsigned attempts, int ret)
+{
+	return ret && clu_action_runs_on_node(s->action) && proc->result.started &&
+	       attempt < attempts && ret != CLU_E_JOURNAL && ret != CLU_E_ABORTED &&
+	       ret != CLU_E_LOCKED;
+}
+
+static int run_attempt(struct executor *x, const struct clu_step *s, const char *text,
+		       unsigned attempt, unsigned attempts, bool *again, struct clu_err *err)
+{
+	struct clu_proc proc;
+	bool deferred = false;
+	int ret;
+
+	clu_proc_init(&proc);
+	ret = clu_journal_step_begin(x->journal, x->run_id, s->index, attempt,
+				     clu_action_name(s->action), s->node, s->group, text, err);
+	if (ret)
+		return ret;
+	exec_progress(x, CLU_EXEC_STEP_START, s, attempt, text);
+	x->step_wait_ms = 0;
+	ret = attempt_step(x, s, attempt, &proc, &deferred, err);
+	record_attempt(x, s, &proc);
+	ret = end_attempt(x, s, attempt, &proc, deferred ? "applied with the move that "
+			  "follows (one switchover)" : NULL, ret, err);
+	*again = retry(s, &proc, attempt, attempts, ret);
+	if (*again) {
+		exec_progress(x, CLU_EXEC_STEP_RETRY, s, attempt, err->msg);
+		ret = 0;
+	} else {
+		if (ret && proc.out.buf && proc.out.len) {
+			free(x->result->failed_output);
+			x->result->failed_output = clu__xstrdup(proc.out.buf);
+		}
+		exec_progress(x, ret ? CLU_EXEC_STEP_FAILED : CLU_EXEC_STEP_DONE, s, attempt,
+			      ret ? err->msg : NULL);
+	}
+	clu_proc_release(&proc);
+	return ret;
+}
+
+int exec_run_step(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	char *text = clu_step_describe(s, x->plan);
+	unsigned attempts = clu_action_runs_on_node(s->action) ? x->manifest->retries + 1 : 1;
+	bool again = true;
+	int ret;
+
+	x->step = s;
+	x->step_start_mono = clu_now_mono_ms();
+	ret = exec_lock_renew(x, false, err);
+	for (unsigned attempt = 1; !ret && again && attempt <= attempts; attempt++)
+		ret = run_attempt(x, s, text, attempt, attempts, &again, err);
+	free(text);
+	return ret;
+}
+
+int exec_skip_step(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	static const char why[] = "its node failed earlier and was given up";
+	char *text = clu_step_describe(s, x->plan);
+	int ret = clu_journal_step_begin(x->journal, x->run_id, s->index, 1,
+					 clu_action_name(s->action), s->node, s->group, text, err);
+
+	if (!ret)
+		ret = clu_journal_step_end(x->journal, x->run_id, s->index, 1, CLU_STEP_SKIPPED, -1,
+					   NULL, 0, why, err);
+	exec_progress(x, CLU_EXEC_STEP_SKIPPED, s, 1, why);
+	free(text);
+	return ret;
+}
