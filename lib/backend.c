@@ -1,362 +1,44 @@
 /*
- * The Pacemaker backend (see backend.h): the live state and the small,
- * restorable changes clupdate makes, each one Pacemaker CLI command run on
- * a control node through the transport.
- *
- * Facts about the CLI this relies on (Pacemaker 2.1.5, checked on a lab):
- *  - exit status 105 (CRM_EX_NOSUCH) means "no such attribute/object";
- *    102 (CRM_EX_DISCONNECT) means the node's cluster stack is not
- *    answering, so the next control node is tried, as for ssh's 255;
- *  - `crm_resource --meta -g` exits 0 even when the attribute is absent,
- *    so meta attributes are read from the CIB with an XPath instead;
- *  - `crmadmin -q -S NODE` prints the controller's state (S_IDLE when the
- *    coordinator has no transition to run);
- *  - `cibadmin --create` of an element whose id exists fails with 108
- *    (CRM_EX_EXISTS), the CIB manager serialising writes: the lock's
- *    compare-and-set. `--modify --xpath` of no match fails with 105;
- *    `--delete --xpath` of no match succeeds.
+ * What every backend shares (see backend.h): the verbs' names, releasing
+ * handles and records, and the settle wait by polling, which a backend
+ * without change notifications uses as its settle op: look at the engine
+ * every poll_ms until it is idle with every fact true, twice in a row, or
+ * it plainly gave up, or the time ran out.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <time.h>
 
 #include "clupdate/backend.h"
-#include "clupdate/pacemaker.h"
-#include "clupdate/proc.h"
+#include "clupdate/plan.h"
 #include "util.h"
-#include "xml.h"
 
-enum {
-	EXIT_NOSUCH = 105,
-	EXIT_EXISTS = 108,
-	EXIT_DISCONNECT = 102,
-	EXIT_SSH = 255,
-};
-
-void clu_backend_init(struct clu_backend *b, struct clu_transport *transport,
-		      const char *const *nodes, size_t n_nodes, const char *version_attribute)
+const char *clu_verb_name(enum clu_verb verb)
 {
-	memset(b, 0, sizeof(*b));
-	b->transport = transport;
-	b->n_control_nodes = n_nodes ? n_nodes : 1;
-	b->control_nodes = clu__xcalloc(b->n_control_nodes, sizeof(char *));
-	for (size_t i = 0; i < n_nodes; i++)
-		b->control_nodes[i] = clu__xstrdup(nodes[i]);
-	b->version_attribute = clu__xstrdup_or_null(version_attribute);
-	b->timeout_ms = 30000;
+	static const char *const names[] = { "pin", "drain", "ban", "prefer", "version", "lock" };
+
+	return verb >= 0 && (size_t)verb < sizeof(names) / sizeof(names[0]) ? names[verb] : "none";
 }
 
-void clu_backend_release(struct clu_backend *b)
+void clu_backend_free(struct clu_backend *b)
 {
-	for (size_t i = 0; i < b->n_control_nodes; i++)
-		free(b->control_nodes[i]);
-	free(b->control_nodes);
-	free(b->version_attribute);
-	memset(b, 0, sizeof(*b));
+	if (b)
+		b->ops->release(b);
 }
 
-static bool unreachable(const struct clu_proc *proc)
+void clu_change_release(struct clu_change *c)
 {
-	return !proc->result.started || proc->result.timed_out ||
-	       proc->result.exit_code == EXIT_DISCONNECT || proc->result.exit_code == EXIT_SSH;
-}
-
-/*
- * Run argv on the first control node that answers, starting with the one
- * that answered last. *proc is left with the result for the caller (who
- * releases it); a non-zero exit status is not an error here: callers know
- * which statuses mean what. Returns CLU_E_SPAWN only when no node answers,
- * CLU_E_CLUSTER when the answer was too large to capture whole (*proc is
- * then empty).
- */
-static int run_cli(struct clu_backend *b, const char *const *argv, struct clu_proc *proc,
-		   struct clu_err *err)
-{
-	struct clu_err last = CLU_ERR_INIT;
-
-	for (size_t k = 0; k < b->n_control_nodes; k++) {
-		size_t i = (b->preferred + k) % b->n_control_nodes;
-		const char *node = b->control_nodes[i];
-		int ret;
-
-		clu_proc_init(proc);
-		proc->timeout_ms = b->timeout_ms;
-		ret = clu_transport_command(b->transport, node, proc, argv, err);
-		if (ret)
-			return ret;
-		clu_proc_run(proc, &last);
-		if (!unreachable(proc) && proc->out.truncated) {
-			/* Bounded by CLU_PROC_CAPTURE_MAX, not set here; every node
-			 * would print the same: trying the next one is no help. */
-			ret = clu_err_set(err, CLU_E_CLUSTER, "'%s' on '%s': output larger than "
-					  "%zu MiB, truncated: refusing to parse a partial "
-					  "cluster state", argv[0], node ? node : "this machine",
-					  CLU_PROC_CAPTURE_MAX >> 20);
-			clu_proc_release(proc);
-			return ret;
-		}
-		if (!unreachable(proc)) {
-			b->preferred = i;
-			return 0;
-		}
-		if (!proc->result.started || proc->result.timed_out)
-			; /* last already says why */
-		else
-			clu_err_set(&last, CLU_E_SPAWN, "'%s' on '%s': %s", argv[0],
-				    node ? node : "this machine",
-				    proc->err.len ? proc->err.buf : "the cluster does not answer");
-		clu_proc_release(proc);
-	}
-	clu_proc_init(proc);
-	return clu_err_set(err, CLU_E_SPAWN, "no control node answers (%zu tried); last: %s",
-			   b->n_control_nodes, last.msg);
-}
-
-/* A failed command as an error: its name, how it ended, its stderr's last line. */
-static int cli_failed(const struct clu_proc *proc, const char *what, struct clu_err *err)
-{
-	char how[128];
-	const char *msg = proc->err.len ? proc->err.buf : proc->out.buf;
-	size_t len = msg ? strlen(msg) : 0;
-
-	while (len && msg[len - 1] == '\n')
-		len--;
-	return clu_err_set(err, CLU_E_CLUSTER, "cannot %s: '%s' %s%s%.*s", what, proc->argv[0],
-			   clu_proc_describe(proc, how, sizeof(how)), len ? ": " : "",
-			   (int)len, msg ? msg : "");
-}
-
-/* Run a CLI command for its effect; exit statuses in `ok` (besides 0) pass. */
-static int run_effect(struct clu_backend *b, const char *const *argv, int ok,
-		      const char *what, struct clu_err *err)
-{
-	struct clu_proc proc;
-	int ret = run_cli(b, argv, &proc, err);
-
-	if (!ret && proc.result.exit_code != 0 && proc.result.exit_code != ok)
-		ret = cli_failed(&proc, what, err);
-	clu_proc_release(&proc);
-	return ret;
-}
-
-/*
- * Run a CLI command that answers yes (exit 0) or no (exit `no`, e.g. 105
- * "no such object"); any other status is a failure to do `what`. The
- * caller releases *proc, which keeps the output of a yes.
- */
-static int run_query(struct clu_backend *b, const char *const *argv, int no, const char *what,
-		     bool *yes, struct clu_proc *proc, struct clu_err *err)
-{
-	int ret = run_cli(b, argv, proc, err);
-
-	*yes = !ret && proc->result.exit_code == 0;
-	if (!ret && !*yes && proc->result.exit_code != no)
-		ret = cli_failed(proc, what, err);
-	return ret;
-}
-
-int clu_backend_read_status(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
-{
-	struct clu_proc proc;
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	ret = run_cli(b, clu_pacemaker_status_argv(), &proc, err);
-	if (!ret)
-		ret = clu_pacemaker_parse(out, proc.out.buf, proc.out.len, b->version_attribute,
-					  "pacemaker", err);
-	clu_proc_release(&proc);
-	return ret;
-}
-
-int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err)
-{
-	struct clu_proc proc;
-	int ret;
-
-	ret = clu_backend_read_status(b, out, err);
-	if (ret)
-		return ret;
-	/* crm_mon has no attributes for offline nodes, nor the cluster's name. */
-	ret = run_cli(b, clu_pacemaker_config_argv(), &proc, err);
-	if (!ret && proc.result.exit_code != 0)
-		ret = cli_failed(&proc, "read the configuration", err);
-	if (!ret)
-		ret = clu_pacemaker_parse_config(out, proc.out.buf, proc.out.len, b->version_attribute,
-						 "pacemaker", err);
-	clu_proc_release(&proc);
-	if (ret)
-		clu_cluster_release(out);
-	return ret;
-}
-
-/* Names go into XPath literals and XML: only names of the one rule (cluster.h). */
-static int check_name(const char *name, const char *what, struct clu_err *err)
-{
-	return clu_name_validate(name, what, "pacemaker", err);
-}
-
-/* The value attribute of the first element of an XML reply; NULL if none. */
-static char *xml_value(const char *xml, size_t len)
-{
-	xmlDocPtr doc = clu__xml_read(xml, len, "cibadmin", "cib", NULL);
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-	xmlChar *value = root ? xmlGetProp(root, BAD_CAST "value") : NULL;
-	char *copy = value ? clu__xstrdup((const char *)value) : NULL;
-
-	xmlFree(value);
-	xmlFreeDoc(doc);
-	return copy;
-}
-
-/* A query for the value attribute of one element (cibadmin --query --xpath). */
-static int query_value(struct clu_backend *b, const char *xpath, const char *what, char **value,
-		       struct clu_err *err)
-{
-	struct clu_proc proc;
-	bool found;
-	int ret = run_query(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
-			    EXIT_NOSUCH, what, &found, &proc, err);
-
-	*value = found ? xml_value(proc.out.buf, proc.out.len) : NULL;
-	clu_proc_release(&proc);
-	return ret;
-}
-
-int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char *name,
-			 char **value, struct clu_err *err)
-{
-	char *xpath;
-	int ret;
-
-	*value = NULL;
-	if ((ret = check_name(resource, "resource", err)) || (ret = check_name(name, "attribute", err)))
-		return ret;
-	xpath = clu__xasprintf("//resources//*[@id='%s']/meta_attributes/nvpair[@name='%s']",
-			       resource, name);
-	ret = query_value(b, xpath, "read a meta attribute", value, err);
-	free(xpath);
-	return ret;
-}
-
-int clu_backend_set_meta(struct clu_backend *b, const char *resource, const char *name,
-			 const char *value, struct clu_err *err)
-{
-	int ret;
-
-	if ((ret = check_name(resource, "resource", err)))
-		return ret;
-	if (!value)
-		return run_effect(b, (const char *const[]){ "crm_resource", "--resource", resource,
-				  "--meta", "--delete-parameter", name, NULL }, EXIT_NOSUCH,
-				  "delete a meta attribute", err);
-	return run_effect(b, (const char *const[]){ "crm_resource", "--resource", resource,
-			  "--meta", "--set-parameter", name, "--parameter-value", value, NULL }, 0,
-			  "set a meta attribute", err);
-}
-
-/* The first line of a command's output, without its newline. */
-static char *first_line(const struct clu_proc *proc)
-{
-	const char *out = proc->out.buf ? proc->out.buf : "";
-
-	return clu__xstrndup(out, strcspn(out, "\n"));
-}
-
-/* Query with crm_attribute: exit 105 means absent. */
-static int attribute_query(struct clu_backend *b, const char *const *argv, char **value,
-			   struct clu_err *err)
-{
-	struct clu_proc proc;
-	bool found;
-	int ret = run_query(b, argv, EXIT_NOSUCH, "read an attribute", &found, &proc, err);
-
-	*value = found ? first_line(&proc) : NULL;
-	clu_proc_release(&proc);
-	return ret;
-}
-
-int clu_backend_get_node_attr(struct clu_backend *b, const char *node, const char *name,
-			      char **value, struct clu_err *err)
-{
-	return attribute_query(b, (const char *const[]){ "crm_attribute", "--node", node,
-			       "--name", name, "--lifetime", "forever", "--query", "--quiet",
-			       NULL }, value, err);
-}
-
-int clu_backend_set_node_attr(struct clu_backend *b, const char *node, const char *name,
-			      const char *value, struct clu_err *err)
-{
-	if (!value)
-		return run_effect(b, (const char *const[]){ "crm_attribute", "--node", node,
-				  "--name", name, "--lifetime", "forever", "--delete", NULL },
-				  EXIT_NOSUCH, "delete a node attribute", err);
-	return run_effect(b, (const char *const[]){ "crm_attribute", "--node", node, "--name",
-			  name, "--lifetime", "forever", "--update", value, NULL }, 0,
-			  "set a node attribute", err);
-}
-
-/* ---- the cluster lock ---- */
-
-#define LOCK_SET "clupdate-lock"
-/* The lock's fields, each an nvpair of the set: never one string to parse. */
-#define LOCK_TOKEN "clupdate-lock-token"
-#define LOCK_BEAT "clupdate-lock-beat"
-
-/* The set whose token is `token`, as an XPath (token: [A-Za-z0-9-] only). */
-static char *lock_xpath(const char *token, const char *below)
-{
-	return clu__xasprintf("//crm_config/cluster_property_set[@id='" LOCK_SET "']"
-			      "[nvpair[@name='" LOCK_TOKEN "'][@value='%s']]%s", token, below);
-}
-
-static bool valid_token(const char *token)
-{
-	return token && *token && strspn(token, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
-				  strlen(token);
-}
-
-/* An nvpair of the lock (id = name), in set or, set NULL, the root of a new doc. */
-static xmlNodePtr add_nvpair(xmlNodePtr set, const char *name, const char *value)
-{
-	xmlNodePtr pair = set ? xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL)
-			      : xmlNewNode(NULL, BAD_CAST "nvpair");
-
-	if (!set)
-		xmlDocSetRootElement(xmlNewDoc(BAD_CAST "1.0"), pair);
-	xmlNewProp(pair, BAD_CAST "id", BAD_CAST name);
-	xmlNewProp(pair, BAD_CAST "name", BAD_CAST name);
-	xmlNewProp(pair, BAD_CAST "value", BAD_CAST value);
-	return pair;
-}
-
-/* Serialise a node built with libxml2, so names are always escaped. */
-static char *xml_text(xmlNodePtr node);
-
-static char *lock_set_xml(const struct clu_lock_holder *h)
-{
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr set = xmlNewNode(NULL, BAD_CAST "cluster_property_set");
-	char pid[32], run[32], beat[32];
-	char *text;
-
-	snprintf(pid, sizeof(pid), "%ld", h->pid);
-	snprintf(run, sizeof(run), "%lld", (long long)h->run);
-	snprintf(beat, sizeof(beat), "%lu", h->beat);
-	xmlDocSetRootElement(doc, set);
-	xmlNewProp(set, BAD_CAST "id", BAD_CAST LOCK_SET);
-	add_nvpair(set, LOCK_TOKEN, h->token);
-	add_nvpair(set, "clupdate-lock-host", h->host);
-	add_nvpair(set, "clupdate-lock-pid", pid);
-	add_nvpair(set, "clupdate-lock-run", run);
-	add_nvpair(set, "clupdate-lock-since", h->since);
-	add_nvpair(set, LOCK_BEAT, beat);
-	text = xml_text(set);
-	xmlFreeDoc(doc);
-	return text;
+	free(c->kind);
+	free(c->target);
+	free(c->name);
+	free(c->prior);
+	free(c->value);
+	free(c->detail);
+	free(c->node);
+	free(c->group);
+	memset(c, 0, sizeof(*c));
 }
 
 void clu_lock_holder_release(struct clu_lock_holder *h)
@@ -367,287 +49,160 @@ void clu_lock_holder_release(struct clu_lock_holder *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* The holder from the lock set's XML (cibadmin --query of it). */
-static int parse_lock(const char *xml, size_t len, struct clu_lock_holder *h, struct clu_err *err)
+static void sleep_ms(unsigned ms)
 {
-	xmlDocPtr doc = clu__xml_read(xml, len, "cibadmin", "cib", NULL);
-	xmlNodePtr set = doc ? xmlDocGetRootElement(doc) : NULL;
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
-	memset(h, 0, sizeof(*h));
-	for (xmlNodePtr p = set ? set->children : NULL; p; p = p->next) {
-		xmlChar *name, *value;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
 
-		if (p->type != XML_ELEMENT_NODE || xmlStrcmp(p->name, BAD_CAST "nvpair"))
-			continue;
-		name = xmlGetProp(p, BAD_CAST "name");
-		value = xmlGetProp(p, BAD_CAST "value");
-		if (name && value) {
-			const char *n = (const char *)name, *v = (const char *)value;
+/* ---- when the engine gives up -------------------------------------- */
 
-			if (!strcmp(n, LOCK_TOKEN))
-				h->token = clu__xstrdup(v);
-			else if (!strcmp(n, "clupdate-lock-host"))
-				h->host = clu__xstrdup(v);
-			else if (!strcmp(n, "clupdate-lock-pid"))
-				h->pid = strtol(v, NULL, 10);
-			else if (!strcmp(n, "clupdate-lock-run"))
-				h->run = strtoll(v, NULL, 10);
-			else if (!strcmp(n, "clupdate-lock-since"))
-				h->since = clu__xstrdup(v);
-			else if (!strcmp(n, LOCK_BEAT))
-				h->beat = strtoul(v, NULL, 10);
+static bool is_member(const struct clu_group *group, const char *resource)
+{
+	for (size_t i = 0; i < group->n_members; i++)
+		if (!strcmp(group->members[i], resource))
+			return true;
+	return false;
+}
+
+static bool seen_before(const struct clu_settle *how, const char *key)
+{
+	for (size_t i = 0; i < how->n_failures_before; i++)
+		if (!strcmp(how->failures_before[i], key))
+			return true;
+	return false;
+}
+
+/* The new failures of group's members, "; "-joined; NULL when none. */
+static char *new_failures(const struct clu_settle *how, const struct clu_cluster *live,
+			  const struct clu_group *g)
+{
+	struct clu__strv failed = { 0 };
+	char *list;
+
+	for (size_t i = 0; i < live->n_failures; i++) {
+		const struct clu_failure *f = &live->failures[i];
+		char *key = clu_failure_key(f);
+
+		if (is_member(g, f->resource) && !seen_before(how, key)) {
+			char *text = clu_failure_describe(f);
+
+			clu__strv_push(&failed, text);
+			free(text);
 		}
-		xmlFree(name);
-		xmlFree(value);
+		free(key);
 	}
-	xmlFreeDoc(doc);
-	if (!h->token) {
-		clu_lock_holder_release(h);
-		return clu_err_set(err, CLU_E_CLUSTER, "the cluster lock (cluster property set '"
-				   LOCK_SET "') has no token: remove it with 'cibadmin --delete "
-				   "--xpath \"//cluster_property_set[@id='" LOCK_SET "']\"' once no "
-				   "clupdate runs");
+	list = failed.n ? clu__join(failed.v, failed.n, "; ") : NULL;
+	clu__strv_release(&failed);
+	return list;
+}
+
+/*
+ * Why the engine, idle, will not bring about fact (a group on a node),
+ * with what it did instead; NULL while it may still. It has given up when
+ * one of the group's members failed since the step began, the group is in
+ * trouble (a member failed, blocked, or stopped while others run), or it
+ * runs whole on another node.
+ */
+static char *gave_up_on(const struct clu_settle *how, const struct clu_cluster *live,
+			const struct clu_fact *fact)
+{
+	const struct clu_group *g = clu_cluster_group(live, fact->group);
+	char *why, *list;
+
+	if (fact->kind != CLU_FACT_GROUP_ON || !g || !g->managed ||
+	    clu__streq(g->owner, fact->node))
+		return NULL;
+	list = new_failures(how, live, g);
+	if (!list && !g->trouble && !g->owner)
+		return NULL;
+	why = clu__xasprintf("the engine gave up on '%s' running on '%s': %s%s%s%s%s",
+			     g->name, fact->node,
+			     g->owner ? "it runs on '" : g->trouble ? g->trouble : "it is stopped",
+			     g->owner ? g->owner : "", g->owner ? "'" : "",
+			     list ? "; " : "", list ? list : "");
+	free(list);
+	return why;
+}
+
+static char *engine_gave_up(const struct clu_settle *how, const struct clu_cluster *live)
+{
+	for (size_t i = 0; i < how->n_facts; i++) {
+		char *why = gave_up_on(how, live, &how->facts[i]);
+
+		if (why)
+			return why;
 	}
-	if (!h->host)
-		h->host = clu__xstrdup("?");
-	if (!h->since)
-		h->since = clu__xstrdup("?");
+	return NULL;
+}
+
+/* The first fact of how that does not hold on live, described; NULL: all hold. */
+static char *first_unmet(const struct clu_settle *how, const struct clu_cluster *live)
+{
+	for (size_t i = 0; i < how->n_facts; i++)
+		if (!clu_fact_holds(&how->facts[i], live, how->manifest))
+			return clu_fact_describe(&how->facts[i]);
+	return NULL;
+}
+
+/* One look: *good counts idle looks with every fact true, *gave_up why not. */
+struct look {
+	int good, given_up;
+	char *unmet, *why;
+};
+
+static int look(struct clu_backend *b, const struct clu_settle *how, int64_t start,
+		struct look *l, struct clu_err *err)
+{
+	struct clu_cluster live;
+	bool idle = false;
+	int ret = b->ops->idle(b, &idle, err);
+
+	if (!ret)
+		ret = b->ops->read(b, false, &live, err);
+	if (ret)
+		return ret;
+	free(l->unmet);
+	free(l->why);
+	l->unmet = first_unmet(how, &live);
+	l->good = idle && !l->unmet ? l->good + 1 : 0;
+	/* Idle, and what it did instead is plain, three looks in a row (after
+	 * a second: it may be idle before the change reached it): waiting on
+	 * would only wait for the timeout. */
+	l->why = idle && l->unmet && clu_now_mono_ms() - start >= 1000 ?
+		 engine_gave_up(how, &live) : NULL;
+	l->given_up = l->why ? l->given_up + 1 : 0;
+	clu_cluster_release(&live);
 	return 0;
 }
 
-int clu_backend_lock_read(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
-			  struct clu_err *err)
-{
-	struct clu_proc proc;
-	int ret;
-
-	memset(h, 0, sizeof(*h));
-	ret = run_query(b, (const char *const[]){ "cibadmin", "--query", "--xpath",
-			"//crm_config/cluster_property_set[@id='" LOCK_SET "']", NULL },
-			EXIT_NOSUCH, "read the cluster lock", exists, &proc, err);
-	if (!ret && *exists)
-		ret = parse_lock(proc.out.buf, proc.out.len, h, err);
-	*exists = *exists && !ret;
-	clu_proc_release(&proc);
-	return ret;
-}
-
-int clu_backend_lock_create(struct clu_backend *b, const struct clu_lock_holder *h,
-			    bool *created, struct clu_err *err)
-{
-	struct clu_proc proc;
-	char *text;
-	int ret;
-
-	*created = false;
-	if (!valid_token(h->token))
-		BUG("lock token '%s'", h->token ? h->token : "(null)");
-	text = lock_set_xml(h);
-	/* Create only: the CIB manager refuses an id that exists (EEXIST). */
-	ret = run_query(b, (const char *const[]){ "cibadmin", "--create", "--scope", "crm_config",
-			"--xml-text", text, NULL }, EXIT_EXISTS, "take the cluster lock", created,
-			&proc, err);
-	clu_proc_release(&proc);
-	free(text);
-	if (!ret && !*created) {
-		/* Ours after all? (A create that timed out on a first node.) */
-		struct clu_lock_holder now;
-		bool exists;
-
-		ret = clu_backend_lock_read(b, &now, &exists, err);
-		*created = !ret && exists && !strcmp(now.token, h->token);
-		clu_lock_holder_release(&now);
-	}
-	return ret;
-}
-
-int clu_backend_lock_renew(struct clu_backend *b, const char *token, unsigned long beat,
-			   bool *held, struct clu_err *err)
-{
-	char value[32], *text, *xpath;
-	struct clu_proc proc;
-	xmlNodePtr pair;
-	int ret;
-
-	*held = false;
-	if (!valid_token(token))
-		BUG("lock token '%s'", token ? token : "(null)");
-	snprintf(value, sizeof(value), "%lu", beat);
-	pair = add_nvpair(NULL, LOCK_BEAT, value);
-	text = xml_text(pair);
-	xmlFreeDoc(pair->doc);
-	/* Modify only where the token is ours: no match, no change (ENXIO). */
-	xpath = lock_xpath(token, "/nvpair[@name='" LOCK_BEAT "']");
-	ret = run_query(b, (const char *const[]){ "cibadmin", "--modify", "--xpath", xpath,
-			"--xml-text", text, NULL }, EXIT_NOSUCH, "renew the cluster lock", held,
-			&proc, err);
-	clu_proc_release(&proc);
-	free(xpath);
-	free(text);
-	return ret;
-}
-
-int clu_backend_lock_delete(struct clu_backend *b, const char *token, unsigned long beat,
+int clu_backend_settle_poll(struct clu_backend *b, const struct clu_settle *how,
 			    struct clu_err *err)
 {
-	char *below = beat ? clu__xasprintf("[nvpair[@name='" LOCK_BEAT "'][@value='%lu']]", beat)
-			   : clu__xstrdup("");
-	char *xpath;
+	int64_t start = clu_now_mono_ms(), deadline = start + how->timeout_ms;
+	struct look l = { 0 };
 	int ret;
 
-	if (!valid_token(token))
-		BUG("lock token '%s'", token ? token : "(null)");
-	xpath = lock_xpath(token, below);
-	/* Delete only the set holding this token (and beat): nobody else's. */
-	ret = run_effect(b, (const char *const[]){ "cibadmin", "--delete", "--xpath", xpath, NULL },
-			 EXIT_NOSUCH, "release the cluster lock", err);
-	free(xpath);
-	free(below);
-	return ret;
-}
-
-char *clu_ban_id(const char *group, const char *node)
-{
-	return clu__xasprintf("clupdate-ban-%s-on-%s", group, node);
-}
-
-char *clu_prefer_id(const char *group)
-{
-	return clu__xasprintf("clupdate-prefer-%s", group);
-}
-
-int clu_backend_constraint_exists(struct clu_backend *b, const char *id, bool *exists,
-				  struct clu_err *err)
-{
-	struct clu_proc proc;
-	char *xpath;
-	int ret;
-
-	*exists = false;
-	if ((ret = check_name(id, "constraint", err)))
-		return ret;
-	xpath = clu__xasprintf("//constraints/*[@id='%s']", id);
-	ret = run_query(b, (const char *const[]){ "cibadmin", "--query", "--xpath", xpath, NULL },
-			EXIT_NOSUCH, "look up a constraint", exists, &proc, err);
-	clu_proc_release(&proc);
-	free(xpath);
-	return ret;
-}
-
-static void add_location_node(xmlNodePtr parent, const struct clu_location *l)
-{
-	xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST "rsc_location", NULL);
-
-	xmlNewProp(node, BAD_CAST "id", BAD_CAST l->id);
-	xmlNewProp(node, BAD_CAST "rsc", BAD_CAST l->resource);
-	xmlNewProp(node, BAD_CAST "node", BAD_CAST l->node);
-	xmlNewProp(node, BAD_CAST "score", BAD_CAST (l->ban ? "-INFINITY" : "INFINITY"));
-}
-
-/* Serialise a node built with libxml2, so names are always escaped. */
-static char *xml_text(xmlNodePtr node)
-{
-	xmlBufferPtr buf = xmlBufferCreate();
-	char *text;
-
-	xmlNodeDump(buf, node->doc, node, 0, 0);
-	text = clu__xstrdup((const char *)xmlBufferContent(buf));
-	xmlBufferFree(buf);
-	return text;
-}
-
-char *clu_location_xml(const struct clu_location *l)
-{
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "constraints");
-	char *text;
-
-	xmlDocSetRootElement(doc, root);
-	add_location_node(root, l);
-	text = xml_text(root->children);
-	xmlFreeDoc(doc);
-	return text;
-}
-
-int clu_backend_add_locations(struct clu_backend *b, const struct clu_location *locations,
-			      size_t n, struct clu_err *err)
-{
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "constraints");
-	char *text;
-	int ret;
-
-	xmlDocSetRootElement(doc, root);
-	for (size_t i = 0; i < n; i++)
-		add_location_node(root, &locations[i]);
-	text = xml_text(root);
-	xmlFreeDoc(doc);
-	/* One modify of the constraints section: one CIB update, one transition. */
-	ret = run_effect(b, (const char *const[]){ "cibadmin", "--modify", "--allow-create",
-			 "--scope", "constraints", "--xml-text", text, NULL }, 0,
-			 "add location constraints", err);
-	free(text);
-	return ret;
-}
-
-int clu_backend_remove_constraint(struct clu_backend *b, const char *id, struct clu_err *err)
-{
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr node = xmlNewNode(NULL, BAD_CAST "rsc_location");
-	char *text;
-	int ret;
-
-	xmlDocSetRootElement(doc, node);
-	xmlNewProp(node, BAD_CAST "id", BAD_CAST id);
-	text = xml_text(node);
-	xmlFreeDoc(doc);
-	ret = run_effect(b, (const char *const[]){ "cibadmin", "--delete", "--scope", "constraints",
-			 "--xml-text", text, NULL }, EXIT_NOSUCH, "remove a constraint", err);
-	free(text);
-	return ret;
-}
-
-int clu_backend_refresh(struct clu_backend *b, const char *resource, const char *node,
-			struct clu_err *err)
-{
-	return run_effect(b, (const char *const[]){ "crm_resource", "--refresh", "--resource",
-			  resource, "--node", node, NULL }, 0, "refresh a resource's state", err);
-}
-
-int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err)
-{
-	struct clu_proc proc;
-	char dc[256] = "";
-	int ret;
-
-	*idle = false;
-	ret = run_cli(b, (const char *const[]){ "crmadmin", "--dc_lookup", "--quiet", NULL },
-		      &proc, err);
-	if (!ret && proc.result.exit_code == 0)
-		sscanf(proc.out.buf, "%255s", dc);
-	clu_proc_release(&proc);
-	if (ret || !dc[0])
-		return ret;   /* no coordinator yet: not idle */
-	ret = run_cli(b, (const char *const[]){ "crmadmin", "--quiet", "--status", dc, NULL },
-		      &proc, err);
-	if (!ret && proc.result.exit_code == 0)
-		*idle = strstr(proc.out.buf, "S_IDLE") != NULL;
-	clu_proc_release(&proc);
-	return ret;
-}
-
-int clu_backend_group_address(struct clu_backend *b, const char *group, char **address,
-			      struct clu_err *err)
-{
-	char *xpath;
-	int ret;
-
-	*address = NULL;
-	if ((ret = check_name(group, "group", err)))
-		return ret;
-	xpath = clu__xasprintf("//resources//*[@id='%s']//primitive[@type='IPaddr2']"
-			       "/instance_attributes/nvpair[@name='ip']", group);
-	ret = query_value(b, xpath, "read the group's address", address, err);
-	free(xpath);
+	while (!(ret = look(b, how, start, &l, err))) {
+		if (l.good >= 2)
+			break;
+		if (l.given_up >= 3) {
+			ret = clu_err_set(err, CLU_E_STEP, "%s", l.why);
+			break;
+		}
+		if (clu_now_mono_ms() > deadline) {
+			ret = clu_err_set(err, CLU_E_STEP, "the cluster did not settle within %u s%s%s",
+					  how->timeout_ms / 1000, l.unmet ? ": still not true: " : "",
+					  l.unmet ? l.unmet : " (a transition is still running)");
+			break;
+		}
+		if (how->tick && (ret = how->tick(how->ctx, l.unmet, err)))
+			break;
+		sleep_ms(how->poll_ms ? how->poll_ms : 100);
+	}
+	free(l.unmet);
+	free(l.why);
 	return ret;
 }

@@ -74,6 +74,11 @@ void clu_cluster_add_failure(struct clu_cluster *cluster, const struct clu_failu
 	failure_copy(&cluster->failures[cluster->n_failures++], failure);
 }
 
+char *clu_failure_key(const struct clu_failure *f)
+{
+	return clu__xasprintf("%s %s %s %ld", f->node, f->resource, f->task, f->call);
+}
+
 char *clu_failure_describe(const struct clu_failure *f)
 {
 	return clu__xasprintf("'%s' %s on '%s' failed: %s%s%s%s", f->resource, f->task, f->node,
@@ -155,6 +160,11 @@ size_t clu_cluster_online(const struct clu_cluster *cluster)
 	for (size_t i = 0; i < cluster->n_nodes; i++)
 		n += cluster->nodes[i].online;
 	return n;
+}
+
+bool clu_node_may_host(const struct clu_group *g, const struct clu_node *n)
+{
+	return n->online && !n->standby && !n->maintenance && !clu_group_banned(g, n->name);
 }
 
 bool clu_group_banned(const struct clu_group *group, const char *node)

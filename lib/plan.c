@@ -541,12 +541,6 @@ static size_t count_out(const struct clu_cluster *c, const char *working)
 	return out;
 }
 
-/* Could the engine start (or fail over) group on node right now? */
-static bool may_host(const struct clu_group *g, const struct clu_node *n)
-{
-	return n->online && !n->standby && !n->maintenance && !clu_group_banned(g, n->name);
-}
-
 int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest *m,
 			 const struct clu_cluster *c, unsigned step, struct clu_err *err)
 {
@@ -576,7 +570,7 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 		for (size_t j = 0; j < c->n_nodes; j++) {
 			const struct clu_node *n = &c->nodes[j];
 
-			if (may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
+			if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
 				return clu_err_set(err, CLU_E_REFUSED,
 						   "version guard: '%s' could fail over to '%s' (version %s), "
 						   "older than its data (version %s)", g->name, n->name,
@@ -595,7 +589,7 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' runs on '%s', "
 					   "which must not host it until step %u", g->name, n->name,
 					   gd->until);
-		if (g->managed && may_host(g, n))
+		if (g->managed && clu_node_may_host(g, n))
 			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' could fail over "
 					   "to '%s', which must not host it until step %u", g->name,
 					   n->name, gd->until);
@@ -667,7 +661,7 @@ static const struct clu_node *sim_placement(const struct simulation *sim, const 
 	for (size_t i = 0; i < sim->model.n_nodes; i++) {
 		const struct clu_node *n = &sim->model.nodes[i];
 
-		if (may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
+		if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
 			return n;
 	}
 	return NULL;

@@ -1,20 +1,47 @@
 /*
- * The cluster backend: reading the live state and changing the cluster,
- * with Pacemaker's command-line tools run on a cluster node through a
- * transport.
+ * The backend interface: what the executor, the lock and recovery may ask
+ * of a cluster engine, as an ops table (in the shape of git's
+ * transport_vtable). The executor knows only these verbs; each engine is
+ * one implementation behind them:
  *
- * Every change is a small, restorable primitive, so that the executor can
- * journal "what it was" before making it and `abort` can put it back:
+ *   pacemaker   Pacemaker's command-line tools run on a control node
+ *               through a transport (backend-pacemaker.c, pacemaker-backend.h)
+ *   sim         an in-memory cluster with a virtual clock and injectable
+ *               faults, for rehearsals and tests (sim.c, sim.h)
  *
- *   resource meta attribute   pin = is-managed=false on the group
- *   node attribute            drain = standby=on (permanent)
- *   location constraint       clupdate's own ids: clupdate-ban-G-on-N,
- *                             clupdate-prefer-G; added and removed by id,
- *                             so an administrator's own bans (cli-ban-*)
- *                             are never touched
+ * Adding an engine means one new file that fills a struct clu_backend_ops,
+ * and one line in the --cluster resolver (target.c) that creates it.
  *
- * The CLI runs on the first control node that answers (a node that is
- * down cannot run it: the next one is tried).
+ * Every change a backend makes is a small, restorable primitive, so that
+ * the executor can journal "what it was" before making it and an undo can
+ * put it back: the executor asks the backend to *prepare* an intent (a
+ * verb on a group and/or node), which reads the prior value live and
+ * describes the change as a journal record (struct clu_change: kind,
+ * target, name, prior, value, detail, node, group); the executor journals
+ * it as intended, then asks the backend to *apply* it (several at once in
+ * one update: a ban and a move are one switchover), and later to *undo*
+ * it from the journal record alone (after a crash too). The kind, target,
+ * name and detail are the backend's own: only it interprets them, and it
+ * tells the executor which verb a journalled change is (verb_of).
+ *
+ * Change kinds, by backend (journal column `kind`):
+ *
+ *   pacemaker  "meta"            a resource meta attribute (pin: target the
+ *                                group, name "is-managed")
+ *              "node-attribute"  a permanent node attribute (drain: target
+ *                                the node, name "standby"; version: the
+ *                                version attribute)
+ *              "constraint"      a location constraint of clupdate's own
+ *                                (ban -INFINITY, prefer +INFINITY; target
+ *                                its id, name the group, detail its XML)
+ *   sim        "sim-pin", "sim-drain", "sim-ban", "sim-prefer", "sim-version"
+ *   every      "lock"            the cluster lock (target "clupdate-lock",
+ *                                name the holder's token); "property" in
+ *                                journals of clupdate 0.1
+ *
+ * Errors: CLU_E_CLUSTER when the engine refused or answered something
+ * unreadable, CLU_E_SPAWN when no control node answered (the change may or
+ * may not have been made: the executor leaves it "intended").
  */
 #ifndef CLUPDATE_BACKEND_H
 #define CLUPDATE_BACKEND_H
@@ -25,64 +52,44 @@
 
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
-#include "clupdate/transport.h"
+#include "clupdate/journal.h"
+#include "clupdate/proc.h"
 
-struct clu_backend {
-	struct clu_transport *transport;   /* borrowed */
-	char **control_nodes;    /* where to run the CLI, in order; NULL entry: local */
-	size_t n_control_nodes;
-	size_t preferred;        /* index of the last control node that answered */
-	char *version_attribute; /* node attribute with the installed version */
-	unsigned timeout_ms;     /* per CLI command; default 30 s */
+struct clu_manifest;
+struct clu_fact;
+
+/* What the executor wants changed; each has its undo (unpin, undrain, clear). */
+enum clu_verb {
+	CLU_VERB_NONE = -1,   /* a change this backend does not know */
+	CLU_VERB_PIN,         /* group: unmanaged where it runs (no failover) */
+	CLU_VERB_DRAIN,       /* node: standby (its groups move away) */
+	CLU_VERB_BAN,         /* group, node: group may not run on node */
+	CLU_VERB_PREFER,      /* group, node: move group to node */
+	CLU_VERB_VERSION,     /* node, value: the node's recorded version */
+	CLU_VERB_LOCK,        /* the cluster lock */
 };
 
-/* A location constraint clupdate adds. */
-struct clu_location {
-	char *id;                /* clupdate-ban-G-on-N, clupdate-prefer-G */
-	char *resource;          /* the group */
-	char *node;
-	bool ban;                /* -INFINITY, else +INFINITY (prefer) */
+const char *clu_verb_name(enum clu_verb verb);   /* "pin", "drain", ... */
+
+struct clu_intent {
+	enum clu_verb verb;
+	const char *group;
+	const char *node;
+	const char *value;    /* CLU_VERB_VERSION: the version */
 };
 
-/*
- * Set up a backend on transport; nodes are the control nodes to try, in
- * order (copied); n_nodes 0 means "this machine" (local transport).
- */
-void clu_backend_init(struct clu_backend *b, struct clu_transport *transport,
-		      const char *const *nodes, size_t n_nodes, const char *version_attribute);
-void clu_backend_release(struct clu_backend *b);
+/* The journal's kind for the lock, the same for every backend. */
+#define CLU_CHANGE_LOCK "lock"
+#define CLU_CHANGE_LOCK_OLD "property"
+#define CLU_LOCK_TARGET "clupdate-lock"
 
 /*
- * Read the live state into *out, which it initialises: crm_mon, then the
- * configuration (offline nodes' versions, the cluster's name).
- */
-int clu_backend_read(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err);
-
-/*
- * Only crm_mon: what polling needs (where groups run, standby, bans,
- * pins) at half the cost; offline nodes' versions stay unknown.
- */
-int clu_backend_read_status(struct clu_backend *b, struct clu_cluster *out, struct clu_err *err);
-
-/* Resource meta attribute: *value NULL when absent. Set NULL to delete. */
-int clu_backend_get_meta(struct clu_backend *b, const char *resource, const char *name,
-			 char **value, struct clu_err *err);
-int clu_backend_set_meta(struct clu_backend *b, const char *resource, const char *name,
-			 const char *value, struct clu_err *err);
-
-/* Permanent node attribute (e.g. standby): *value NULL when absent. */
-int clu_backend_get_node_attr(struct clu_backend *b, const char *node, const char *name,
-			      char **value, struct clu_err *err);
-int clu_backend_set_node_attr(struct clu_backend *b, const char *node, const char *name,
-			      const char *value, struct clu_err *err);
-
-/*
- * The cluster lock: one cluster_property_set "clupdate-lock" in the CIB's
- * crm_config, holding the fields below as nvpairs. Taken with a create-only
- * write that the CIB manager refuses when the set exists (so of two runs
- * exactly one gets it), renewed and released only where its token is the
- * caller's. Staleness is judged by the holder's beat not moving, watched
- * on the watcher's own clock: never by comparing clocks of two hosts.
+ * The cluster lock: one record in the cluster's own configuration, taken
+ * with a create-only write that the engine refuses when it exists (so of
+ * two runs exactly one gets it), renewed and released only where its
+ * token is the caller's. Staleness is judged by the holder's beat not
+ * moving, watched on the watcher's own clock: never by comparing clocks
+ * of two hosts.
  */
 struct clu_lock_holder {
 	char *token;             /* unique to the run: [a-z0-9-] */
@@ -94,55 +101,126 @@ struct clu_lock_holder {
 };
 void clu_lock_holder_release(struct clu_lock_holder *h);
 
-/* The current holder; *exists false (and *h empty) when nobody holds it. */
-int clu_backend_lock_read(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
-			  struct clu_err *err);
-/* Take the lock for h: *created false when another holder has it. */
-int clu_backend_lock_create(struct clu_backend *b, const struct clu_lock_holder *h,
-			    bool *created, struct clu_err *err);
-/* Set the beat of the lock held with token: *held false when it is not (any more). */
-int clu_backend_lock_renew(struct clu_backend *b, const char *token, unsigned long beat,
-			   bool *held, struct clu_err *err);
+/* What a command on a node is for: the simulated backend acts on it. */
+enum clu_command_role {
+	CLU_COMMAND_INSTALL,
+	CLU_COMMAND_VERIFY,
+	CLU_COMMAND_HOOK,
+	CLU_COMMAND_CHECK,       /* a probe's check of acknowledged messages */
+};
+
+struct clu_node_command {
+	const char *node;
+	enum clu_command_role role;
+	const char *command;          /* a shell command line */
+	const char *const *env;       /* "K=V", NULL-terminated */
+	const char *version;          /* the update's target version */
+	bool data_migration;          /* the installer migrates the data of the
+					 groups running on node (manifest) */
+};
+
 /*
- * Delete the lock if it holds token (and, beat not 0, that beat: a stale
- * holder that came back to life in between keeps it); else do nothing.
+ * How to wait until the engine has settled: idle (no transition running
+ * or pending) with every fact true, seen twice in a row. tick is called
+ * between looks (it renews the lock, tells progress, notices an
+ * interruption): a non-zero return stops the wait with that error. unmet
+ * describes the first fact still false (NULL when all hold and only the
+ * engine is busy).
  */
-int clu_backend_lock_delete(struct clu_backend *b, const char *token, unsigned long beat,
+struct clu_settle {
+	const struct clu_fact *facts;
+	size_t n_facts;
+	const struct clu_manifest *manifest;
+	unsigned timeout_ms;
+	unsigned poll_ms;
+	/* The engine's failures recorded before the step: not news. */
+	const char *const *failures_before;
+	size_t n_failures_before;
+	int (*tick)(void *ctx, const char *unmet, struct clu_err *err);
+	void *ctx;
+};
+
+struct clu_backend;
+
+struct clu_backend_ops {
+	const char *name;                 /* "pacemaker", "sim" */
+
+	/* The live state into *out (initialised by it). full: the offline
+	 * nodes' versions and the cluster's name too (slower); else what
+	 * polling needs (where groups run, standby, bans, pins, failures). */
+	int (*read)(struct clu_backend *b, bool full, struct clu_cluster *out,
+		    struct clu_err *err);
+	/* Whether the engine is idle: nothing to do, nothing running. */
+	int (*idle)(struct clu_backend *b, bool *idle, struct clu_err *err);
+	/* Wait until settled (see struct clu_settle); CLU_E_STEP when the
+	 * engine gave up or the time ran out, naming what is still false. */
+	int (*settle)(struct clu_backend *b, const struct clu_settle *how, struct clu_err *err);
+
+	/* Describe intent as a change record (kind, target, name, prior read
+	 * live, value, detail, node, group; run_id, step and state are the
+	 * caller's). *already: it is in place (an earlier run's ban): journal
+	 * it, but apply nothing. Release with clu_change_release(). */
+	int (*prepare)(struct clu_backend *b, const struct clu_intent *intent,
+		       struct clu_change *change, bool *already, struct clu_err *err);
+	/* Make prepared changes, in one update of the engine where it can. */
+	int (*apply)(struct clu_backend *b, const struct clu_change *changes, size_t n,
+		     struct clu_err *err);
+	/* Put a journalled change back to its prior (absent: removed). */
+	int (*undo)(struct clu_backend *b, const struct clu_change *change, struct clu_err *err);
+	/* Which verb a journalled change of this backend is; CLU_VERB_NONE. */
+	enum clu_verb (*verb_of)(const struct clu_change *change);
+
+	/* Make the engine forget what it recorded of group on node and look
+	 * again (after an installer stopped and restarted it while pinned). */
+	int (*refresh)(struct clu_backend *b, const char *group, const char *node,
+		       struct clu_err *err);
+
+	/* Run a manifest command on its node. proc is initialised by the
+	 * caller (captures, timeout, watch, stdin); on return it holds the
+	 * result as clu_proc_run() leaves it. */
+	int (*run)(struct clu_backend *b, const struct clu_node_command *cmd,
+		   struct clu_proc *proc, struct clu_err *err);
+
+	/* The lock (see struct clu_lock_holder). read: *exists false when
+	 * free. create: *created false when another holds it. renew: *held
+	 * false when it is not ours (any more). delete: only if token holds
+	 * it (and, beat not 0, at that beat). */
+	int (*lock_read)(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
+			 struct clu_err *err);
+	int (*lock_create)(struct clu_backend *b, const struct clu_lock_holder *h,
+			   bool *created, struct clu_err *err);
+	int (*lock_renew)(struct clu_backend *b, const char *token, unsigned long beat,
+			  bool *held, struct clu_err *err);
+	int (*lock_delete)(struct clu_backend *b, const char *token, unsigned long beat,
+			   struct clu_err *err);
+
+	/* A group's service address (*address NULL when it has none). */
+	int (*group_address)(struct clu_backend *b, const char *group, char **address,
+			     struct clu_err *err);
+
+	void (*release)(struct clu_backend *b);
+};
+
+/* Every backend's handle begins with this (the rest is its own). */
+struct clu_backend {
+	const struct clu_backend_ops *ops;
+};
+
+/* Release and free b; NULL is fine. */
+void clu_backend_free(struct clu_backend *b);
+
+/* Free the strings of a change record and zero it. */
+void clu_change_release(struct clu_change *change);
+
+/*
+ * The settle wait by polling read (not full) and idle every poll_ms: what
+ * a backend without change notifications uses for its settle op. It ends
+ * early, CLU_E_STEP, when the engine is idle and has plainly given up on
+ * a fact (a group member failed since the step began, the group is in
+ * trouble, or it runs whole elsewhere), three looks in a row after a
+ * second.
+ */
+int clu_backend_settle_poll(struct clu_backend *b, const struct clu_settle *how,
 			    struct clu_err *err);
-
-/* The ids of clupdate's constraints, newly allocated. */
-char *clu_ban_id(const char *group, const char *node);
-char *clu_prefer_id(const char *group);
-
-/* Whether a constraint with this id exists. */
-int clu_backend_constraint_exists(struct clu_backend *b, const char *id, bool *exists,
-				  struct clu_err *err);
-/* Add locations in ONE configuration update (a ban and a move as one switchover). */
-int clu_backend_add_locations(struct clu_backend *b, const struct clu_location *locations,
-			      size_t n, struct clu_err *err);
-/* Remove a constraint by id (absent is fine). */
-int clu_backend_remove_constraint(struct clu_backend *b, const char *id, struct clu_err *err);
-
-/*
- * Make the engine forget what it recorded of a resource on node and probe
- * it again (crm_resource --refresh): after an installer stopped and
- * restarted it while it was pinned, a monitor may have recorded it as
- * failed, and managing it again would "recover" it with a restart.
- */
-int clu_backend_refresh(struct clu_backend *b, const char *resource, const char *node,
-			struct clu_err *err);
-
-/* Whether the engine is idle: a coordinator exists and no transition runs. */
-int clu_backend_idle(struct clu_backend *b, bool *idle, struct clu_err *err);
-
-/*
- * The service address of a group: the `ip` of its IPaddr2 member, from the
- * configuration; *address NULL when it has none.
- */
-int clu_backend_group_address(struct clu_backend *b, const char *group, char **address,
-			      struct clu_err *err);
-
-/* The XML of a location, for the journal (to restore or inspect it). */
-char *clu_location_xml(const struct clu_location *location);
 
 #endif

@@ -79,6 +79,14 @@ size_t clu_cluster_online(const struct clu_cluster *cluster);
 /* Whether group is banned from node. */
 bool clu_group_banned(const struct clu_group *group, const char *node);
 
+/*
+ * The engine's placement rule: whether it could start (or fail over)
+ * group on node right now: online, not in standby or maintenance, not
+ * banned. Data versions are not its concern (nor Pacemaker's): the
+ * version guard is kept by bans.
+ */
+bool clu_node_may_host(const struct clu_group *group, const struct clu_node *node);
+
 /* Add or remove a ban of group from node (no-op if already so). */
 void clu_group_ban(struct clu_group *group, const char *node);
 void clu_group_unban(struct clu_group *group, const char *node);
@@ -91,6 +99,9 @@ void clu_group_add_member(struct clu_group *group, const char *resource);
 void clu_cluster_add_failure(struct clu_cluster *cluster, const struct clu_failure *failure);
 /* "maild start on 'n2' failed: not installed (store format 1 ...)", newly allocated. */
 char *clu_failure_describe(const struct clu_failure *failure);
+/* A failure's identity, "NODE RESOURCE TASK CALL" (newly allocated): an
+ * operation of a resource on a node, to tell new failures from old. */
+char *clu_failure_key(const struct clu_failure *failure);
 void clu_set_string(char **field, const char *value);   /* replace, NULL-safe */
 
 /*

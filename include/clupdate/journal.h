@@ -173,6 +173,8 @@ struct clu_change {
 	char *prior;          /* value before; NULL when absent */
 	char *value;          /* value set; NULL when deleted */
 	char *detail;         /* e.g. the constraint's XML, to restore it */
+	char *node;           /* the node it is about; NULL if none */
+	char *group;          /* the group it is about; NULL if none */
 	enum clu_change_state state;
 	int64_t at_real_ms;   /* when it was recorded as intended */
 };
