@@ -101,6 +101,41 @@ int clu__sim_read_log(struct clu_sim *sim, const char *path, struct clu_err *err
 /* Free what sim holds (not sim). */
 void clu__sim_release(struct clu_sim *sim);
 
+/* ---- the engine (sim.c), for the backend's operations (sim-backend.c) ---- */
+
+extern const struct clu_backend_ops clu__sim_ops;
+
+/* Append "t=MS WHAT" to the log. */
+void clu__sim_note(struct clu_sim *sim, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* version, or "unknown" for NULL. */
+const char *clu__sim_or_unknown(const char *version);
+/* The node called name; NULL when name is NULL or no node. */
+struct clu_node *clu__sim_node(struct clu_sim *sim, const char *name);
+/* One placement pass over the managed groups; pinned ones stay. */
+void clu__sim_place(struct clu_sim *sim);
+/* g's service failed on from: the engine recovers it on another node, if any. */
+void clu__sim_fail_over(struct clu_sim *sim, struct clu_group *g, const char *from);
+/*
+ * How every change ends: a placement pass, the version guard checked, the
+ * constraints listed, the state saved (clu__sim_save()'s errors; err may
+ * be NULL).
+ */
+int clu__sim_end_change(struct clu_sim *sim, struct clu_err *err);
+
+/* Whether a fault kind acts on a command (install-fails, command-hangs). */
+bool clu__sim_is_command_fault(int kind);
+/* Event faults armed and not waiting for a command: they fire now. */
+void clu__sim_fire_armed(struct clu_sim *sim);
+
+/* What the faults of a command do to it. */
+struct clu__sim_outcome {
+	bool fails, hangs;
+};
+/* The faults that wait for cmd: events fire, the rest say its outcome. */
+struct clu__sim_outcome clu__sim_command_faults(struct clu_sim *sim,
+						const struct clu_node_command *cmd);
+
 /* "node-dies", ...; "install", "verify", "hook", "check". */
 const char *clu__sim_fault_kind_name(int kind);
 const char *clu__sim_role_name(int role);
