@@ -9,7 +9,8 @@
  * model follows (clu_name_check(), clu_version_check(): the reader's own
  * check is of their characters only), and the rules that span sections
  * (an owner or a ban must name a node of the file). The first error wins;
- * the partial model is freed.
+ * the partial model is freed. A format built on this one (the simulated
+ * cluster's) adds section kinds after these three (clu__static_load_ext()).
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -75,13 +76,34 @@ static const struct clu__ini_section_spec section_specs[] = {
 	[SECTION_GROUP] = { "group", true, group_keys },
 };
 #define SECTIONS_EXPECTED "[cluster], [node \"NAME\"] or [group \"NAME\"]"
+#define N_STATIC_SECTIONS (sizeof(section_specs) / sizeof(section_specs[0]))
+
+/* What a load fills: the model, and the sections of an extension (or none). */
+struct load {
+	struct clu_cluster *cluster;
+	const struct clu__static_ext *ext;
+};
+
+static struct clu_cluster *cluster_of(const struct clu__ini *ini)
+{
+	return ((const struct load *)ini->user)->cluster;
+}
+
+static const struct clu__static_ext *ext_of(const struct clu__ini *ini)
+{
+	return ((const struct load *)ini->user)->ext;
+}
 
 /* A node or group header: add it to the model, with its defaults. */
 static void open_section(struct clu__ini *ini, struct clu__ini_section *sec)
 {
-	struct clu_cluster *c = ini->user;
+	struct clu_cluster *c = cluster_of(ini);
+	const struct clu__static_ext *ext = ext_of(ini);
 
-	if (sec->kind == SECTION_NODE) {
+	if (sec->kind >= N_STATIC_SECTIONS) {
+		if (ext->open)
+			ext->open(ext->user, ini, sec, sec->kind - N_STATIC_SECTIONS);
+	} else if (sec->kind == SECTION_NODE) {
 		clu_cluster_add_node(c, sec->name)->online = true;
 		sec->index = c->n_nodes - 1;
 	} else if (sec->kind == SECTION_GROUP) {
@@ -92,8 +114,11 @@ static void open_section(struct clu__ini *ini, struct clu__ini_section *sec)
 
 static void *section_fields(struct clu__ini *ini, const struct clu__ini_section *sec)
 {
-	struct clu_cluster *c = ini->user;
+	struct clu_cluster *c = cluster_of(ini);
+	const struct clu__static_ext *ext = ext_of(ini);
 
+	if (sec->kind >= N_STATIC_SECTIONS)
+		return ext->fields(ext->user, sec, sec->kind - N_STATIC_SECTIONS);
 	switch (sec->kind) {
 	case SECTION_NODE:
 		return &c->nodes[sec->index];
@@ -109,7 +134,7 @@ static bool key_before_sections(struct clu__ini *ini, const char *key, const cha
 {
 	(void)key;
 	return clu__ini_fail(ini, ini->lineno, NULL, NULL, "'%.*s' before any section "
-			     "(expected " SECTIONS_EXPECTED " first)", (int)len, line);
+			     "(expected %s first)", (int)len, line, ini->format->sections_expected);
 }
 
 static bool duplicate_name(struct clu__ini *ini, const struct clu__ini_section *first,
@@ -117,7 +142,7 @@ static bool duplicate_name(struct clu__ini *ini, const struct clu__ini_section *
 {
 	return clu__ini_fail(ini, ini->lineno, NULL, NULL, "duplicate [%.*s], first on line "
 			     "%d (expected each %s once)", (int)header_len, header, first->line,
-			     section_specs[first->kind].word);
+			     ini->format->sections[first->kind].word);
 }
 
 static const struct clu__ini_format static_format = {
@@ -163,7 +188,7 @@ static bool follows(struct clu__ini *ini, int line, const struct clu__ini_sectio
 /* Every name and version of the file, by the rules of cluster.h. */
 static bool check_names(struct clu__ini *ini)
 {
-	struct clu_cluster *c = ini->user;
+	struct clu_cluster *c = cluster_of(ini);
 
 	for (size_t i = 0; i < ini->n_sections; i++) {
 		const struct clu__ini_section *sec = &ini->sections[i];
@@ -194,6 +219,8 @@ static bool check_names(struct clu__ini *ini)
 				ok = follows(ini, lines[GROUP_MEMBERS], sec, "members", NULL,
 					     group->members[j], clu_name_check, CLU_NAME_EXPECTED);
 			break;
+		default:     /* an extension's: checked by it, once the model is whole */
+			break;
 		}
 		if (!ok)
 			return false;
@@ -204,7 +231,7 @@ static bool check_names(struct clu__ini *ini)
 /* What can only be checked once the whole file is read. */
 static bool check_file(struct clu__ini *ini)
 {
-	struct clu_cluster *c = ini->user;
+	struct clu_cluster *c = cluster_of(ini);
 	char nodes[512];
 
 	if (!c->n_nodes)
@@ -244,18 +271,55 @@ static bool check_file(struct clu__ini *ini)
 	return true;
 }
 
-int clu_static_load(struct clu_cluster *out, const char *path, struct clu_err *err)
+/* The static format with ext's sections after its own, in sections (n of them). */
+static void extend_format(struct clu__ini_format *format, const struct clu__static_ext *ext,
+			  struct clu__ini_section_spec *sections)
 {
+	*format = static_format;
+	memcpy(sections, section_specs, sizeof(section_specs));
+	memcpy(sections + N_STATIC_SECTIONS, ext->sections, ext->n_sections * sizeof(*sections));
+	format->sections = sections;
+	format->n_sections = N_STATIC_SECTIONS + ext->n_sections;
+	format->sections_expected = ext->sections_expected;
+	format->header_expected = ext->sections_expected;
+}
+
+/* Every section of ext's kinds, by ext's own check, once the model is whole. */
+static bool check_ext(struct clu__ini *ini)
+{
+	const struct clu__static_ext *ext = ext_of(ini);
+
+	for (size_t i = 0; ext && ext->check && i < ini->n_sections; i++) {
+		const struct clu__ini_section *sec = &ini->sections[i];
+
+		if (sec->kind >= N_STATIC_SECTIONS &&
+		    !ext->check(ext->user, ini, sec, sec->kind - N_STATIC_SECTIONS))
+			return false;
+	}
+	return true;
+}
+
+int clu__static_load_ext(struct clu_cluster *out, const char *path,
+			 const struct clu__static_ext *ext, struct clu_err *err)
+{
+	struct load load = { out, ext };
+	struct clu__ini_section_spec *sections = NULL;
+	struct clu__ini_format format = static_format;
 	struct clu__ini ini;
 	char *where;
 	int rc;
 
+	if (ext) {
+		sections = clu__xcalloc(N_STATIC_SECTIONS + ext->n_sections, sizeof(*sections));
+		extend_format(&format, ext, sections);
+	}
 	memset(out, 0, sizeof(*out));
 	out->quorum = true;
-	rc = clu__ini_parse(&ini, &static_format, out, path, err);
-	if (!rc && !check_file(&ini))
+	rc = clu__ini_parse(&ini, &format, &load, path, err);
+	if (!rc && !(check_file(&ini) && check_ext(&ini)))
 		rc = CLU_E_CLUSTER;
 	clu__ini_release(&ini);
+	free(sections);
 	if (!rc) {
 		where = clu__xasprintf("static:%s", path);
 		rc = clu_cluster_validate(out, where, err);
@@ -264,4 +328,9 @@ int clu_static_load(struct clu_cluster *out, const char *path, struct clu_err *e
 	if (rc)
 		clu_cluster_release(out);
 	return rc;
+}
+
+int clu_static_load(struct clu_cluster *out, const char *path, struct clu_err *err)
+{
+	return clu__static_load_ext(out, path, NULL, err);
 }

@@ -16,7 +16,11 @@
  * Node commands are acted, not run: an installer sets the node's version
  * to the target (and, with data migration, the data version of every group
  * running there); verify prints the node's version; hooks and checks
- * succeed. A virtual clock advances with every operation.
+ * succeed; a command on an offline node fails as an unreachable ssh does.
+ * A managed group whose node's installer runs is seen to fail and is
+ * failed over (a "SURPRISE FAILOVER" in the log). A virtual clock
+ * advances with every operation, and the settle wait runs on it: it
+ * never sleeps.
  *
  * Every change, engine action and command is appended to a log, each line
  * "t=MS WHAT"; after each, the version guard is checked (no group runs on
@@ -29,9 +33,13 @@
  *                      data-migration (yes)
  *   [fault "NAME"]     what (node-dies, node-returns, install-fails,
  *                      command-hangs, settle-never, group-moves),
- *                      node, group, after (the Nth change applied, 1-based),
- *                      on (install, verify, hook: the Nth such command on
- *                      node), times (how often it fires, default 1)
+ *                      node, group, after (armed after the Nth successful
+ *                      apply or undo call), on (install, verify, hook,
+ *                      check) with nth (default 1: the Nth such command on
+ *                      node once armed), times (how often it fires,
+ *                      default 1)
+ *   [prefer "GROUP"]   nodes: move preferences in place
+ *   [lock], [state]    written in the state file (doc/sim.md)
  *
  * State: a simulation opened with a state path writes its whole state
  * (cluster, lock, constraints, clock, faults not yet fired, breaches)
@@ -65,7 +73,9 @@ int clu_sim_open_text(struct clu_sim **sim, const char *text, const char *where,
 		      const char *state_path, struct clu_err *err);
 void clu_sim_close(struct clu_sim *sim);
 
-/* The backend of sim (owned by sim: do not free; valid until close). */
+/* The backend of sim (owned by sim; valid until close). clu_backend_free()
+ * on it is clu_sim_close(sim): a caller that only keeps the backend may
+ * free it so, and must not close sim too. */
 struct clu_backend *clu_sim_backend(struct clu_sim *sim);
 
 /* The simulated cluster as it is now (owned by sim). */
@@ -84,13 +94,15 @@ struct clu_sim_fault {
 	enum clu_sim_fault_kind kind;
 	const char *node;
 	const char *group;
-	unsigned after;           /* fire after the Nth change applied (0: not so) */
+	unsigned after;           /* armed after the Nth apply/undo (0: from the start) */
 	enum clu_command_role on; /* with on_nth: fire at the Nth such command on node */
 	unsigned on_nth;          /* 0: not so */
 	unsigned times;           /* how many times it fires; 0 means 1 */
 };
 
-/* Add a fault (strings copied). */
+/* Add a fault (strings copied), named "api-N" in the log. One armed at
+ * once that waits for no command (after 0, on_nth 0) fires now; the
+ * commands' faults (install-fails, command-hangs) default to on_nth 1. */
 void clu_sim_add_fault(struct clu_sim *sim, const struct clu_sim_fault *fault);
 
 /* The log so far, one line per entry (owned by sim). */
