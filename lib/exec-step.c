@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clupdate/output.h"
+#include "clupdate/model-json.h"
 #include "exec-internal.h"
 
 /* ---- waiting for the engine ------------------------------------------- */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clupdate/output.h"
+#include "clupdate/model-json.h"
 #include "exec-internal.h"
 
 void exec_sleep_ms(unsigned ms)
@@ -223,10 +223,9 @@ static int begin_run(struct executor *x, struct clu_err *err)
 {
 	const struct clu_manifest *m = x->manifest;
 	char *path_copy = clu__xstrdup(m->path), *plan_json = clu_plan_to_json(x->plan);
-	char *manifest_text = clu__read_file(m->path, CLU__READ_MAX, NULL);
 	struct clu_run_begin begin = {
 		.update = m->name, .version = m->version,
-		.manifest_path = m->path, .manifest_text = manifest_text ? manifest_text : "",
+		.manifest_path = m->path, .manifest_text = m->text ? m->text : "",
 		.strategy = clu_strategy_name(x->plan->strategy),
 		.cluster = x->opt.cluster_source ? x->opt.cluster_source : "pacemaker",
 		.plan_json = plan_json, .n_steps = (unsigned)x->plan->n_steps,
@@ -239,7 +238,6 @@ static int begin_run(struct executor *x, struct clu_err *err)
 	x->run_start_mono = clu_now_mono_ms();
 	ret = clu_journal_run_begin(x->journal, &begin, &x->run_id, err);
 	free(plan_json);
-	free(manifest_text);
 	free(path_copy);
 	x->result->run_id = x->run_id;
 	return ret;

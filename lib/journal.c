@@ -43,6 +43,7 @@
 
 #include "clupdate/journal.h"
 #include "util.h"
+#include "xml.h"
 
 #define JOURNAL_FILE "journal.db"
 
@@ -64,15 +65,21 @@ struct clu_journal {
 
 /* ---- schema ---- */
 
+static int backfill_constraint_nodes(struct clu_journal *journal, struct clu_err *err);
+
 /*
- * Migrations: migrations[v] takes a database at user_version v to v + 1
- * and ends by setting that version. All pending ones run in one
+ * Migrations: migrations[v] takes a database at user_version v to v + 1:
+ * its SQL, which ends by setting that version, then its backfill (if any)
+ * for what SQL alone cannot compute. All pending ones run in one
  * transaction at open, so a crash leaves the old schema or the new one.
  * To change the schema, append a step; never edit a released one.
  */
-static const char *const migrations[] = {
+static const struct migration {
+	const char *sql;
+	int (*backfill)(struct clu_journal *journal, struct clu_err *err);
+} migrations[] = {
 	/* 0 -> 1: the first schema. */
-	"PRAGMA application_id = 1129076048;\n"
+	{ "PRAGMA application_id = 1129076048;\n"
 	"CREATE TABLE runs (\n"
 	"	id              INTEGER PRIMARY KEY AUTOINCREMENT,\n"
 	"	update_name     TEXT,\n"
@@ -149,7 +156,20 @@ static const char *const migrations[] = {
 	"	detail          TEXT\n"
 	");\n"
 	"CREATE INDEX events_by_time ON events (run_id, at_mono_ms, id);\n"
-	"PRAGMA user_version = 1;\n",
+	"PRAGMA user_version = 1;\n", NULL },
+	/*
+	 * 1 -> 2: the node and the group a change is about, as columns, so
+	 * that nobody splits a constraint id such as clupdate-ban-G-on-N at
+	 * "-on-" (wrong for a group named add-on-svc). Existing rows get what
+	 * their kind implies; a constraint's node comes from the node
+	 * attribute of its rsc_location XML (backfill_constraint_nodes()).
+	 */
+	{ "ALTER TABLE changes ADD COLUMN node TEXT;\n"
+	  "ALTER TABLE changes ADD COLUMN group_name TEXT;\n"
+	  "UPDATE changes SET group_name = target WHERE kind = 'meta';\n"
+	  "UPDATE changes SET node = target WHERE kind = 'node-attribute';\n"
+	  "UPDATE changes SET group_name = name WHERE kind = 'constraint';\n"
+	  "PRAGMA user_version = 2;\n", backfill_constraint_nodes },
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -537,6 +557,83 @@ static int pragma_int(struct clu_journal *journal, const char *sql, int *value,
 	return ret;
 }
 
+/*
+ * The node attribute of the rsc_location element in xml[0..len), as a new
+ * string; NULL when xml is not such an element or has no node.
+ */
+static char *location_node(const char *xml, size_t len)
+{
+	xmlDoc *doc = clu__xml_read(xml, len, "journal", "journal", NULL);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlChar *node = NULL;
+	char *copy = NULL;
+
+	if (root && xmlStrEqual(root->name, BAD_CAST "rsc_location"))
+		node = xmlGetProp(root, BAD_CAST "node");
+	if (node)
+		copy = clu__xstrdup((const char *)node);
+	xmlFree(node);
+	xmlFreeDoc(doc);
+	return copy;
+}
+
+/*
+ * Migration 1 -> 2: a constraint's node, from the rsc_location XML that
+ * its detail holds to restore it. A detail that is not such XML leaves
+ * the node NULL: the row stays as it was, and the journal opens.
+ */
+static int backfill_constraint_nodes(struct clu_journal *journal, struct clu_err *err)
+{
+	static const char select_sql[] =
+		"SELECT id, detail FROM changes WHERE kind = 'constraint' AND detail IS NOT NULL";
+	static const char update_sql[] = "UPDATE changes SET node = ?2 WHERE id = ?1";
+	struct found {
+		int64_t id;
+		char *node;
+	} *found = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *stmt = NULL;
+	int rc = SQLITE_OK, ret = 0;
+
+	/* Read them all first: no update under a running select. */
+	if (prepare(journal, select_sql, &stmt) != SQLITE_OK) {
+		ret = sqlite_error(journal, err, 0, "cannot read the constraints to migrate");
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(stmt, 1);
+		char *node = location_node(detail, (size_t)sqlite3_column_bytes(stmt, 1));
+
+		if (!node)
+			continue;
+		CLU_ALLOC_GROW(found, n + 1, alloc);
+		found[n].id = column_int64(stmt, 0);
+		found[n++].node = node;
+	}
+	if (rc != SQLITE_DONE)
+		ret = sqlite_error(journal, err, 0, "cannot read the constraints to migrate");
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (ret)
+		goto out;
+	if (n && prepare(journal, update_sql, &stmt) != SQLITE_OK) {
+		ret = sqlite_error(journal, err, 0, "cannot migrate the constraints' nodes");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !ret; i++)
+		if (sqlite3_bind_int64(stmt, 1, found[i].id) ||
+		    bind_text(stmt, 2, found[i].node) ||
+		    sqlite3_step(stmt) != SQLITE_DONE || sqlite3_reset(stmt) != SQLITE_OK)
+			ret = sqlite_error(journal, err, 0, "cannot migrate the node of change %"
+					   PRId64, found[i].id);
+out:
+	sqlite3_finalize(stmt);
+	for (size_t i = 0; i < n; i++)
+		free(found[i].node);
+	free(found);
+	return ret;
+}
+
 /* 1 when the schema is current, 0 when it needs migrations, or an error. */
 static int check_schema(struct clu_journal *journal, int *version, struct clu_err *err)
 {
@@ -574,13 +671,16 @@ static int migrate(struct clu_journal *journal, struct clu_err *err)
 	if (ret < 0)
 		goto out;
 	ret = 0;
-	for (int v = version; v < SCHEMA_VERSION; v++)
-		if (sqlite3_exec(journal->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
+	for (int v = version; v < SCHEMA_VERSION; v++) {
+		if (sqlite3_exec(journal->db, migrations[v].sql, NULL, NULL, NULL) != SQLITE_OK) {
 			ret = sqlite_error(journal, err, 0,
 					   "cannot migrate the schema from version %d to %d",
 					   v, v + 1);
 			goto out;
 		}
+		if (migrations[v].backfill && (ret = migrations[v].backfill(journal, err)))
+			goto out;
+	}
 	if (sqlite3_exec(journal->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		ret = sqlite_error(journal, err, 0, "cannot commit the schema");
 out:
@@ -899,8 +999,8 @@ int clu_journal_change_intend(struct clu_journal *journal, struct clu_change *ch
 {
 	static const char sql[] =
 		"INSERT INTO changes (run_id, step, kind, target, name, prior, value, detail,"
-		" state, intended_real_ms)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'intended', ?9)";
+		" node, group_name, state, intended_real_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'intended', ?11)";
 	sqlite3_stmt *stmt = NULL;
 	int64_t now = clu_now_real_ms();
 	int ret = 0;
@@ -915,7 +1015,9 @@ int clu_journal_change_intend(struct clu_journal *journal, struct clu_change *ch
 	    bind_text(stmt, 6, change->prior) ||
 	    bind_text(stmt, 7, change->value) ||
 	    bind_text(stmt, 8, change->detail) ||
-	    sqlite3_bind_int64(stmt, 9, now) ||
+	    bind_text(stmt, 9, change->node) ||
+	    bind_text(stmt, 10, change->group) ||
+	    sqlite3_bind_int64(stmt, 11, now) ||
 	    sqlite3_step(stmt) != SQLITE_DONE) {
 		ret = sqlite_error(journal, err, change->run_id,
 				   "cannot record the change of %s '%s'",
@@ -958,7 +1060,8 @@ int clu_journal_change_mark(struct clu_journal *journal, int64_t change_id,
 }
 
 #define CHANGE_COLUMNS \
-	"id, run_id, step, kind, target, name, prior, value, detail, state, intended_real_ms"
+	"id, run_id, step, kind, target, name, prior, value, detail, state, intended_real_ms," \
+	" node, group_name"
 
 static int read_change(struct clu_journal *journal, sqlite3_stmt *stmt,
 		       struct clu_change *change, struct clu_err *err)
@@ -980,6 +1083,8 @@ static int read_change(struct clu_journal *journal, sqlite3_stmt *stmt,
 	change->detail = column_text(stmt, 8);
 	change->state = (enum clu_change_state)index;
 	change->at_real_ms = column_int64(stmt, 10);
+	change->node = column_text(stmt, 11);
+	change->group = column_text(stmt, 12);
 	return 0;
 }
 
@@ -1039,6 +1144,8 @@ static void change_release(struct clu_change *change)
 	free(change->prior);
 	free(change->value);
 	free(change->detail);
+	free(change->node);
+	free(change->group);
 }
 
 void clu_changes_free(struct clu_change *changes, size_t n)

@@ -365,6 +365,11 @@ int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 	rc = clu__ini_parse(&ini, &manifest_format, manifest, manifest->path, err);
 	if (!rc && !check_sections(&ini))
 		rc = CLU_E_MANIFEST;
+	if (!rc) {
+		/* What was parsed, not the file again: it may change meanwhile. */
+		manifest->text = clu__xstrndup(ini.text, ini.len);
+		manifest->text_len = ini.len;
+	}
 	clu__ini_release(&ini);
 	if (rc)
 		clu_manifest_release(manifest);
@@ -374,6 +379,7 @@ int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 void clu_manifest_release(struct clu_manifest *manifest)
 {
 	free(manifest->path);
+	free(manifest->text);
 	free(manifest->name);
 	free(manifest->version);
 	for (size_t i = 0; i < manifest->n_groups; i++)

@@ -1,8 +1,9 @@
 /*
  * Shared between the output writers: the output object and the neutral
  * document (a json-c tree) that the JSON and XML writers serialise. Each
- * result is turned into a document once (output.c); each format has one
- * writer (output-json.c, output-xml.c, output-text.c).
+ * result is turned into a document once (output.c; a plan's in
+ * model-json.c, which the journal's copy of a plan comes from too); each
+ * format has one writer (output-json.c, output-xml.c, output-text.c).
  */
 #ifndef CLU_OUTPUT_INTERNAL_H
 #define CLU_OUTPUT_INTERNAL_H
@@ -10,6 +11,7 @@
 #include <json.h>
 
 #include "clupdate/output.h"
+#include "model-json-internal.h"
 
 struct clu_output {
 	enum clu_format format;
@@ -38,8 +40,7 @@ void clu__text_plan(FILE *stream, const struct clu_plan *plan,
 void clu__text_run(FILE *stream, const struct clu_run_record *run, bool detail);
 void clu__text_history(FILE *stream, const struct clu_run_record *runs, size_t n);
 
-/* Documents of results. */
-struct json_object *clu__plan_doc(const struct clu_plan *plan);
+/* Documents of results (a plan's is clu__plan_doc(), model-json-internal.h). */
 struct json_object *clu__run_doc(const struct clu_run_record *run, bool detail);
 struct json_object *clu__report_doc(const struct clu_report *report);
 

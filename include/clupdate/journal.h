@@ -173,8 +173,11 @@ struct clu_change {
 	char *prior;          /* value before; NULL when absent */
 	char *value;          /* value set; NULL when deleted */
 	char *detail;         /* e.g. the constraint's XML, to restore it */
-	char *node;           /* the node it is about; NULL if none */
-	char *group;          /* the group it is about; NULL if none */
+	char *node;           /* the node the change is about, or NULL: the
+				 node drained, the node a group is banned
+				 from (or moved to) */
+	char *group;          /* the group the change is about, or NULL: the
+				 group pinned, banned or moved */
 	enum clu_change_state state;
 	int64_t at_real_ms;   /* when it was recorded as intended */
 };
@@ -182,7 +185,9 @@ struct clu_change {
 /*
  * Record a change BEFORE making it; fills change->id, and sets
  * change->state to INTENDED and change->at_real_ms to now. kind and
- * target are required. "...: no run N" for an unknown run.
+ * target are required; node and group are stored as given (NULL: none),
+ * so that readers never parse them back out of target or detail.
+ * "...: no run N" for an unknown run.
  */
 int clu_journal_change_intend(struct clu_journal *journal, struct clu_change *change,
 			      struct clu_err *err);

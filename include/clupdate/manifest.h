@@ -57,6 +57,14 @@ struct clu_probe_spec {
 
 struct clu_manifest {
 	char *path;              /* as given to clu_manifest_load() */
+	/*
+	 * The bytes that were parsed, verbatim: line ends, a BOM, a missing
+	 * final newline as in the file, whatever happens to the file later
+	 * (what the journal keeps of a run's manifest). NUL-terminated; a
+	 * manifest holds no NUL byte, so text_len == strlen(text).
+	 */
+	char *text;
+	size_t text_len;
 
 	/* [update] */
 	char *name;              /* required: e.g. "mail-sp2" */
@@ -95,7 +103,8 @@ struct clu_manifest {
  * (expected one of: ...)"; without ":LINE" for a missing section), or
  * CLU_E_IO when the file cannot be read. On error *manifest is zeroed and
  * holds nothing that needs releasing. On success every default is filled
- * in: version_attribute and each probe's group are never NULL.
+ * in: version_attribute and each probe's group are never NULL, and text
+ * holds the file's content as read (the file is read once).
  */
 int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 		      struct clu_err *err);

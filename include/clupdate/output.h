@@ -17,6 +17,11 @@
 
 #include "clupdate/journal.h"
 #include "clupdate/manifest.h"
+/*
+ * clu_plan_to_json() and clu_cluster_to_json() moved to model-json.h;
+ * included here only until lib/exec.c includes model-json.h itself.
+ */
+#include "clupdate/model-json.h"
 #include "clupdate/plan.h"
 #include "clupdate/report.h"
 
@@ -41,7 +46,10 @@ struct clu_output;
  */
 struct clu_output *clu_output_new(enum clu_format format, FILE *stream, const char *request);
 
-/* Add a plan to the output (made for manifest, from cluster). */
+/*
+ * Add a plan to the output (made for manifest, from cluster). JSON and XML
+ * carry the document of clu_plan_to_json() (model-json.h).
+ */
 void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,
 		     const struct clu_manifest *manifest, const struct clu_cluster *cluster);
 
@@ -63,13 +71,5 @@ void clu_output_history(struct clu_output *out, const struct clu_run_record *run
  * CLU_E_IO when the stream could not be written.
  */
 int clu_output_finish(struct clu_output *out, int code, const char *message);
-
-/*
- * The JSON documents of a plan and of a cluster's state as text, newly
- * allocated (the caller frees): what the journal keeps of a run's plan and
- * of its state snapshots, in the same shape as `--output-as json`.
- */
-char *clu_plan_to_json(const struct clu_plan *plan);
-char *clu_cluster_to_json(const struct clu_cluster *cluster);
 
 #endif

@@ -4,8 +4,8 @@
  * attempts, bounded output, changes, snapshots and events, what survives
  * a process that dies without closing, concurrent writers (threads on one
  * handle and a second connection), the state directory and files it
- * refuses (links, another owner, writable by others), and the exact error
- * messages.
+ * refuses (links, another owner, writable by others), the migration of a
+ * journal of an older schema, and the exact error messages.
  *
  * Every test works in a fresh temporary directory (under $TMPDIR or /tmp),
  * removed afterwards. The database is also opened directly with SQLite to
@@ -245,7 +245,7 @@ static void test_open_sets_wal_and_schema(void **state)
 	db = raw_open(f);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x434C5550);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 				 " AND name IN ('runs', 'step_attempts', 'changes',"
@@ -254,7 +254,7 @@ static void test_open_sets_wal_and_schema(void **state)
 	/* Opening again migrates nothing and keeps the version. */
 	reopen_journal(f);
 	db = raw_open(f);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	sqlite3_close(db);
 }
 
@@ -314,7 +314,7 @@ static void test_open_refuses_foreign_and_newer_databases(void **state)
 	ret = clu_journal_open(&journal, f->state_dir, &err);
 	assert_null(journal);
 	assert_journal_error(f, ret, &err,
-			     "schema version 7 is newer than this clupdate supports (1)");
+			     "schema version 7 is newer than this clupdate supports (2)");
 }
 
 /* Open must fail with exactly "journal '<db_path>': <what>". */
@@ -908,6 +908,178 @@ static void test_changes_lifecycle(void **state)
 	clu_changes_free(open, n);
 }
 
+/* c is about node and group (NULL: none). */
+static void assert_about(const struct clu_change *c, const char *node, const char *group)
+{
+	if (node)
+		assert_string_equal(c->node, node);
+	else
+		assert_null(c->node);
+	if (group)
+		assert_string_equal(c->group, group);
+	else
+		assert_null(c->group);
+}
+
+/* The node and the group of a change come back as recorded, from every reader. */
+static void test_change_node_and_group(void **state)
+{
+	struct fixture *f = *state;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_change ban = {
+		.kind = "constraint", .target = "clupdate-ban-add-on-svc-on-n1",
+		.name = "add-on-svc", .value = "-INFINITY",
+		.detail = "<rsc_location id=\"clupdate-ban-add-on-svc-on-n1\"/>",
+		.node = "n1", .group = "add-on-svc",
+	};
+	struct clu_change pin = {
+		.kind = "meta", .target = "mail", .name = "is-managed", .value = "false",
+		.group = "mail",
+	};
+	struct clu_change *open = NULL;
+	struct clu_run_record run;
+	size_t n = 0;
+	int64_t killed, again;
+
+	open_journal(f);
+	killed = begin_run(f->journal, "sp2");
+	ban.run_id = pin.run_id = killed;
+	ok(clu_journal_change_intend(f->journal, &ban, &err), &err);
+	ok(clu_journal_change_intend(f->journal, &pin, &err), &err);
+
+	ok(clu_journal_changes_open(f->journal, killed, &open, &n, &err), &err);
+	assert_int_equal(n, 2);
+	assert_string_equal(open[0].kind, "meta");           /* newest first */
+	assert_about(&open[0], NULL, "mail");
+	assert_about(&open[1], "n1", "add-on-svc");
+	clu_changes_free(open, n);
+
+	ok(clu_journal_run_load(f->journal, killed, &run, &err), &err);
+	assert_int_equal(run.n_changes, 2);
+	assert_about(&run.changes[0], "n1", "add-on-svc");
+	assert_about(&run.changes[1], NULL, "mail");
+	clu_run_record_release(&run);
+
+	/* A later run of the same update sees them left in effect, with both. */
+	again = begin_run(f->journal, "sp2");
+	ok(clu_journal_run_load(f->journal, again, &run, &err), &err);
+	assert_int_equal(run.n_left_earlier, 2);
+	assert_about(&run.left_earlier[0], "n1", "add-on-svc");
+	assert_about(&run.left_earlier[1], NULL, "mail");
+	clu_run_record_release(&run);
+}
+
+/* Schema version 1, as clupdate 0.1 created it (lib/journal.c, migration 0 -> 1). */
+static const char schema_v1[] =
+	"PRAGMA application_id = 1129076048;"
+	"CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, update_name TEXT,"
+	" version TEXT, manifest_path TEXT, manifest_text TEXT, strategy TEXT, cluster TEXT,"
+	" plan_json TEXT, n_planned INTEGER NOT NULL CHECK (n_planned >= 0),"
+	" state TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'aborted')),"
+	" message TEXT, started_real_ms INTEGER NOT NULL, started_mono_ms INTEGER NOT NULL,"
+	" ended_real_ms INTEGER, ended_mono_ms INTEGER);"
+	"CREATE TABLE step_attempts (id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs (id), step INTEGER NOT NULL CHECK (step >= 0),"
+	" attempt INTEGER NOT NULL CHECK (attempt >= 1), action TEXT NOT NULL, node TEXT,"
+	" group_name TEXT, description TEXT, state TEXT NOT NULL CHECK (state IN"
+	" ('pending', 'running', 'done', 'failed', 'skipped')), exit_code INTEGER, output TEXT,"
+	" output_bytes INTEGER, message TEXT, started_real_ms INTEGER NOT NULL,"
+	" started_mono_ms INTEGER NOT NULL, ended_real_ms INTEGER, ended_mono_ms INTEGER,"
+	" UNIQUE (run_id, step, attempt));"
+	"CREATE TABLE changes (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" run_id INTEGER NOT NULL REFERENCES runs (id), step INTEGER NOT NULL CHECK (step >= 0),"
+	" kind TEXT NOT NULL, target TEXT NOT NULL, name TEXT, prior TEXT, value TEXT,"
+	" detail TEXT, state TEXT NOT NULL CHECK (state IN"
+	" ('intended', 'applied', 'restored', 'failed')), intended_real_ms INTEGER NOT NULL,"
+	" marked_real_ms INTEGER);"
+	"CREATE INDEX changes_by_run ON changes (run_id, id);"
+	"CREATE TABLE snapshots (id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs (id), step INTEGER NOT NULL CHECK (step >= 0),"
+	" phase TEXT NOT NULL, cluster_json TEXT NOT NULL, at_real_ms INTEGER NOT NULL,"
+	" at_mono_ms INTEGER NOT NULL);"
+	"CREATE INDEX snapshots_by_run ON snapshots (run_id, step);"
+	"CREATE TABLE events (id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs (id), at_mono_ms INTEGER NOT NULL,"
+	" at_real_ms INTEGER NOT NULL, kind TEXT NOT NULL, source TEXT, group_name TEXT,"
+	" detail TEXT);"
+	"CREATE INDEX events_by_time ON events (run_id, at_mono_ms, id);"
+	"PRAGMA user_version = 1;";
+
+/*
+ * A journal of schema 1 is migrated at open: each change gets the node and
+ * group its kind implies, a constraint's node from its rsc_location XML
+ * (never from its id: the group add-on-svc has "-on-" in its name).
+ */
+static void test_migrate_from_schema_1(void **state)
+{
+	static const char rows[] =
+		"INSERT INTO runs (update_name, version, n_planned, state, started_real_ms,"
+		" started_mono_ms) VALUES ('sp2', '2', 3, 'failed', 1, 1);"
+		"INSERT INTO changes (run_id, step, kind, target, name, prior, value, detail,"
+		" state, intended_real_ms) VALUES"
+		" (1, 0, 'lock', 'clupdate-lock', 'r1-p1-00', NULL, 'x', NULL, 'applied', 1),"
+		" (1, 1, 'meta', 'add-on-svc', 'is-managed', NULL, 'false', NULL, 'applied', 2),"
+		" (1, 2, 'node-attribute', 'n2', 'standby', 'off', 'on', NULL, 'restored', 3),"
+		" (1, 3, 'constraint', 'clupdate-ban-add-on-svc-on-n1', 'add-on-svc', NULL,"
+		"  '-INFINITY', '<rsc_location id=\"clupdate-ban-add-on-svc-on-n1\"'"
+		"  || ' rsc=\"add-on-svc\" node=\"n1\" score=\"-INFINITY\"/>', 'applied', 4),"
+		" (1, 4, 'constraint', 'clupdate-ban-db-on-n2', 'db', NULL, '-INFINITY',"
+		"  'not xml', 'intended', 5);";
+	static const struct {
+		const char *kind, *node, *group;
+	} want[] = {
+		{ "lock", NULL, NULL },
+		{ "meta", NULL, "add-on-svc" },
+		{ "node-attribute", "n2", NULL },
+		{ "constraint", "n1", "add-on-svc" },
+		{ "constraint", NULL, "db" },           /* a detail that is not XML: no node */
+	};
+	struct fixture *f = *state;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_change *open = NULL;
+	struct clu_run_record run;
+	size_t n = 0;
+	sqlite3 *db;
+
+	assert_int_equal(mkdir(f->state_dir, 0700), 0);
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	assert_int_equal(chmod(f->db_path, 0600), 0);
+	if (sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, rows, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("old schema: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+
+	open_journal(f);
+	db = raw_open(f);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	sqlite3_close(db);
+	ok(clu_journal_run_load(f->journal, 1, &run, &err), &err);
+	assert_int_equal(run.n_changes, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < run.n_changes; i++) {
+		assert_string_equal(run.changes[i].kind, want[i].kind);
+		assert_about(&run.changes[i], want[i].node, want[i].group);
+	}
+	/* What the rows held before is untouched. */
+	assert_string_equal(run.changes[3].target, "clupdate-ban-add-on-svc-on-n1");
+	assert_string_equal(run.changes[3].name, "add-on-svc");
+	assert_string_equal(run.changes[2].prior, "off");
+	clu_run_record_release(&run);
+
+	ok(clu_journal_changes_open(f->journal, 1, &open, &n, &err), &err);
+	assert_int_equal(n, 4);
+	assert_int_equal(open[0].id, 5);
+	assert_int_equal(open[1].id, 4);
+	assert_about(&open[1], "n1", "add-on-svc");
+	clu_changes_free(open, n);
+
+	/* Opening again migrates nothing. */
+	reopen_journal(f);
+	db = raw_open(f);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM changes WHERE node = 'n1'"), 1);
+	sqlite3_close(db);
+}
+
 static void test_change_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -1324,6 +1496,8 @@ int main(void)
 		TEST(test_changes_lifecycle),
 		TEST(test_run_discard),
 		TEST(test_run_left_earlier),
+		TEST(test_change_node_and_group),
+		TEST(test_migrate_from_schema_1),
 		TEST(test_change_errors),
 		TEST(test_snapshot_recorded),
 		TEST(test_events_in_monotonic_order),

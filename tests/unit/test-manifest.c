@@ -1,8 +1,8 @@
 /*
  * Unit tests of the update manifest parser (lib/manifest.c): the complete
  * example of doc/manifest.md (tests/fixtures/manifests/full.conf), the
- * demo's service pack, the defaults, and one bad manifest per kind of
- * error with its exact message, file and line.
+ * demo's service pack, the defaults, the text kept as parsed, and one bad
+ * manifest per kind of error with its exact message, file and line.
  *
  * Fixtures are read relative to the repository's top directory, where
  * `make check` runs the tests. Inline manifests are written to a private
@@ -77,6 +77,8 @@ static void check_error_code(const char *text, int code, const char *suffix)
 	assert_string_equal(err.msg, expected);
 	/* Nothing is left to release: the manifest is zeroed. */
 	assert_null(m.path);
+	assert_null(m.text);
+	assert_int_equal(m.text_len, 0);
 	assert_null(m.name);
 	assert_null(m.groups);
 	assert_null(m.hooks);
@@ -391,6 +393,52 @@ static void test_value_forms(void **state)
 	clu_manifest_release(&m);
 }
 
+/* The whole file at path, as the test reads it, into buf (len in *len). */
+static void read_whole(const char *path, char *buf, size_t size, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+
+	assert_non_null(f);
+	*len = fread(buf, 1, size, f);
+	assert_true(*len < size);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The manifest keeps the bytes it parsed: line ends, BOM and a missing
+ * final newline as they were, and not what the file says later.
+ */
+static void test_text_kept_verbatim(void **state)
+{
+	static const char odd[] = "\xEF\xBB\xBF# BOM, CRLF, a lone CR, no final newline\r\n"
+		"[update]\r\nname = mail-sp2\rversion = 2\r\ngroups = mail\n"
+		"data-migration = yes\r\n\r\n[install]\r\ncommand = ./install\r\n"
+		"verify = ./verify";
+	struct clu_manifest m;
+	char file[16384];
+	size_t len;
+
+	(void)state;
+	load_ok(&m, FIXTURES "full.conf");
+	read_whole(FIXTURES "full.conf", file, sizeof(file), &len);
+	assert_true(len > 0);
+	assert_int_equal(m.text_len, len);
+	assert_memory_equal(m.text, file, len);
+	assert_int_equal(strlen(m.text), len);
+	clu_manifest_release(&m);
+	assert_null(m.text);
+
+	write_manifest(odd, SIZE_MAX);
+	load_ok(&m, manifest_path);
+	assert_string_equal(m.name, "mail-sp2");
+	assert_string_equal(m.verify_command, "./verify");
+	/* Edited after the parse: the manifest still has what was parsed. */
+	write_manifest(UPDATE_OK INSTALL_OK, SIZE_MAX);
+	assert_int_equal(m.text_len, sizeof(odd) - 1);
+	assert_string_equal(m.text, odd);
+	clu_manifest_release(&m);
+}
+
 static void test_fixture_errors(void **state)
 {
 	(void)state;
@@ -695,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_hook_probe_defaults),
 		cmocka_unit_test(test_probe_check),
 		cmocka_unit_test(test_value_forms),
+		cmocka_unit_test(test_text_kept_verbatim),
 		cmocka_unit_test(test_fixture_errors),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_section_errors),
