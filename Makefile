@@ -40,7 +40,7 @@ $(1)/obj/%.o: %.c
 
 $(1)/libclupdate.a: $$(LIB_SRC:%.c=$(1)/obj/%.o)
 	@mkdir -p $$(dir $$@)
-	$$(AR) rcs $$@ $$^
+	rm -f $$@ && $$(AR) rcs $$@ $$^
 
 $(1)/clupdate: $$(CLI_SRC:%.c=$(1)/obj/%.o) $(1)/libclupdate.a
 	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
