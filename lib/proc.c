@@ -1,8 +1,14 @@
 /*
- * The spawn API (see proc.h): fork, set the child up, exec an argv vector,
- * then one poll loop that writes stdin, drains stdout and stderr, notices
- * the child's exit through a pidfd and enforces the timeout on the child's
- * process group.
+ * The spawn API (see proc.h). clu_proc_start() forks, has the child set
+ * itself up and exec an argv vector, and returns once the exec is done.
+ * clu_proc_poll() is one poll loop over any number of started procs: it
+ * writes their stdin, drains their stdout and stderr, notices each child's
+ * exit through a pidfd, enforces each timeout on the child's process group
+ * and calls the watches. clu_proc_finish() drives one proc with it to the
+ * end and turns the result into the error; clu_proc_run() is the two.
+ *
+ * A started proc's state lives in a struct clu__proc_run of its own, so that
+ * the loop holds nothing but what one pass over the procs needs.
  *
  * Everything the child needs (the program's path, argv, the environment)
  * is prepared before fork(), because between fork() and exec() a child of a
@@ -58,6 +64,24 @@ struct stream {
 	int fd;                  /* our end; -1 when closed or unused */
 	struct clu_proc_output *output;   /* capture target (out/err) */
 	size_t alloc;
+};
+
+/* A started proc, from clu_proc_start() to clu_proc_finish(). Times are
+ * now_ms() values, -1 when not due. */
+struct clu__proc_run {
+	pid_t pid;               /* the child, leader of its process group */
+	int pidfd;               /* readable once it exits; -1: poll waitpid() */
+	int in_fd;               /* our end of its stdin (CLU_PROC_BUFFER) */
+	size_t written;          /* bytes of in.data written so far */
+	struct stream out, err;
+	unsigned grace_ms;       /* SIGTERM to SIGKILL */
+	long long start, deadline, kill_at, linger_until, watch_at;
+	bool reaped;             /* its exit status is in proc->result */
+	bool terminating;        /* SIGTERM sent (timeout or clu_proc_kill()) */
+	bool killed;             /* SIGKILL sent */
+	bool ended;              /* reaped, output collected: finish won't wait */
+	/* Where its descriptors are in the current poll set; -1: not there. */
+	int slot_in, slot_out, slot_err, slot_pid;
 };
 
 #define READ_CHUNK 65536
@@ -128,19 +152,6 @@ void clu_proc_shell(struct clu_proc *proc, const char *command)
 		proc->name = proc->argv[2];
 }
 
-void clu_proc_release(struct clu_proc *proc)
-{
-	for (size_t i = 0; i < proc->argc; i++)
-		free(proc->argv[i]);
-	free(proc->argv);
-	for (size_t i = 0; i < proc->n_env; i++)
-		free(proc->env[i]);
-	free(proc->env);
-	free(proc->out.buf);
-	free(proc->err.buf);
-	clu_proc_init(proc);
-}
-
 static const char *proc_name(const struct clu_proc *proc)
 {
 	return proc->name ? proc->name : proc->argv[0];
@@ -154,6 +165,8 @@ const char *clu_proc_describe(const struct clu_proc *proc, char *buf, size_t siz
 		snprintf(buf, size, "was not started");
 	else if (r->timed_out)
 		snprintf(buf, size, "timed out after %u ms", proc->timeout_ms);
+	else if (r->interrupted)
+		snprintf(buf, size, "was interrupted");
 	else if (r->signal)
 		snprintf(buf, size, "killed by signal %d", r->signal);
 	else
@@ -335,7 +348,7 @@ static _Noreturn void run_child(const struct child_plan *plan)
 	child_fail(plan->report_fd, STAGE_EXEC);
 }
 
-/* ---- the parent's loop ---- */
+/* ---- captures and pipes (parent) ---- */
 
 static void capture(struct stream *s, const char *data, size_t n)
 {
@@ -407,8 +420,8 @@ static void drain(struct stream *s)
 }
 
 /* Write what the pipe takes; close when all is written or the child
- * stopped reading (EPIPE: SIGPIPE is blocked in this thread). */
-static void feed(int *fd, const char *data, size_t len, size_t *done)
+ * stopped reading (EPIPE). */
+static void write_some(int *fd, const char *data, size_t len, size_t *done)
 {
 	while (*fd >= 0 && *done < len) {
 		ssize_t n = write(*fd, data + *done, len - *done);
@@ -424,6 +437,39 @@ static void feed(int *fd, const char *data, size_t len, size_t *done)
 	}
 	close_fd(fd);
 }
+
+static bool sigpipe_pending(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGPIPE) == 1;
+}
+
+/*
+ * Write stdin. The SIGPIPE a write to a child that closed its stdin raises
+ * is directed at this thread: block it around the writes and consume it,
+ * so that neither the default action nor a handler of the caller sees it.
+ */
+static void feed(struct clu__proc_run *run, const struct clu_proc_input *in)
+{
+	sigset_t pipe_only, caller_mask;
+	bool was_pending;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &caller_mask);
+	was_pending = sigpipe_pending();
+	write_some(&run->in_fd, in->data, in->len, &run->written);
+	if (!was_pending && sigpipe_pending()) {
+		struct timespec zero = { 0, 0 };
+
+		sigtimedwait(&pipe_only, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
+}
+
+/* ---- one run's timeline (parent) ---- */
 
 static bool group_alive(pid_t pgid)
 {
@@ -441,6 +487,12 @@ static void set_result(struct clu_proc_result *r, int status)
 	}
 }
 
+/* The shorter of two poll() timeouts, where -1 is no limit. */
+static int sooner(int a, int b)
+{
+	return a < 0 ? b : b < 0 || a < b ? a : b;
+}
+
 static int min_timeout(int current, long long until, long long now)
 {
 	long long left = until > now ? until - now : 0;
@@ -450,109 +502,196 @@ static int min_timeout(int current, long long until, long long now)
 	return current < 0 || left < current ? (int)left : current;
 }
 
-/*
- * Run the loop until the child is reaped and its output is drained (or
- * lingered on long enough), enforcing the timeout.
- */
-static void supervise(struct clu_proc *proc, pid_t pid, int pidfd,
-		      int *in_fd, struct stream *out, struct stream *err,
-		      long long start)
+static bool pipes_open(const struct clu__proc_run *run)
 {
-	unsigned grace = proc->kill_grace_ms ? proc->kill_grace_ms : CLU_PROC_KILL_GRACE_MS;
-	long long deadline = proc->timeout_ms ? start + proc->timeout_ms : -1;
-	long long kill_at = -1, linger_until = -1;
-	long long watch_at = proc->watch && proc->watch_ms ? start + proc->watch_ms : -1;
-	bool reaped = false, killed = false;
-	size_t written = 0;
+	return run->in_fd >= 0 || run->out.fd >= 0 || run->err.fd >= 0;
+}
 
-	while (1) {
-		struct pollfd pfd[4];
-		int n = 0, timeout = -1, in_i = -1, out_i = -1, err_i = -1, pid_i = -1;
+/* SIGTERM to the group now, SIGKILL after the grace period. */
+static void terminate(struct clu__proc_run *run, long long now)
+{
+	kill(-run->pid, SIGTERM);
+	run->terminating = true;
+	run->kill_at = now + run->grace_ms;
+}
+
+/* The child is gone after a SIGTERM, but some of its group lives on: it
+ * gets the rest of the grace period, then SIGKILL. */
+static bool awaiting_group_kill(const struct clu__proc_run *run)
+{
+	return run->reaped && run->terminating && !run->killed && group_alive(run->pid);
+}
+
+/* Close our ends and seal the captures: nothing more comes from this run. */
+static void end_run(struct clu__proc_run *run)
+{
+	close_fd(&run->in_fd);
+	close_fd(&run->out.fd);
+	close_fd(&run->err.fd);
+	close_fd(&run->pidfd);
+	if (run->out.output)
+		capture_finish(run->out.output);
+	if (run->err.output)
+		capture_finish(run->err.output);
+	run->ended = true;
+}
+
+/*
+ * The steps of a run that time drives: the timeout's SIGTERM, the SIGKILL
+ * after the grace period, and the end of the run once the child is reaped
+ * and its output drained or lingered on long enough. The timeout applies
+ * only while the child runs: descendants that keep its pipes after it
+ * exited are lingered on, not killed. Returns whether the run has ended.
+ */
+static bool advance(struct clu_proc *proc, long long now)
+{
+	struct clu__proc_run *run = proc->run;
+
+	if (run->ended)
+		return true;
+	if (!run->reaped && !run->terminating && run->deadline >= 0 && now >= run->deadline) {
+		proc->result.timed_out = true;
+		terminate(run, now);
+	}
+	if (run->terminating && !run->killed && now >= run->kill_at) {
+		/* Their death is asynchronous: give the pipes they held the
+		 * time to close. */
+		if (run->reaped && group_alive(run->pid))
+			run->linger_until = now + CLU_PROC_LINGER_MS;
+		kill(-run->pid, SIGKILL);
+		run->killed = true;
+	}
+	if (run->reaped && !awaiting_group_kill(run) &&
+	    (!pipes_open(run) || now >= run->linger_until))
+		end_run(run);
+	return run->ended;
+}
+
+/* How long poll() may sleep before this run needs attention; -1: no limit. */
+static int run_timeout(const struct clu__proc_run *run, long long now)
+{
+	int timeout = -1;
+
+	if (!run->reaped && run->pidfd < 0)
+		timeout = 10;   /* no pidfd: poll waitpid() */
+	if (!run->reaped && !run->terminating && run->deadline >= 0)
+		timeout = min_timeout(timeout, run->deadline, now);
+	if (!run->reaped && run->watch_at >= 0)
+		timeout = min_timeout(timeout, run->watch_at, now);
+	if (run->terminating && !run->killed)
+		timeout = min_timeout(timeout, run->kill_at, now);
+	if (awaiting_group_kill(run)) {
+		if (timeout < 0 || timeout > 20)
+			timeout = 20;   /* watch for the group emptying */
+	} else if (run->reaped) {
+		timeout = min_timeout(timeout, run->linger_until, now);
+	}
+	return timeout;
+}
+
+static int add_pollfd(struct pollfd *pfd, nfds_t *n, int fd, short events)
+{
+	if (fd < 0)
+		return -1;
+	pfd[*n] = (struct pollfd){ .fd = fd, .events = events };
+	return (int)(*n)++;
+}
+
+/* Put this run's descriptors (at most four) into the poll set. */
+static void add_run_fds(struct clu__proc_run *run, struct pollfd *pfd, nfds_t *n)
+{
+	run->slot_in = add_pollfd(pfd, n, run->in_fd, POLLOUT);
+	run->slot_out = add_pollfd(pfd, n, run->out.fd, POLLIN);
+	run->slot_err = add_pollfd(pfd, n, run->err.fd, POLLIN);
+	run->slot_pid = add_pollfd(pfd, n, run->reaped ? -1 : run->pidfd, POLLIN);
+}
+
+static bool ready(const struct pollfd *pfd, int slot)
+{
+	return slot >= 0 && pfd[slot].revents;
+}
+
+static void try_reap(struct clu_proc *proc)
+{
+	struct clu__proc_run *run = proc->run;
+	int status;
+
+	if (waitpid(run->pid, &status, WNOHANG) != run->pid)
+		return;
+	run->reaped = true;
+	set_result(&proc->result, status);
+	proc->result.duration_ms = now_ms() - run->start;
+	run->linger_until = now_ms() + CLU_PROC_LINGER_MS;
+	/* Nobody reads stdin any more. */
+	close_fd(&run->in_fd);
+}
+
+/* After poll(): call the watch when due, move the data, reap the child. */
+static void handle_events(struct clu_proc *proc, const struct pollfd *pfd)
+{
+	struct clu__proc_run *run = proc->run;
+
+	if (!run->reaped && run->watch_at >= 0 && now_ms() >= run->watch_at) {
+		proc->watch(proc->watch_ctx);
+		run->watch_at = now_ms() + proc->watch_ms;
+	}
+	if (ready(pfd, run->slot_in))
+		feed(run, &proc->in);
+	if (ready(pfd, run->slot_out))
+		drain(&run->out);
+	if (ready(pfd, run->slot_err))
+		drain(&run->err);
+	if (!run->reaped && (run->slot_pid < 0 || ready(pfd, run->slot_pid)))
+		try_reap(proc);
+}
+
+static bool is_running(const struct clu_proc *proc)
+{
+	return proc && proc->run && !proc->run->ended;
+}
+
+bool clu_proc_done(const struct clu_proc *proc)
+{
+	return proc->run && proc->run->ended;
+}
+
+int clu_proc_poll(struct clu_proc *const *procs, size_t n, int timeout_ms)
+{
+	struct pollfd *pfd = clu__xcalloc(4 * n + 1, sizeof(*pfd));
+	long long until = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	int running, got = 0;
+
+	for (bool polled = false;; polled = true) {
 		long long now = now_ms();
-		bool pipes_open = *in_fd >= 0 || out->fd >= 0 || err->fd >= 0;
-		/* Timed out, the child is gone, but some of its group lives on:
-		 * it gets the rest of the grace period, then SIGKILL. */
-		bool waiting_kill = false;
+		bool any_ended = false;
+		int wait = until >= 0 ? min_timeout(-1, until, now) : -1;
+		nfds_t nfds = 0;
 
-		if (reaped) {
-			waiting_kill = proc->result.timed_out && !killed && group_alive(pid);
-			if (!waiting_kill && (!pipes_open || now >= linger_until))
-				break;
-			if (waiting_kill && now >= kill_at) {
-				kill(-pid, SIGKILL);
-				killed = true;
-				/* Their death is asynchronous: give the pipes
-				 * they held the time to close. */
-				linger_until = now + CLU_PROC_LINGER_MS;
+		running = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!is_running(procs[i]))
+				continue;
+			if (advance(procs[i], now)) {
+				any_ended = true;
 				continue;
 			}
+			running++;
+			add_run_fds(procs[i]->run, pfd, &nfds);
+			wait = sooner(wait, run_timeout(procs[i]->run, now));
 		}
-		if (!proc->result.timed_out && deadline >= 0 && now >= deadline) {
-			proc->result.timed_out = true;
-			kill(-pid, SIGTERM);
-			kill_at = now + grace;
-		}
-		if (proc->result.timed_out && !killed && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			killed = true;
-		}
-
-		if (*in_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = *in_fd, .events = POLLOUT };
-			in_i = n++;
-		}
-		if (out->fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = out->fd, .events = POLLIN };
-			out_i = n++;
-		}
-		if (err->fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = err->fd, .events = POLLIN };
-			err_i = n++;
-		}
-		if (!reaped && pidfd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-			pid_i = n++;
-		}
-		if (!reaped && pidfd < 0)
-			timeout = 10;   /* no pidfd: poll waitpid() */
-		if (!proc->result.timed_out && deadline >= 0)
-			timeout = min_timeout(timeout, deadline, now);
-		if (proc->result.timed_out && !killed)
-			timeout = min_timeout(timeout, kill_at, now);
-		if (reaped)
-			timeout = min_timeout(timeout, waiting_kill ? kill_at : linger_until, now);
-		if (waiting_kill && timeout > 20)
-			timeout = 20;   /* watch for the group emptying */
-		if (!reaped && watch_at >= 0)
-			timeout = min_timeout(timeout, watch_at, now);
-
-		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
+		if (any_ended || !running || (polled && until >= 0 && now >= until))
+			break;
+		got = poll(pfd, nfds, wait);
+		if (got < 0 && errno != EINTR)
 			BUG("poll: %s", strerror(errno));
-		if (!reaped && watch_at >= 0 && now_ms() >= watch_at) {
-			proc->watch(proc->watch_ctx);
-			watch_at = now_ms() + proc->watch_ms;
-		}
-
-		if (in_i >= 0 && pfd[in_i].revents)
-			feed(in_fd, proc->in.data, proc->in.len, &written);
-		if (out_i >= 0 && pfd[out_i].revents)
-			drain(out);
-		if (err_i >= 0 && pfd[err_i].revents)
-			drain(err);
-		if (!reaped && (pid_i < 0 || pfd[pid_i].revents)) {
-			int status;
-			pid_t got = waitpid(pid, &status, WNOHANG);
-
-			if (got == pid) {
-				reaped = true;
-				set_result(&proc->result, status);
-				proc->result.duration_ms = now_ms() - start;
-				linger_until = now_ms() + CLU_PROC_LINGER_MS;
-				/* Nobody reads stdin any more. */
-				close_fd(in_fd);
-			}
-		}
+		for (size_t i = 0; i < n; i++)
+			if (is_running(procs[i]))
+				handle_events(procs[i], pfd);
+		if (got < 0)
+			break;   /* a handler ran: let the caller look at what it did */
 	}
+	free(pfd);
+	return running;
 }
 
 /* ---- setting the streams up ---- */
@@ -563,78 +702,228 @@ static int open_null(int flags)
 }
 
 /*
- * Decide each child stream; open the pipes and /dev/null. Descriptors the
- * child receives go in plan->src (closed by the caller after fork, except the
- * caller's own); our ends in *in_fd, out->fd, err->fd. Returns 0 or -1 with
- * errno.
+ * Set up the child's stdin. A descriptor the child receives goes in
+ * plan->src[0]; one we opened for it also in *owned (closed after fork); our
+ * end of a pipe in run->in_fd. Returns 0 or -1 with errno.
  */
-static int setup_streams(struct clu_proc *proc, struct child_plan *plan,
-			 int *in_fd, struct stream *out, struct stream *err,
-			 int owned[3])
+static int setup_input(const struct clu_proc_input *in, struct child_plan *plan,
+		       struct clu__proc_run *run, int *owned)
 {
-	struct clu_proc_output *outputs[2] = { &proc->out, &proc->err };
-	struct stream *streams[2] = { out, err };
 	int p[2];
 
-	switch (proc->in.mode) {
+	switch (in->mode) {
 	case CLU_PROC_DEFAULT:
 	case CLU_PROC_NULL:
-		if ((owned[0] = plan->src[0] = open_null(O_RDONLY)) < 0)
+		if ((*owned = plan->src[0] = open_null(O_RDONLY)) < 0)
 			return -1;
 		break;
 	case CLU_PROC_INHERIT:
 		break;
 	case CLU_PROC_FD:
-		if (proc->in.fd < 0)
+		if (in->fd < 0)
 			BUG("stdin mode CLU_PROC_FD without a descriptor");
-		plan->src[0] = proc->in.fd;
+		plan->src[0] = in->fd;
 		break;
 	case CLU_PROC_BUFFER:
 		if (pipe2(p, O_CLOEXEC) < 0)
 			return -1;
-		owned[0] = plan->src[0] = p[0];
-		*in_fd = p[1];
+		*owned = plan->src[0] = p[0];
+		run->in_fd = p[1];
 		fcntl(p[1], F_SETFL, O_NONBLOCK);
 		break;
 	default:
-		BUG("stdin mode %d", (int)proc->in.mode);
-	}
-
-	for (int i = 0; i < 2; i++) {
-		struct clu_proc_output *o = outputs[i];
-
-		switch (o->mode) {
-		case CLU_PROC_NULL:
-			if ((owned[i + 1] = plan->src[i + 1] = open_null(O_WRONLY)) < 0)
-				return -1;
-			break;
-		case CLU_PROC_INHERIT:
-			break;
-		case CLU_PROC_FD:
-			if (o->fd < 0)
-				BUG("output mode CLU_PROC_FD without a descriptor");
-			plan->src[i + 1] = o->fd;
-			break;
-		case CLU_PROC_STDOUT:
-			if (i != 1)
-				BUG("stdout mode CLU_PROC_STDOUT");
-			plan->err_to_out = true;
-			break;
-		case CLU_PROC_DEFAULT:
-		case CLU_PROC_CAPTURE:
-			if (pipe2(p, O_CLOEXEC) < 0)
-				return -1;
-			owned[i + 1] = plan->src[i + 1] = p[1];
-			streams[i]->fd = p[0];
-			streams[i]->output = o;
-			fcntl(p[0], F_SETFL, O_NONBLOCK);
-			break;
-		default:
-			BUG("output mode %d", (int)o->mode);
-		}
+		BUG("stdin mode %d", (int)in->mode);
 	}
 	return 0;
 }
+
+/* The same for stdout (fd 1) or stderr (fd 2), captured into *s. */
+static int setup_output(struct clu_proc_output *o, int fd, struct child_plan *plan,
+			struct stream *s, int *owned)
+{
+	int p[2];
+
+	switch (o->mode) {
+	case CLU_PROC_NULL:
+		if ((*owned = plan->src[fd] = open_null(O_WRONLY)) < 0)
+			return -1;
+		break;
+	case CLU_PROC_INHERIT:
+		break;
+	case CLU_PROC_FD:
+		if (o->fd < 0)
+			BUG("output mode CLU_PROC_FD without a descriptor");
+		plan->src[fd] = o->fd;
+		break;
+	case CLU_PROC_STDOUT:
+		if (fd != 2)
+			BUG("stdout mode CLU_PROC_STDOUT");
+		plan->err_to_out = true;
+		break;
+	case CLU_PROC_DEFAULT:
+	case CLU_PROC_CAPTURE:
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		*owned = plan->src[fd] = p[1];
+		s->fd = p[0];
+		s->output = o;
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		break;
+	default:
+		BUG("output mode %d", (int)o->mode);
+	}
+	return 0;
+}
+
+static int setup_streams(struct clu_proc *proc, struct child_plan *plan,
+			 struct clu__proc_run *run, int owned[3])
+{
+	if (setup_input(&proc->in, plan, run, &owned[0]) < 0 ||
+	    setup_output(&proc->out, 1, plan, &run->out, &owned[1]) < 0 ||
+	    setup_output(&proc->err, 2, plan, &run->err, &owned[2]) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- starting ---- */
+
+static const char *stage_text(int stage)
+{
+	switch (stage) {
+	case STAGE_STREAMS: return "cannot set up its standard streams: ";
+	case STAGE_CHDIR:   return "cannot change to directory ";
+	default:            return "";
+	}
+}
+
+/* Fork the child, which sets itself up and execs; fills run->pid. */
+static int spawn(struct clu_proc *proc, const struct child_plan *plan,
+		 struct clu__proc_run *run, struct clu_err *err)
+{
+	sigset_t all, caller_mask;
+	pid_t pid;
+
+	/* No caller's signal handler may run in the child before it resets
+	 * them all: block everything across fork(). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &caller_mask);
+	run->start = now_ms();
+	pid = fork();
+	if (pid == 0)
+		run_child(plan);
+	pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
+	if (pid < 0)
+		return clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': fork: %s",
+				   proc_name(proc), strerror(errno));
+	setpgid(pid, pid);   /* also in the child: whichever runs first wins */
+	run->pid = proc->result.pid = pid;
+	return CLU_OK;
+}
+
+/*
+ * Wait for the child to exec: the report pipe closes on exec, or brings
+ * what failed before it (then the child is reaped and this is the error).
+ */
+static int await_exec(struct clu_proc *proc, struct clu__proc_run *run,
+		      int report_fd, struct clu_err *err)
+{
+	struct child_report report;
+	ssize_t got;
+	int status;
+
+	do
+		got = read(report_fd, &report, sizeof(report));
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(report))
+		return CLU_OK;
+	while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	proc->result.duration_ms = now_ms() - run->start;
+	if (report.stage == STAGE_CHDIR)
+		return clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s'%s': %s",
+				   proc_name(proc), stage_text(report.stage),
+				   proc->dir, strerror(report.error));
+	return clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s%s",
+			   proc_name(proc), stage_text(report.stage),
+			   strerror(report.error));
+}
+
+static struct clu__proc_run *run_new(const struct clu_proc *proc)
+{
+	struct clu__proc_run *run = clu__xcalloc(1, sizeof(*run));
+
+	run->pidfd = run->in_fd = run->out.fd = run->err.fd = -1;
+	run->slot_in = run->slot_out = run->slot_err = run->slot_pid = -1;
+	run->deadline = run->kill_at = run->watch_at = -1;
+	run->grace_ms = proc->kill_grace_ms ? proc->kill_grace_ms : CLU_PROC_KILL_GRACE_MS;
+	return run;
+}
+
+/* The child runs: from now on the poll loop watches it. */
+static void begin_run(struct clu_proc *proc, struct clu__proc_run *run)
+{
+	run->pidfd = pidfd_open(run->pid, 0);
+	fcntl(run->pidfd, F_SETFD, FD_CLOEXEC);   /* pidfd_open() sets it; be sure */
+	if (proc->timeout_ms)
+		run->deadline = run->start + proc->timeout_ms;
+	if (proc->watch && proc->watch_ms)
+		run->watch_at = run->start + proc->watch_ms;
+	proc->result.started = true;
+	proc->run = run;
+}
+
+int clu_proc_start(struct clu_proc *proc, struct clu_err *err)
+{
+	struct child_plan plan;
+	int owned[3] = { -1, -1, -1 }, report[2] = { -1, -1 };
+	struct clu__proc_run *run;
+	char **envp, *path;
+	int rc = CLU_OK;
+
+	if (!proc->argc)
+		BUG("clu_proc_start() without argv");
+	if (proc->run)
+		BUG("clu_proc_start() on a proc already started");
+	memset(&proc->result, 0, sizeof(proc->result));
+	proc->result.exit_code = -1;
+	run = run_new(proc);
+
+	envp = build_envp(proc);
+	path = find_program(proc->argv[0], envp);
+	plan = (struct child_plan){ .path = path, .argv = proc->argv, .envp = envp,
+				    .dir = proc->dir, .src = { -1, -1, -1 },
+				    .report_fd = -1, .parent = getpid() };
+	if (!path || setup_streams(proc, &plan, run, owned) < 0 ||
+	    pipe2(report, O_CLOEXEC) < 0) {
+		rc = clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s",
+				 proc_name(proc), strerror(errno));
+		goto out;
+	}
+	plan.report_fd = report[1];
+	rc = spawn(proc, &plan, run, err);
+	for (int i = 0; i < 3; i++)
+		close_fd(&owned[i]);
+	close_fd(&report[1]);
+	if (!rc)
+		rc = await_exec(proc, run, report[0], err);
+
+out:
+	for (int i = 0; i < 3; i++)
+		close_fd(&owned[i]);
+	close_fd(&report[0]);
+	close_fd(&report[1]);
+	free(path);
+	free(envp);
+	if (rc) {
+		end_run(run);
+		free(run);
+	} else {
+		begin_run(proc, run);
+	}
+	return rc;
+}
+
+/* ---- finishing ---- */
 
 /* The last non-empty line of a capture, for error messages. */
 static void last_line(const struct clu_proc_output *o, char *buf, size_t size)
@@ -653,148 +942,68 @@ static void last_line(const struct clu_proc_output *o, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)(end - begin), o->buf + begin);
 }
 
-static const char *stage_text(int stage)
+int clu_proc_finish(struct clu_proc *proc, struct clu_err *err)
 {
-	switch (stage) {
-	case STAGE_STREAMS: return "cannot set up its standard streams: ";
-	case STAGE_CHDIR:   return "cannot change to directory ";
-	default:            return "";
-	}
+	const struct clu_proc_result *r = &proc->result;
+	char how[64], line[256] = "";
+	bool captured_err = proc->run && proc->run->err.output;
+
+	if (!proc->run)
+		BUG("clu_proc_finish() on a proc not started");
+	while (clu_proc_poll(&proc, 1, -1) > 0)
+		;
+	free(proc->run);
+	proc->run = NULL;
+	if (!r->timed_out && !r->interrupted && !r->signal && !r->exit_code)
+		return CLU_OK;
+	if (!r->timed_out && !r->interrupted && captured_err)
+		last_line(&proc->err, line, sizeof(line));
+	return clu_err_set(err, CLU_E_SPAWN, "'%s' %s%s%s", proc_name(proc),
+			   clu_proc_describe(proc, how, sizeof(how)),
+			   *line ? ": " : "", line);
+}
+
+void clu_proc_kill(struct clu_proc *proc)
+{
+	struct clu__proc_run *run = proc->run;
+
+	/* Once reaped, what is left of the group are daemons it started:
+	 * not ours to stop. */
+	if (!run || run->reaped || run->terminating)
+		return;
+	proc->result.interrupted = true;
+	terminate(run, now_ms());
 }
 
 int clu_proc_run(struct clu_proc *proc, struct clu_err *err)
 {
-	struct child_plan plan = { .src = { -1, -1, -1 }, .report_fd = -1 };
-	struct stream out = { .fd = -1 }, errs = { .fd = -1 };
-	int owned[3] = { -1, -1, -1 }, report[2] = { -1, -1 };
-	int in_fd = -1, pidfd = -1, rc = CLU_OK;
-	sigset_t pipe_only, all, caller_mask, mask_with_pipe;
-	bool pipe_was_pending = false;
-	struct child_report child_report;
-	char **envp = NULL;
-	char *path = NULL;
-	long long start;
-	ssize_t got;
-	pid_t pid;
+	int rc = clu_proc_start(proc, err);
 
-	if (!proc->argc)
-		BUG("clu_proc_run() without argv");
-	memset(&proc->result, 0, sizeof(proc->result));
-	proc->result.exit_code = -1;
+	return rc ? rc : clu_proc_finish(proc, err);
+}
 
-	/* SIGPIPE from writing stdin is this thread's business only. */
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_only, &caller_mask);
-	pthread_sigmask(SIG_BLOCK, NULL, &mask_with_pipe);
-	{
-		sigset_t pending;
+/* A proc dropped while it runs: kill its group and reap it, leak nothing. */
+static void abandon_run(struct clu__proc_run *run)
+{
+	if (!run->reaped || (run->terminating && !run->killed))
+		kill(-run->pid, SIGKILL);
+	while (!run->reaped && waitpid(run->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	end_run(run);
+	free(run);
+}
 
-		sigpending(&pending);
-		pipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
-	}
-
-	envp = build_envp(proc);
-	path = find_program(proc->argv[0], envp);
-	if (!path) {
-		rc = clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s",
-				 proc_name(proc), strerror(errno));
-		goto out;
-	}
-	plan.path = path;
-	plan.argv = proc->argv;
-	plan.envp = envp;
-	plan.dir = proc->dir;
-
-	if (setup_streams(proc, &plan, &in_fd, &out, &errs, owned) < 0 ||
-	    pipe2(report, O_CLOEXEC) < 0) {
-		rc = clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s",
-				 proc_name(proc), strerror(errno));
-		goto out;
-	}
-	plan.report_fd = report[1];
-	plan.parent = getpid();
-
-	/* No caller's signal handler may run in the child before it resets
-	 * them all: block everything across fork(). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, NULL);
-	start = now_ms();
-	pid = fork();
-	if (pid == 0)
-		run_child(&plan);
-	pthread_sigmask(SIG_SETMASK, &mask_with_pipe, NULL);
-	if (pid < 0) {
-		rc = clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': fork: %s",
-				 proc_name(proc), strerror(errno));
-		goto out;
-	}
-	setpgid(pid, pid);   /* also in the child: whichever runs first wins */
-	proc->result.pid = pid;
-
-	for (int i = 0; i < 3; i++)
-		close_fd(&owned[i]);
-	close_fd(&report[1]);
-	do
-		got = read(report[0], &child_report, sizeof(child_report));
-	while (got < 0 && errno == EINTR);
-	if (got == (ssize_t)sizeof(child_report)) {
-		int status;
-
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		proc->result.duration_ms = now_ms() - start;
-		if (child_report.stage == STAGE_CHDIR)
-			rc = clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s'%s': %s",
-					 proc_name(proc), stage_text(child_report.stage),
-					 proc->dir, strerror(child_report.error));
-		else
-			rc = clu_err_set(err, CLU_E_SPAWN, "cannot run '%s': %s%s",
-					 proc_name(proc), stage_text(child_report.stage),
-					 strerror(child_report.error));
-		goto out;
-	}
-	proc->result.started = true;
-
-	pidfd = pidfd_open(pid, 0);
-	fcntl(pidfd, F_SETFD, FD_CLOEXEC);   /* pidfd_open() sets it; be sure */
-	supervise(proc, pid, pidfd, &in_fd, &out, &errs, start);
-
-	if (proc->result.timed_out || proc->result.signal || proc->result.exit_code) {
-		char how[64], line[256] = "";
-
-		if (errs.output)
-			capture_finish(errs.output);
-		if (!proc->result.timed_out && errs.output)
-			last_line(errs.output, line, sizeof(line));
-		rc = clu_err_set(err, CLU_E_SPAWN, "'%s' %s%s%s", proc_name(proc),
-				 clu_proc_describe(proc, how, sizeof(how)),
-				 *line ? ": " : "", line);
-	}
-
-out:
-	close_fd(&in_fd);
-	close_fd(&out.fd);
-	close_fd(&errs.fd);
-	close_fd(&pidfd);
-	close_fd(&report[0]);
-	close_fd(&report[1]);
-	for (int i = 0; i < 3; i++)
-		close_fd(&owned[i]);
-	if (out.output)
-		capture_finish(out.output);
-	if (errs.output)
-		capture_finish(errs.output);
-	free(path);
-	free(envp);
-	if (!pipe_was_pending) {
-		struct timespec zero = { 0, 0 };
-		sigset_t pending;
-
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE) == 1)
-			sigtimedwait(&pipe_only, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
-	return rc;
+void clu_proc_release(struct clu_proc *proc)
+{
+	if (proc->run)
+		abandon_run(proc->run);
+	for (size_t i = 0; i < proc->argc; i++)
+		free(proc->argv[i]);
+	free(proc->argv);
+	for (size_t i = 0; i < proc->n_env; i++)
+		free(proc->env[i]);
+	free(proc->env);
+	free(proc->out.buf);
+	free(proc->err.buf);
+	clu_proc_init(proc);
 }

@@ -7,6 +7,28 @@
  * and reads a structured result: exit status or signal, whether it timed
  * out, how long it ran, and the captured output.
  *
+ * A long command is run in three steps instead (git's start_command and
+ * finish_command), so that the caller can watch it, renew a lock, report
+ * progress, stop it, or run several at once:
+ *
+ *	clu_proc_start(&a, &err); clu_proc_start(&b, &err);
+ *	while (clu_proc_poll(procs, 2, 1000) > 0)
+ *		report_progress();        (or clu_proc_kill() on interruption)
+ *	rc_a = clu_proc_finish(&a, &err_a); rc_b = clu_proc_finish(&b, &err_b);
+ *
+ * A proc goes through three states:
+ *   set up    after clu_proc_init() and the clu_proc_arg*() calls;
+ *             clu_proc_start() or clu_proc_run() may be called;
+ *   started   after clu_proc_start() succeeded: clu_proc_poll(),
+ *             clu_proc_kill(), clu_proc_done() and clu_proc_finish() may be
+ *             called; the proc's fields must not be changed, nor
+ *             proc->result and the captures read (they are being filled);
+ *   finished  after clu_proc_finish(), clu_proc_run(), or a clu_proc_start()
+ *             that failed: result and captures are final.
+ * clu_proc_release() may be called in any state; on a started proc it kills
+ * the child's process group, so that an error path can drop a proc
+ * without leaving a child behind.
+ *
  * Rules it enforces, so that no caller has to remember them:
  *
  *  - Never a shell command line built from data. Commands are argv vectors;
@@ -25,12 +47,15 @@
  *
  * Thread safety: no global state. Several threads may run processes at once
  * (the probe thread does); every descriptor is opened with O_CLOEXEC so that
- * one thread's child never inherits another's pipes. The child's
+ * one thread's child never inherits another's pipes. A started proc belongs
+ * to one thread at a time: only that thread polls, kills or finishes it.
+ * The child dies when the thread that started it ends (PR_SET_PDEATHSIG is
+ * per thread): start a proc in a thread that outlives it. The child's
  * environment is built from `environ` before fork(): the program must not
  * setenv() while another thread may be spawning. The library never
  * changes signal dispositions: a write to a child that closed its stdin
- * gives EPIPE, the SIGPIPE it raises is blocked and consumed in the calling
- * thread only.
+ * gives EPIPE, the SIGPIPE it raises is blocked and consumed in the writing
+ * thread only, around the write.
  */
 #ifndef CLUPDATE_PROC_H
 #define CLUPDATE_PROC_H
@@ -66,7 +91,8 @@ enum clu_proc_mode {
 struct clu_proc_input {
 	enum clu_proc_mode mode;
 	int fd;                /* CLU_PROC_FD */
-	const char *data;      /* CLU_PROC_BUFFER: borrowed, must outlive clu_proc_run() */
+	const char *data;      /* CLU_PROC_BUFFER: borrowed, must outlive the run
+				* (clu_proc_run(), or clu_proc_start() to _finish()) */
 	size_t len;
 };
 
@@ -76,7 +102,8 @@ struct clu_proc_output {
 	size_t max;            /* capture bound in bytes; 0: CLU_PROC_CAPTURE_MAX */
 	bool keep_tail;        /* past the bound keep the last bytes, not the first */
 
-	/* Filled by clu_proc_run() in CLU_PROC_CAPTURE mode; owned by the proc. */
+	/* Filled by clu_proc_run() / clu_proc_finish() in CLU_PROC_CAPTURE mode;
+	 * owned by the proc. */
 	char *buf;             /* NUL-terminated (NULL-safe: "" after a run) */
 	size_t len;            /* bytes kept in buf (<= max) */
 	size_t total;          /* bytes the child wrote */
@@ -90,8 +117,11 @@ struct clu_proc_result {
 	int exit_code;         /* its exit status; -1 when killed by a signal or not started */
 	int signal;            /* the signal that killed it; 0 if it exited */
 	bool timed_out;        /* the timeout expired and the group was killed */
+	bool interrupted;      /* clu_proc_kill() stopped it before it exited */
 	long long duration_ms; /* from fork to reaping, on the monotonic clock */
 };
+
+struct clu__proc_run;   /* private to lib/proc.c */
 
 struct clu_proc {
 	/* argv, via clu_proc_arg*() or clu_proc_shell(); NULL-terminated, owned. */
@@ -110,14 +140,18 @@ struct clu_proc {
 	unsigned kill_grace_ms;        /* 0: CLU_PROC_KILL_GRACE_MS */
 	/*
 	 * Called about every watch_ms (0: never) while the command runs, from
-	 * the thread that runs it: for work that must go on meanwhile (renew
-	 * a lock). It may run other processes; it must not touch this proc.
+	 * the thread that runs it, inside clu_proc_run(), clu_proc_poll() or
+	 * clu_proc_finish(): for work that must go on meanwhile (renew a lock).
+	 * It may run other processes and call clu_proc_kill() on any proc; it
+	 * must not start, poll, finish or release a proc being driven.
 	 */
 	void (*watch)(void *ctx);
 	void *watch_ctx;
 	unsigned watch_ms;
 
-	struct clu_proc_result result; /* filled by clu_proc_run() */
+	struct clu_proc_result result; /* filled by clu_proc_run() / _finish() */
+
+	struct clu__proc_run *run;     /* private: the child between start and finish */
 };
 
 /* Zero *proc: no argv, default streams (stdin /dev/null, capture out/err). */
@@ -150,7 +184,7 @@ void clu_proc_shell(struct clu_proc *proc, const char *command);
  * timeout to expire, which kills the child's whole process group (SIGTERM,
  * then SIGKILL after kill_grace_ms). proc->result and the captures of
  * proc->out and proc->err are filled in every case where the program
- * started.
+ * started. The same as clu_proc_start() then clu_proc_finish().
  *
  * Returns 0 when the program ran and exited with status 0. Otherwise
  * CLU_E_SPAWN with err saying why, naming the command:
@@ -159,6 +193,7 @@ void clu_proc_shell(struct clu_proc *proc, const char *command);
  *   "'crm_mon' exited with status 102: LAST LINE OF CAPTURED STDERR"
  *   "'crm_mon' killed by signal 9"
  *   "'crm_mon' timed out after 5000 ms"
+ *   "'install.sh' was interrupted"                    (clu_proc_kill())
  * A caller that expects non-zero exit statuses (a probe, `verify`) tests
  * result.started and reads result.exit_code itself.
  *
@@ -167,13 +202,72 @@ void clu_proc_shell(struct clu_proc *proc, const char *command);
  */
 int clu_proc_run(struct clu_proc *proc, struct clu_err *err);
 
-/* Free everything proc owns (argv, env, captures) and clu_proc_init() it. */
+/*
+ * Start the command: fork, set the child's streams up, exec, and return as
+ * soon as the exec succeeded or failed, without waiting for the child. The
+ * timeout and the watch period count from here.
+ *
+ * Returns 0 when the program runs: the proc is started, and must then be
+ * finished with clu_proc_finish() (or dropped with clu_proc_release()).
+ * Otherwise CLU_E_SPAWN with the "cannot run '...'" messages of
+ * clu_proc_run(): the proc is finished (result.started false), and
+ * clu_proc_finish() must not be called. Starting a proc twice, or with an
+ * empty argv, is a BUG().
+ */
+int clu_proc_start(struct clu_proc *proc, struct clu_err *err);
+
+/*
+ * Drive the started procs among procs[0..n): write their stdin, read their
+ * output, enforce their timeouts, call their watches when due and reap the
+ * children that exit. Entries that are NULL, not started, or already done
+ * are skipped, so a caller may keep one array for a whole wave. One thread
+ * drives any number of procs this way, without a thread each.
+ *
+ * Returns when a proc becomes done during the call, when timeout_ms has
+ * passed (-1: no limit; 0: one pass that does not sleep), or early when a
+ * signal handler ran (EINTR), so that a caller whose handler set a flag
+ * sees it at once. Returns how many of the procs are still running
+ * (started and not done): loop while it is above 0. Never fails.
+ */
+int clu_proc_poll(struct clu_proc *const *procs, size_t n, int timeout_ms);
+
+/*
+ * Whether a started proc is done: its child was reaped and its output
+ * collected, so that clu_proc_finish() returns at once. False for a proc
+ * that is not started (or already finished).
+ */
+bool clu_proc_done(const struct clu_proc *proc);
+
+/*
+ * Wait for a started proc to end, driving it as clu_proc_poll() does, fill
+ * proc->result and the captures, and end the proc's run (the proc is
+ * finished). Returns what clu_proc_run() would have returned for it, with
+ * the same messages. Calling it on a proc that is not started is a BUG().
+ */
+int clu_proc_finish(struct clu_proc *proc, struct clu_err *err);
+
+/*
+ * Stop a started proc early (an interruption): SIGTERM to its process
+ * group now, SIGKILL after kill_grace_ms; it does not wait, clu_proc_poll()
+ * or clu_proc_finish() collects the child. result.interrupted is then set
+ * and clu_proc_finish() fails with "'x' was interrupted". Does nothing on a
+ * proc that is not started, already exited (whatever it left running in its
+ * group, a restarted daemon, is not stopped), or already being stopped by
+ * its timeout. Not for signal handlers: set a flag there, kill from the loop.
+ */
+void clu_proc_kill(struct clu_proc *proc);
+
+/*
+ * Free everything proc owns (argv, env, captures) and clu_proc_init() it.
+ * On a started proc, first SIGKILL its process group and reap the child.
+ */
 void clu_proc_release(struct clu_proc *proc);
 
 /*
  * Describe how a run ended, in one line without the command name, into
  * buf (always NUL-terminated) and return buf: "exited with status 3",
- * "killed by signal 9", "timed out after 5000 ms", "was not started".
+ * "killed by signal 9", "timed out after 5000 ms", "was interrupted",
+ * "was not started".
  */
 const char *clu_proc_describe(const struct clu_proc *proc, char *buf, size_t size);
 

@@ -3,7 +3,9 @@
  * deadlock, bounds, stdin from a buffer, exit statuses, signals, timeouts
  * that kill the whole process group, the environment, the working
  * directory, descriptors and signal dispositions the child starts with,
- * and the exact error messages.
+ * and the exact error messages; then the start/poll/finish split: several
+ * children driven by one loop, a timeout or a kill of one of them, the
+ * watch and stdin while finishing, a started proc released.
  *
  * The test program doubles as a helper child: run as `test-proc --child
  * MODE ...` it writes, lists its descriptors, and so on.
@@ -727,6 +729,282 @@ static void test_watch_while_running(void **state)
 	clu_proc_release(&proc);
 }
 
+/* ---- start, poll, kill, finish ---- */
+
+static void test_start_finish(void **state)
+{
+	struct clu_proc proc, *procs[1] = { &proc };
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	sh(&proc, "echo out; echo 'last words' >&2; exit 2");
+	proc.name = "two";
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	assert_int_equal(err.code, 0);
+	assert_true(proc.result.started);
+	assert_true(proc.result.pid > 0);
+	assert_false(clu_proc_done(&proc));   /* only poll and finish reap */
+	assert_int_equal(clu_proc_finish(&proc, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "'two' exited with status 2: last words");
+	assert_int_equal(proc.result.exit_code, 2);
+	assert_string_equal(proc.out.buf, "out\n");
+	assert_string_equal(proc.err.buf, "last words\n");
+	assert_false(clu_proc_done(&proc));   /* finished: nothing to collect */
+	assert_int_equal(clu_proc_poll(procs, 1, 0), 0);
+	clu_proc_release(&proc);
+
+	/* A start that fails is final: no finish, nothing to poll. */
+	clu_proc_init(&proc);
+	clu_proc_arg(&proc, "clupdate-no-such-program");
+	assert_int_equal(clu_proc_start(&proc, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "cannot run 'clupdate-no-such-program': "
+				     "No such file or directory");
+	assert_false(proc.result.started);
+	assert_false(clu_proc_done(&proc));
+	assert_int_equal(clu_proc_poll(procs, 1, 0), 0);
+	clu_proc_kill(&proc);   /* harmless */
+	clu_proc_release(&proc);
+}
+
+/* A wave: three commands started at once and driven by one loop. */
+static void test_several_at_once(void **state)
+{
+	struct clu_proc procs[3], *wave[4] = { &procs[0], NULL, &procs[1], &procs[2] };
+	struct clu_err err = CLU_ERR_INIT;
+	long long wall = now_ms();
+	int running, rounds = 0;
+	char expect[32];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		char script[64];
+
+		snprintf(script, sizeof(script), "sleep 0.3; echo out%d; echo err%d >&2", i, i);
+		sh(&procs[i], script);
+		assert_int_equal(clu_proc_start(&procs[i], &err), 0);
+	}
+	while ((running = clu_proc_poll(wave, 4, -1)) > 0) {
+		assert_true(running < 3);   /* it returns when one is done */
+		assert_true(++rounds < 3);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_true(clu_proc_done(&procs[i]));
+		assert_int_equal(clu_proc_finish(&procs[i], &err), 0);
+		snprintf(expect, sizeof(expect), "out%d\n", i);
+		assert_string_equal(procs[i].out.buf, expect);
+		snprintf(expect, sizeof(expect), "err%d\n", i);
+		assert_string_equal(procs[i].err.buf, expect);
+		assert_true(procs[i].result.duration_ms >= 300);
+	}
+	wall = now_ms() - wall;
+	assert_true(wall >= 300);
+	assert_true(wall < 800);   /* 900 ms one after another */
+	for (int i = 0; i < 3; i++)
+		clu_proc_release(&procs[i]);
+}
+
+/* One of two times out and is killed; the other goes on and succeeds. */
+static void test_timeout_of_one(void **state)
+{
+	struct clu_proc slow, fine, *wave[2] = { &slow, &fine };
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	/* exec: no orphan whose zombie init reaps late keeps the group alive. */
+	sh(&slow, "exec sleep 30");
+	slow.name = "slow";
+	slow.timeout_ms = 200;
+	sh(&fine, "sleep 1; echo done");
+	fine.timeout_ms = 20000;
+	assert_int_equal(clu_proc_start(&slow, &err), 0);
+	assert_int_equal(clu_proc_start(&fine, &err), 0);
+	assert_int_equal(clu_proc_poll(wave, 2, -1), 1);
+	assert_true(clu_proc_done(&slow));
+	assert_false(clu_proc_done(&fine));
+	assert_int_equal(clu_proc_finish(&slow, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "'slow' timed out after 200 ms");
+	assert_true(slow.result.timed_out);
+	assert_int_equal(slow.result.signal, SIGTERM);
+
+	err = (struct clu_err)CLU_ERR_INIT;
+	assert_int_equal(clu_proc_finish(&fine, &err), 0);
+	assert_false(fine.result.timed_out);
+	assert_string_equal(fine.out.buf, "done\n");
+	clu_proc_release(&slow);
+	clu_proc_release(&fine);
+}
+
+static void test_poll_timeout(void **state)
+{
+	struct clu_proc proc, *procs[1] = { &proc };
+	struct clu_err err = CLU_ERR_INIT;
+	long long wall;
+
+	(void)state;
+	sh(&proc, "sleep 1");
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	wall = now_ms();
+	assert_int_equal(clu_proc_poll(procs, 1, 0), 1);
+	assert_int_equal(clu_proc_poll(procs, 1, 100), 1);
+	wall = now_ms() - wall;
+	assert_true(wall >= 100);
+	assert_true(wall < 700);
+	assert_false(clu_proc_done(&proc));
+	assert_int_equal(clu_proc_finish(&proc, &err), 0);
+	clu_proc_release(&proc);
+}
+
+static void test_kill_started(void **state)
+{
+	struct clu_proc proc, *procs[1] = { &proc };
+	struct clu_err err = CLU_ERR_INIT;
+	char how[64];
+	long grandchild;
+
+	(void)state;
+	sh(&proc, "sleep 30 & echo $!; wait");
+	proc.name = "installer";
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	/* Let the shell print the grandchild's pid before it is stopped. */
+	while (!proc.out.len && clu_proc_poll(procs, 1, 20) > 0)
+		;
+	clu_proc_kill(&proc);
+	clu_proc_kill(&proc);   /* twice: no second grace period */
+	assert_int_equal(clu_proc_finish(&proc, &err), CLU_E_SPAWN);
+	assert_string_equal(err.msg, "'installer' was interrupted");
+	assert_true(proc.result.interrupted);
+	assert_false(proc.result.timed_out);
+	assert_int_equal(proc.result.signal, SIGTERM);
+	assert_true(proc.result.duration_ms < 1900);   /* SIGTERM sufficed */
+	assert_string_equal(clu_proc_describe(&proc, how, sizeof(how)), "was interrupted");
+	grandchild = strtol(proc.out.buf, NULL, 10);
+	assert_true(grandchild > 1);
+	assert_true(process_gone(grandchild));
+	clu_proc_release(&proc);
+
+	/* Too late: a child that exited is not interrupted. */
+	sh(&proc, "exit 0");
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	while (clu_proc_poll(procs, 1, -1) > 0)
+		;
+	clu_proc_kill(&proc);
+	assert_int_equal(clu_proc_finish(&proc, &err), 0);
+	assert_false(proc.result.interrupted);
+	clu_proc_release(&proc);
+}
+
+/* Released while it runs: the group is killed and the child reaped. */
+static void test_release_started(void **state)
+{
+	struct clu_proc proc;
+	struct clu_err err = CLU_ERR_INIT;
+	pid_t pid;
+
+	(void)state;
+	sh(&proc, "sleep 30");
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	pid = proc.result.pid;
+	clu_proc_release(&proc);
+	assert_null(proc.run);
+	assert_true(process_gone(pid));
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);   /* already reaped */
+}
+
+/* The interruption of a real run: the watch sees a flag and stops the proc. */
+struct stopper {
+	unsigned calls;
+	struct clu_proc *proc;
+};
+
+static void stop_on_third_call(void *ctx)
+{
+	struct stopper *s = ctx;
+
+	if (++s->calls == 3)
+		clu_proc_kill(s->proc);
+}
+
+static void test_watch_during_finish(void **state)
+{
+	struct clu_proc proc;
+	struct clu_err err = CLU_ERR_INIT;
+	struct watch_count w = { .child_alive_each_time = true, .proc = &proc };
+	struct stopper s = { .proc = &proc };
+	long long wall;
+
+	(void)state;
+	sh(&proc, "sleep 0.5");
+	proc.watch = count_watch;
+	proc.watch_ctx = &w;
+	proc.watch_ms = 100;
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(clu_proc_finish(&proc, &err), 0);
+	assert_true(w.calls >= 2);
+	assert_true(w.calls <= 6);
+	assert_true(w.child_alive_each_time);
+	clu_proc_release(&proc);
+
+	sh(&proc, "exec sleep 30");
+	proc.watch = stop_on_third_call;
+	proc.watch_ctx = &s;
+	proc.watch_ms = 50;
+	wall = now_ms();
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	assert_int_equal(clu_proc_finish(&proc, &err), CLU_E_SPAWN);
+	wall = now_ms() - wall;
+	assert_true(s.calls >= 3);   /* called until the child is reaped */
+	assert_true(proc.result.interrupted);
+	assert_true(wall < 2000);
+	clu_proc_release(&proc);
+}
+
+static void test_stdin_buffer_started(void **state)
+{
+	struct clu_proc cats[2], *wave[2] = { &cats[0], &cats[1] };
+	struct clu_proc proc;
+	struct clu_err err = CLU_ERR_INIT;
+	size_t len = 1u << 20;
+	char *data[2] = { malloc(len), malloc(len) };
+	sigset_t before, after;
+
+	(void)state;
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
+	for (int c = 0; c < 2; c++) {
+		for (size_t i = 0; i < len; i++)
+			data[c][i] = (char)((c ? 'A' : 'a') + i % 26);
+		clu_proc_init(&cats[c]);
+		clu_proc_arg(&cats[c], "cat");
+		cats[c].in.mode = CLU_PROC_BUFFER;
+		cats[c].in.data = data[c];
+		cats[c].in.len = len;
+		assert_int_equal(clu_proc_start(&cats[c], &err), 0);
+	}
+	/* Both written to and read from at once, by one loop. */
+	while (clu_proc_poll(wave, 2, -1) > 0)
+		;
+	for (int c = 0; c < 2; c++) {
+		assert_int_equal(clu_proc_finish(&cats[c], &err), 0);
+		assert_int_equal(cats[c].out.len, len);
+		assert_memory_equal(cats[c].out.buf, data[c], len);
+		clu_proc_release(&cats[c]);
+	}
+
+	/* A child that never reads: EPIPE, no SIGPIPE left behind. */
+	clu_proc_init(&proc);
+	clu_proc_arg(&proc, "true");
+	proc.in.mode = CLU_PROC_BUFFER;
+	proc.in.data = data[0];
+	proc.in.len = len;
+	assert_int_equal(clu_proc_start(&proc, &err), 0);
+	assert_int_equal(clu_proc_finish(&proc, &err), 0);
+	clu_proc_release(&proc);
+	pthread_sigmask(SIG_BLOCK, NULL, &after);
+	assert_int_equal(sigismember(&after, SIGPIPE), sigismember(&before, SIGPIPE));
+	free(data[0]);
+	free(data[1]);
+}
+
 /*
  * A clupdate killed with SIGKILL leaves no child behind (parent-death
  * signal): a process that runs `sleep 60` through clu_proc_run() is
@@ -793,6 +1071,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_watch_while_running),
 		cmocka_unit_test(test_child_dies_with_us),
+		cmocka_unit_test(test_start_finish),
+		cmocka_unit_test(test_several_at_once),
+		cmocka_unit_test(test_timeout_of_one),
+		cmocka_unit_test(test_poll_timeout),
+		cmocka_unit_test(test_kill_started),
+		cmocka_unit_test(test_release_started),
+		cmocka_unit_test(test_watch_during_finish),
+		cmocka_unit_test(test_stdin_buffer_started),
 	};
 	ssize_t n;
 
