@@ -61,7 +61,27 @@ struct clu_journal {
 	sqlite3 *db;
 	char *path;               /* of journal.db, for messages */
 	pthread_mutex_t lock;     /* held around every public function */
+	void (*written)(void *ctx, unsigned long n);   /* see clu_journal_observe() */
+	void *written_ctx;
+	unsigned long n_written;
 };
+
+void clu_journal_observe(struct clu_journal *journal,
+			 void (*written)(void *ctx, unsigned long n), void *ctx)
+{
+	journal_lock(journal);
+	journal->written = written;
+	journal->written_ctx = ctx;
+	journal->n_written = 0;
+	journal_unlock(journal);
+}
+
+/* A write is durable: tell the observer (with the lock held). */
+static void written(struct clu_journal *journal, int ret)
+{
+	if (!ret && journal->written)
+		journal->written(journal->written_ctx, ++journal->n_written);
+}
 
 /* ---- schema ---- */
 
@@ -819,6 +839,7 @@ int clu_journal_run_begin(struct clu_journal *journal, const struct clu_run_begi
 	else
 		*run_id = sqlite3_last_insert_rowid(journal->db);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -847,6 +868,7 @@ int clu_journal_run_end(struct clu_journal *journal, int64_t run_id, enum clu_ru
 	else if (sqlite3_changes(journal->db) == 0)
 		ret = journal_error(journal, err, "no run %" PRId64, run_id);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -881,6 +903,7 @@ int clu_journal_run_discard(struct clu_journal *journal, int64_t run_id, struct 
 	}
 	if (ret)
 		sqlite3_exec(journal->db, "ROLLBACK", NULL, NULL, NULL);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -914,6 +937,7 @@ int clu_journal_step_begin(struct clu_journal *journal, int64_t run_id, unsigned
 				   "cannot record step %u attempt %u of run %" PRId64,
 				   step, attempt, run_id);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -987,6 +1011,7 @@ int clu_journal_step_end(struct clu_journal *journal, int64_t run_id, unsigned s
 				    "no running step %u attempt %u in run %" PRId64,
 				    step, attempt, run_id);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	free(bounded);
 	return ret;
@@ -1029,6 +1054,7 @@ int clu_journal_change_intend(struct clu_journal *journal, struct clu_change *ch
 		change->at_real_ms = now;
 	}
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -1055,6 +1081,7 @@ int clu_journal_change_mark(struct clu_journal *journal, int64_t change_id,
 	else if (sqlite3_changes(journal->db) == 0)
 		ret = journal_error(journal, err, "no change %" PRId64, change_id);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -1179,6 +1206,7 @@ int clu_journal_snapshot(struct clu_journal *journal, int64_t run_id, unsigned s
 				   "cannot record the snapshot of step %u (%s) of run %" PRId64,
 				   step, phase ? phase : "no phase", run_id);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }
@@ -1206,6 +1234,7 @@ int clu_journal_event(struct clu_journal *journal, int64_t run_id, int64_t at_mo
 		ret = sqlite_error(journal, err, run_id, "cannot record event '%s' of run %" PRId64,
 				   kind ? kind : "(no kind)", run_id);
 	sqlite3_finalize(stmt);
+	written(journal, ret);
 	journal_unlock(journal);
 	return ret;
 }

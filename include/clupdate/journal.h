@@ -97,6 +97,16 @@ int clu_journal_open(struct clu_journal **journal, const char *state_dir,
 /* Close; NULL is fine. */
 void clu_journal_close(struct clu_journal *journal);
 
+/*
+ * Watch the writes: after each durable write (a run, step, change,
+ * snapshot or event recorded), written(ctx, n) is called with n counting
+ * them from 1, with the handle's lock held (it must not call the journal).
+ * For fault injection: a test stops a run at write N (written may _exit).
+ * NULL stops watching.
+ */
+void clu_journal_observe(struct clu_journal *journal,
+			 void (*written)(void *ctx, unsigned long n), void *ctx);
+
 /* Clocks, as the journal records them. */
 int64_t clu_now_real_ms(void);
 int64_t clu_now_mono_ms(void);
