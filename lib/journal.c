@@ -66,23 +66,6 @@ struct clu_journal {
 	unsigned long n_written;
 };
 
-void clu_journal_observe(struct clu_journal *journal,
-			 void (*written)(void *ctx, unsigned long n), void *ctx)
-{
-	journal_lock(journal);
-	journal->written = written;
-	journal->written_ctx = ctx;
-	journal->n_written = 0;
-	journal_unlock(journal);
-}
-
-/* A write is durable: tell the observer (with the lock held). */
-static void written(struct clu_journal *journal, int ret)
-{
-	if (!ret && journal->written)
-		journal->written(journal->written_ctx, ++journal->n_written);
-}
-
 /* ---- schema ---- */
 
 static int backfill_constraint_nodes(struct clu_journal *journal, struct clu_err *err);
@@ -328,6 +311,23 @@ static void journal_unlock(struct clu_journal *journal)
 
 	if (rc)
 		BUG("journal mutex: %s", strerror(rc));
+}
+
+void clu_journal_observe(struct clu_journal *journal,
+			 void (*written)(void *ctx, unsigned long n), void *ctx)
+{
+	journal_lock(journal);
+	journal->written = written;
+	journal->written_ctx = ctx;
+	journal->n_written = 0;
+	journal_unlock(journal);
+}
+
+/* A write is durable: tell the observer (with the lock held). */
+static void written(struct clu_journal *journal, int ret)
+{
+	if (!ret && journal->written)
+		journal->written(journal->written_ctx, ++journal->n_written);
 }
 
 /* SQLITE_OK or an SQLite code; sqlite3_errmsg() says why. */

@@ -57,45 +57,22 @@ static int open_this_node(struct clu_target *t, const char *ssh_config, struct c
 	return ret;
 }
 
-/* The number of nodes of a lab, from its lab.env (NODES=N). */
-static int lab_nodes(const struct clu_transport *t, unsigned *n, struct clu_err *err)
-{
-	char *path = clu__xasprintf("%s/%s/lab.env", t->lab_root, t->lab);
-	char *text = clu__read_file(path, CLU__READ_MAX, NULL);
-	const char *p = text ? strstr(text, "NODES=") : NULL;
-	int ret = 0;
-
-	*n = p ? (unsigned)atoi(p + 6) : 0;
-	if (!*n)
-		ret = clu_err_set(err, CLU_E_IO, "cannot read the node count of lab '%s' from '%s'",
-				  t->lab, path);
-	free(text);
-	free(path);
-	return ret;
-}
-
+/* A lab: its nodes, in order, from the layout file it wrote (lab-layout.h). */
 static int open_lab(struct clu_target *t, const char *name, struct clu_err *err)
 {
-	struct clu__strv nodes = { 0 };
-	unsigned n;
+	const struct clu_lab_layout *layout;
+	const char **names;
 	int ret = clu_transport_init_netns(&t->transport, name, err);
 
 	if (ret)
 		return ret;
-	ret = lab_nodes(&t->transport, &n, err);
-	if (ret) {
-		clu_transport_release(&t->transport);
-		return ret;
-	}
-	for (unsigned i = 1; i <= n; i++) {
-		char *node = clu__xasprintf("n%u", i);
-
-		clu__strv_push(&nodes, node);
-		free(node);
-	}
-	t->backend = clu_pacemaker_backend_new(&t->transport, (const char *const *)nodes.v,
-					       nodes.n, t->version_attribute);
-	clu__strv_release(&nodes);
+	layout = &t->transport.layout;
+	names = clu__xcalloc(layout->n_nodes + 1, sizeof(*names));
+	for (size_t i = 0; i < layout->n_nodes; i++)
+		names[i] = layout->nodes[i].name;
+	t->backend = clu_pacemaker_backend_new(&t->transport, names, layout->n_nodes,
+					       t->version_attribute);
+	free(names);
 	t->lab = clu__xstrdup(name);
 	return 0;
 }
@@ -264,7 +241,7 @@ int clu_target_probe_targets(struct clu_target *t, const struct clu_manifest *m,
 
 		out[i].spec = spec;
 		if (t->lab)
-			out[i].netns = clu__xasprintf("/run/netns/clu-%s-client", t->lab);
+			out[i].netns = clu__xstrdup(t->transport.layout.client_netns);
 		if (spec->type == CLU_PROBE_COMMAND)
 			continue;
 		ret = clu_probe_parse_address(spec->address, &out[i].host, &out[i].port, err);

@@ -61,22 +61,16 @@ int clu_transport_init_local(struct clu_transport *t, const char *self, const ch
 
 int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err)
 {
-	char *env;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
 	t->kind = CLU_TRANSPORT_NETNS;
 	t->lab = clu__xstrdup(lab);
 	t->lab_root = clu__xstrdup(getenv("CLU_LAB_ROOT") ? getenv("CLU_LAB_ROOT") : CLU_LAB_ROOT);
-	env = clu__xasprintf("%s/%s/lab.env", t->lab_root, lab);
-	if (access(env, R_OK) != 0) {
-		clu_err_set(err, CLU_E_IO, "no lab '%s' is running (no '%s'; see 'clupdate lab up "
-			    "--name %s')", lab, env, lab);
-		free(env);
+	ret = clu_lab_layout_load(&t->layout, t->lab_root, lab, err);
+	if (ret)
 		clu_transport_release(t);
-		return CLU_E_IO;
-	}
-	free(env);
-	return 0;
+	return ret;
 }
 
 static int make_private_dir(const char *path, struct clu_err *err)
@@ -168,6 +162,7 @@ void clu_transport_release(struct clu_transport *t)
 	free(t->self);
 	free(t->lab);
 	free(t->lab_root);
+	clu_lab_layout_release(&t->layout);
 	free(t->ssh_config);
 	free(t->control_dir);
 	memset(t, 0, sizeof(*t));
@@ -265,7 +260,7 @@ static int ssh_command(struct clu_transport *t, const char *node, struct clu_pro
 int clu_transport_command(struct clu_transport *t, const char *node, struct clu_proc *proc,
 			  const char *const *argv, struct clu_err *err)
 {
-	char *path;
+	const struct clu_lab_node *lab_node;
 
 	if (proc->argc)
 		BUG("transport: proc already has a command");
@@ -284,16 +279,13 @@ int clu_transport_command(struct clu_transport *t, const char *node, struct clu_
 		if (!valid_node(node))
 			return clu_err_set(err, CLU_E_USAGE, "lab '%s': bad node name '%s'", t->lab,
 					   node ? node : "(none)");
-		path = clu__xasprintf("%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
-		if (access(path, F_OK) != 0) {
-			free(path);
+		lab_node = clu_lab_layout_node(&t->layout, node);
+		if (!lab_node)
 			return clu_err_set(err, CLU_E_USAGE, "lab '%s' has no node '%s'", t->lab, node);
-		}
-		free(path);
 		clu_proc_arg(proc, "nsenter");
-		clu_proc_argf(proc, "--net=/run/netns/clu-%s-%s", t->lab, node);
-		clu_proc_argf(proc, "--mount=%s/%s/ns/%s.mnt", t->lab_root, t->lab, node);
-		clu_proc_argf(proc, "--uts=%s/%s/ns/%s.uts", t->lab_root, t->lab, node);
+		clu_proc_argf(proc, "--net=%s", lab_node->netns);
+		clu_proc_argf(proc, "--mount=%s", lab_node->mount_ns);
+		clu_proc_argf(proc, "--uts=%s", lab_node->uts_ns);
 		clu_proc_arg(proc, "--wd=/");
 		clu_proc_arg(proc, "--");
 		clu_proc_args(proc, argv);

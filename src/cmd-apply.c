@@ -10,7 +10,6 @@
  * or stderr (SIGPIPE, see main.c) only loses the lines written to it.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,88 +26,6 @@
 #include "clupdate/target.h"
 #include "clupdate/display.h"
 #include "cmd.h"
-
-const char cmd_apply_help[] =
-"usage: clupdate apply MANIFEST [--cluster CLUSTER] [--strategy S] [--yes]\n"
-"                               [--state-dir DIR] [--ssh-config FILE]\n"
-"                               [--output-as text|json|xml] [--break-lock[=S]]\n"
-"\n"
-"Apply the service pack described by MANIFEST to a running cluster, in the\n"
-"order of the plan ('clupdate plan' shows it without changing anything).\n"
-"Before every step clupdate re-reads the cluster and checks the step's\n"
-"preconditions and the invariants; it records every change it makes in\n"
-"its journal before making it, and waits for the cluster to settle after.\n"
-"A failed step is retried as the manifest says, then the run stops and\n"
-"leaves the cluster safe: no group can run on a node older than its data.\n"
-"What stays in place (a pin, a ban, a drained node) is printed, and\n"
-"'clupdate status' shows it later.\n"
-"\n"
-"Where commands run: each node's installer, verify and hooks run on that\n"
-"node, never elsewhere. On a cluster node (the default), the engine is\n"
-"asked here, this node's commands run here, and the other nodes' over ssh\n"
-"(as this user, no password: keys and known_hosts, or --ssh-config). From\n"
-"an admin host (--cluster ssh:...), the engine is asked on the first node\n"
-"that answers and every command goes over ssh. Before any change, each\n"
-"node must answer and call itself by its cluster name, or nothing is done.\n"
-"The manifest's directory must exist at the same path on every node.\n"
-"\n"
-"options:\n"
-"  --cluster C        pacemaker (the default: clupdate runs on a node of the\n"
-"                     cluster), ssh:HOST[,HOST...] (from an admin host) or\n"
-"                     lab:NAME (a 'clupdate lab')\n"
-"  --strategy S       in-place, rolling or auto, instead of the manifest's\n"
-"  --yes              do not ask for confirmation (needed when stdin is not\n"
-"                     a terminal)\n"
-"  --state-dir DIR    where the journal lives (default /var/lib/clupdate): a\n"
-"                     directory of yours, not a link, not writable by group\n"
-"                     or others (else refused, exit 8)\n"
-"  --ssh-config FILE  ssh_config (host names, keys, known_hosts) for the\n"
-"                     nodes reached over ssh\n"
-"  --output-as F      the final result as text (default), json or xml\n"
-"  --break-lock[=S]   when another run holds the cluster lock, watch its\n"
-"                     heartbeat for S seconds (60) and take the lock over if\n"
-"                     it never moved: no clock of another host is trusted (a\n"
-"                     holder on this host whose process is gone is taken over\n"
-"                     at once, without this option)\n"
-"  --no-probes        do not run the manifest's probes (no outage measured)\n"
-"  --settle-timeout S how long to wait for the cluster after a change (120)\n"
-"\n"
-"examples:\n"
-"  clupdate apply demo/sp2/sp2.conf --cluster lab:lab\n"
-"  clupdate apply sp2.conf --cluster ssh:node1,node2 --ssh-config ./ssh.conf --yes\n"
-"\n"
-"signals: SIGINT, SIGTERM and SIGHUP stop the run at the next safe point\n"
-"(between steps, or while waiting for the cluster), release the lock and exit\n"
-"11; 'clupdate status' shows what remains. SIGPIPE is ignored: a closed\n"
-"stdout or stderr loses progress lines, not the run.\n"
-"\n"
-"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable or a\n"
-"node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
-"reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
-"9 a step failed, 10 locked by another run, 11 interrupted.\n";
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* A hangup (the operator's ssh session dropped) is one more way to ask
- * for a stop: the same as ^C, never a death half-way through a step. */
-static void stop_at_safe_point_on_signals(void)
-{
-	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
-		sigaction(stops[i], &sa, NULL);
-}
 
 static void show_check(void *ctx, const char *node)
 {
@@ -202,104 +119,42 @@ static void print_failure(const struct clu_exec_result *result)
 	}
 }
 
-int cmd_apply(int argc, char **argv)
+/* The body of `apply`, once cmd_open() has opened the manifest, the target
+ * (a live one) and the journal: it reads its options from ctx->opt. */
+static int run_apply(struct cmd_ctx *ctx)
 {
-	static const struct option options[] = {
-		{ "cluster", required_argument, NULL, 'c' },
-		{ "strategy", required_argument, NULL, 's' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "ssh-config", required_argument, NULL, 'S' },
-		{ "output-as", required_argument, NULL, 'o' },
-		{ "break-lock", optional_argument, NULL, 'B' },
-		{ "settle-timeout", required_argument, NULL, 'T' },
-		{ "no-probes", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *source = "pacemaker", *ssh_config = NULL, *state_dir = CLU_STATE_DIR;
-	int strategy = -1, format = CLU_FORMAT_TEXT, opt, ret, status;
-	bool yes = false, probes_wanted = true;
+	const struct cmd_options *o = &ctx->opt;
+	const char *source = o->cluster, *state_dir = o->state_dir;
+	int strategy = o->strategy, format = o->format, ret = 0;
+	bool yes = o->yes, probes_wanted = !o->no_probes;
 	struct clu_probe_target *probes = NULL;
 	size_t n_probes = 0;
-	struct clu_exec_options exec_opt = { .interrupted = &interrupted };
+	struct clu_exec_options exec_opt = {
+		.break_stale_lock = o->break_lock, .lock_stale_ms = o->lock_stale_ms,
+		.settle_timeout_ms = o->settle_timeout_ms,
+	};
 	struct progress_view view = { .tty = isatty(STDERR_FILENO) };
-	struct clu_manifest manifest;
-	struct clu_target target;
+	struct clu_manifest *manifest = &ctx->manifest;
+	struct clu_target *target = &ctx->target;
 	struct clu_cluster cluster = { 0 };
 	struct clu_plan plan;
-	struct clu_journal *journal = NULL;
+	struct clu_journal *journal = ctx->journal;
 	struct clu_exec_result result = { 0 };
 	struct clu_run_record run = { 0 };
 	struct clu_err err = CLU_ERR_INIT;
 	struct clu_output *out = NULL;
-	bool have_manifest = false, have_target = false, have_plan = false, have_run = false;
+	bool have_plan = false, have_run = false;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "hy", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': source = optarg; break;
-		case 'y': yes = true; break;
-		case 'd': state_dir = optarg; break;
-		case 'S': ssh_config = optarg; break;
-		case 'B':
-			exec_opt.break_stale_lock = true;
-			if (optarg && (status = cmd_seconds_option("apply", "break-lock", optarg,
-								   3600, &exec_opt.lock_stale_ms)))
-				return status;
-			break;
-		case 'P': probes_wanted = false; break;
-		case 'T':
-			if ((status = cmd_seconds_option("apply", "settle-timeout", optarg, 86400,
-							 &exec_opt.settle_timeout_ms)))
-				return status;
-			break;
-		case 's':
-			if ((status = cmd_strategy_option("apply", optarg, &strategy)))
-				return status;
-			break;
-		case 'o':
-			if ((status = cmd_format_option("apply", optarg, false, &format)))
-				return status;
-			break;
-		case 'h':
-			fputs(cmd_apply_help, stdout);
-			return 0;
-		default:
-			return cmd_fail(CLU_E_USAGE, "apply: unknown option '%s' (see 'clupdate help apply')",
-					argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return cmd_fail(CLU_E_USAGE, "apply: expected one MANIFEST (see 'clupdate help apply')");
-	if (!yes && !isatty(STDIN_FILENO))
-		return cmd_fail(CLU_E_USAGE, "apply: stdin is not a terminal, so clupdate cannot "
-				"ask before changing the cluster: pass --yes");
-
-	ret = clu_manifest_load(&manifest, argv[optind], &err);
-	if (ret)
-		goto out;
-	have_manifest = true;
-	ret = clu_target_open(&target, source, manifest.version_attribute, ssh_config, &err);
-	if (ret)
-		goto out;
-	have_target = true;
-	if (!target.live) {
-		ret = clu_err_set(&err, CLU_E_USAGE, "apply: '%s' is a saved state, not a running "
-				  "cluster (use --cluster pacemaker, lab:NAME or ssh:HOST)", source);
-		goto out;
-	}
-	ret = clu_journal_open(&journal, state_dir, &err);
 	/* Another run at work: say so now, not after a plan (break-lock: later). */
-	if (!ret && !exec_opt.break_stale_lock)
-		ret = clu_exec_check_lock(target.backend, &err);
+	if (!exec_opt.break_stale_lock)
+		ret = clu_exec_check_lock(target->backend, &err);
 	if (!ret)
-		ret = clu_target_read(&target, &cluster, &err);
+		ret = clu_target_read(target, &cluster, &err);
 	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
 	if (!ret)
-		ret = clu_exec_mark_leftovers(target.backend, journal, &manifest, &cluster, &err);
+		ret = clu_exec_mark_leftovers(target->backend, journal, manifest, &cluster, &err);
 	if (!ret)
-		ret = clu_plan_make(&plan, &manifest, &cluster, strategy, &err);
+		ret = clu_plan_make(&plan, manifest, &cluster, strategy, &err);
 	if (ret)
 		goto out;
 	have_plan = true;
@@ -307,7 +162,7 @@ int cmd_apply(int argc, char **argv)
 	if (!yes) {
 		struct clu_output *runbook = clu_output_new(CLU_FORMAT_TEXT, stdout, "plan");
 
-		clu_output_plan(runbook, &plan, &manifest, &cluster);
+		clu_output_plan(runbook, &plan, manifest, &cluster);
 		clu_output_finish(runbook, 0, NULL);
 		if (!confirm(source)) {
 			fputs("Nothing was changed.\n", stderr);
@@ -315,22 +170,22 @@ int cmd_apply(int argc, char **argv)
 		}
 	}
 	/* Every node must answer as itself before the first change. */
-	ret = clu_target_check_nodes(&target, &plan, show_check, NULL, &err);
+	ret = clu_target_check_nodes(target, &plan, show_check, NULL, &err);
 	if (!ret && probes_wanted)
-		ret = clu_target_probe_targets(&target, &manifest, &probes, &n_probes, &err);
+		ret = clu_target_probe_targets(target, manifest, &probes, &n_probes, &err);
 	if (ret)
 		goto out;
 	exec_opt.probes = probes;
 	exec_opt.n_probes = n_probes;
 
-	stop_at_safe_point_on_signals();
+	exec_opt.interrupted = cmd_stop_on_signals();
 	exec_opt.cluster_source = source;
 	exec_opt.progress = show_progress;
 	exec_opt.progress_ctx = &view;
 	fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
-		manifest.name, manifest.version, source, clu_strategy_name(plan.strategy),
+		manifest->name, manifest->version, source, clu_strategy_name(plan.strategy),
 		plan.n_steps, state_dir);
-	ret = clu_exec_run(&plan, &manifest, target.backend, journal, &exec_opt, &result, &err);
+	ret = clu_exec_run(&plan, manifest, target->backend, journal, &exec_opt, &result, &err);
 	if (view.line_open)
 		fputc('\n', stderr);
 	if (ret)
@@ -367,15 +222,83 @@ out:
 		clu_run_record_release(&run);
 	clu_exec_result_release(&result);
 	clu_probe_targets_free(probes, n_probes);
-	clu_journal_close(journal);
 	if (have_plan)
 		clu_plan_release(&plan);
 	clu_cluster_release(&cluster);
-	if (have_target)
-		clu_target_release(&target);
-	if (have_manifest)
-		clu_manifest_release(&manifest);
 	if (ret)
 		return cmd_fail(ret, "%s", err.msg);
 	return 0;
 }
+
+static const struct cmd_option options[] = {
+	CMD_OPTION_CLUSTER("C",
+		"pacemaker (the default: clupdate runs on a node of the\n"
+		"cluster), ssh:HOST[,HOST...] (from an admin host) or\n"
+		"lab:NAME (a 'clupdate lab')"),
+	CMD_OPTION_STRATEGY("in-place, rolling or auto, instead of the manifest's"),
+	{ "yes", 'y', CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(yes), 0,
+	  "do not ask for confirmation (needed when stdin is not\n"
+	  "a terminal)" },
+	CMD_OPTION_STATE_DIR(
+		"where the journal lives (default /var/lib/clupdate): a\n"
+		"directory of yours, not a link, not writable by group\n"
+		"or others (else refused, exit 8)"),
+	CMD_OPTION_SSH_CONFIG(
+		"ssh_config (host names, keys, known_hosts) for the\n"
+		"nodes reached over ssh"),
+	CMD_OPTION_OUTPUT_AS("the final result as text (default), json or xml"),
+	{ "break-lock", 0, CMD_ARG_SECONDS, true, "S", 3600, CMD_FIELD(lock_stale_ms),
+	  CMD_FIELD(break_lock),
+	  "when another run holds the cluster lock, watch its\n"
+	  "heartbeat for S seconds (60) and take the lock over if\n"
+	  "it never moved: no clock of another host is trusted (a\n"
+	  "holder on this host whose process is gone is taken over\n"
+	  "at once, without this option)" },
+	{ "no-probes", 0, CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(no_probes), 0,
+	  "do not run the manifest's probes (no outage measured)" },
+	{ "settle-timeout", 0, CMD_ARG_SECONDS, false, "S", 86400, CMD_FIELD(settle_timeout_ms), 0,
+	  "how long to wait for the cluster after a change (120)" },
+	CMD_OPTION_END,
+};
+
+const struct cmd cmd_apply_entry = {
+	.name = "apply",
+	.summary = "apply a service pack to a running cluster, step by step",
+	.operands = "MANIFEST", .operand = "MANIFEST", .min_operands = 1, .max_operands = 1,
+	.needs = CMD_MANIFEST | CMD_TARGET | CMD_LIVE | CMD_JOURNAL | CMD_ASKS | CMD_ENVELOPE,
+	.options = options,
+	.about =
+"Apply the service pack described by MANIFEST to a running cluster, in the\n"
+"order of the plan ('clupdate plan' shows it without changing anything).\n"
+"Before every step clupdate re-reads the cluster and checks the step's\n"
+"preconditions and the invariants; it records every change it makes in\n"
+"its journal before making it, and waits for the cluster to settle after.\n"
+"A failed step is retried as the manifest says, then the run stops and\n"
+"leaves the cluster safe: no group can run on a node older than its data.\n"
+"What stays in place (a pin, a ban, a drained node) is printed, and\n"
+"'clupdate status' shows it later.\n"
+"\n"
+"Where commands run: each node's installer, verify and hooks run on that\n"
+"node, never elsewhere. On a cluster node (the default), the engine is\n"
+"asked here, this node's commands run here, and the other nodes' over ssh\n"
+"(as this user, no password: keys and known_hosts, or --ssh-config). From\n"
+"an admin host (--cluster ssh:...), the engine is asked on the first node\n"
+"that answers and every command goes over ssh. Before any change, each\n"
+"node must answer and call itself by its cluster name, or nothing is done.\n"
+"The manifest's directory must exist at the same path on every node.\n",
+	.epilogue =
+"examples:\n"
+"  clupdate apply demo/sp2/sp2.conf --cluster lab:lab\n"
+"  clupdate apply sp2.conf --cluster ssh:node1,node2 --ssh-config ./ssh.conf --yes\n"
+"\n"
+"signals: SIGINT, SIGTERM and SIGHUP stop the run at the next safe point\n"
+"(between steps, or while waiting for the cluster), release the lock and exit\n"
+"11; 'clupdate status' shows what remains. SIGPIPE is ignored: a closed\n"
+"stdout or stderr loses progress lines, not the run.\n"
+"\n"
+"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable or a\n"
+"node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
+"reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
+"9 a step failed, 10 locked by another run, 11 interrupted.\n",
+	.run = run_apply,
+};

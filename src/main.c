@@ -3,8 +3,8 @@
  * node by node, safely and with the least interruption for its users.
  *
  * main() handles the global options (--help, --version), makes a closed
- * stdout or stderr an error instead of a death (SIGPIPE), and dispatches to
- * the command table in cmd.c.
+ * stdout or stderr an error instead of a death (SIGPIPE), and hands the
+ * command line to the command table in cmd.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -24,8 +24,8 @@ static void usage(FILE *out)
 	      "the live cluster and journalled.\n"
 	      "\n"
 	      "commands:\n", out);
-	for (const struct cmd *c = commands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	for (const struct cmd *const *c = commands; *c; c++)
+		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fputs("\n"
 	      "'clupdate help COMMAND' explains a command and its options.\n"
 	      "Exit status: 0 ok, 2 usage, 3 bad manifest, 4 cluster unreadable,\n"
@@ -93,5 +93,5 @@ int main(int argc, char **argv)
 	cmd = cmd_find(argv[1]);
 	if (!cmd)
 		return cmd_fail(CLU_E_USAGE, "no such command '%s' (see 'clupdate --help')", argv[1]);
-	return cmd->run(argc - 1, argv + 1);
+	return cmd_execute(cmd, argc - 1, argv + 1);
 }

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "clupdate/err.h"
+#include "clupdate/lab-layout.h"
 #include "clupdate/proc.h"
 
 enum clu_transport_kind {
@@ -41,6 +42,7 @@ struct clu_transport {
 	char *self;             /* local: the cluster node this machine is, or NULL */
 	char *lab;              /* netns: the lab's name */
 	char *lab_root;         /* netns: CLU_LAB_ROOT unless changed */
+	struct clu_lab_layout layout;   /* netns: the lab's namespaces, from its layout file */
 	char *ssh_config;       /* ssh, local: an ssh_config file (-F), or NULL */
 	char *control_dir;      /* ssh, local: directory of the master connections' sockets */
 	bool control_ready;     /* control_dir checked (local: at the first ssh) */
@@ -60,7 +62,11 @@ struct clu_transport {
 int clu_transport_init_local(struct clu_transport *t, const char *self, const char *ssh_config,
 			     struct clu_err *err);
 
-/* netns: the nodes of lab `lab`; CLU_E_IO when no such lab is running. */
+/*
+ * netns: the nodes of lab `lab`, as its layout file says (lab-layout.h;
+ * the lab root is $CLU_LAB_ROOT, else CLU_LAB_ROOT). CLU_E_IO when no such
+ * lab is running, CLU_E_CLUSTER when its layout file cannot be parsed.
+ */
 int clu_transport_init_netns(struct clu_transport *t, const char *lab, struct clu_err *err);
 
 /*

@@ -62,44 +62,28 @@ static void test_local_runs_argv_and_env(void **state)
 	clu_transport_release(&t);
 }
 
-/* The netns transport enters exactly the lab node's three namespaces. */
+/*
+ * The netns transport enters exactly the lab node's three namespaces, as
+ * the lab's layout file names them (tests/fixtures/lab/demo/layout).
+ */
 static void test_netns_command_line(void **state)
 {
-	char root[] = "/tmp/clu-transport-XXXXXX";
 	struct clu_transport t;
 	struct clu_proc proc;
 	struct clu_err err = CLU_ERR_INIT;
-	char *path;
-	FILE *f;
 	(void)state;
 
-	assert_non_null(mkdtemp(root));
-	path = clu__xasprintf("%s/demo", root);
-	assert_int_equal(mkdir(path, 0700), 0);
-	free(path);
-	path = clu__xasprintf("%s/demo/ns", root);
-	assert_int_equal(mkdir(path, 0700), 0);
-	free(path);
-	path = clu__xasprintf("%s/demo/lab.env", root);
-	f = fopen(path, "w");
-	fputs("NODES=2\n", f);
-	fclose(f);
-	free(path);
-	path = clu__xasprintf("%s/demo/ns/n1.mnt", root);
-	fclose(fopen(path, "w"));
-	free(path);
-	setenv("CLU_LAB_ROOT", root, 1);
-
+	setenv("CLU_LAB_ROOT", "tests/fixtures/lab", 1);
 	assert_int_equal(clu_transport_init_netns(&t, "demo", &err), 0);
 	clu_proc_init(&proc);
-	assert_int_equal(clu_transport_command(&t, "n1", &proc,
+	assert_int_equal(clu_transport_command(&t, "n2", &proc,
 					       (const char *const[]){ "crm_mon", "-1", NULL }, &err), 0);
 	assert_int_equal(proc.argc, 8);
 	assert_string_equal(proc.argv[0], "nsenter");
-	assert_string_equal(proc.argv[1], "--net=/run/netns/clu-demo-n1");
-	path = clu__xasprintf("--mount=%s/demo/ns/n1.mnt", root);
-	assert_string_equal(proc.argv[2], path);
-	free(path);
+	assert_string_equal(proc.argv[1], "--net=/run/netns/clu-demo-n2");
+	assert_string_equal(proc.argv[2], "--mount=/var/lib/clupdate-lab/demo/ns/n2.mnt");
+	assert_string_equal(proc.argv[3], "--uts=/var/lib/clupdate-lab/demo/ns/n2.uts");
+	assert_string_equal(proc.argv[4], "--wd=/");
 	assert_string_equal(proc.argv[5], "--");
 	assert_string_equal(proc.argv[6], "crm_mon");
 	clu_proc_release(&proc);
@@ -119,9 +103,6 @@ static void test_netns_command_line(void **state)
 	assert_int_equal(clu_transport_init_netns(&t, "nolab", &err), CLU_E_IO);
 	assert_non_null(strstr(err.msg, "no lab 'nolab' is running"));
 	unsetenv("CLU_LAB_ROOT");
-	path = clu__xasprintf("rm -rf '%s'", root);
-	assert_int_equal(system(path), 0);
-	free(path);
 }
 
 /* ---- a real sshd on loopback ------------------------------------------ */
