@@ -5,7 +5,8 @@
  * marked so the plan updates and undrains them first; while running, a
  * change this run makes again is adopted (exec-change.c); after a
  * successful run, what they left is undone where its reason is gone (the
- * node or the owner is at the target version); after a stopped run, what
+ * node or the owner is at the target version; their lock is this run's
+ * now: its record is closed); after a stopped run, what
  * stays is listed with the reason. Changes are recognised by the verb the
  * backend gives them and by their node and group columns: never by
  * parsing a backend's ids.
@@ -46,10 +47,12 @@ static int undo_leftover(struct executor *x, const struct clu_change *c, struct 
 	char *detail;
 	int ret;
 
-	/* An earlier run's lock is not put back: ours replaced it. */
+	/* An earlier run's lock is not put back: ours replaced it; its
+	 * record is closed, taken over. */
 	if (exec_verb_of(x, c) == CLU_VERB_LOCK)
-		return 0;
-	ret = exec_put_back(x, c, err);
+		ret = clu_journal_change_mark(x->journal, c->id, CLU_CHANGE_RESTORED, err);
+	else
+		ret = exec_put_back(x, c, err);
 	if (ret)
 		return ret;
 	detail = clu__xasprintf("run %lld left %s %s%s%s = %s; restored to %s",
@@ -75,6 +78,7 @@ static bool leftover_resolved(const struct executor *x, const struct clu_change 
 
 	switch (exec_verb_of(x, c)) {
 	case CLU_VERB_PREFER:
+	case CLU_VERB_LOCK:     /* this run holds the lock now */
 		return true;
 	case CLU_VERB_PIN:
 		g = clu_cluster_group(live, c->group);

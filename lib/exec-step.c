@@ -97,8 +97,9 @@ static void remember_failures(struct executor *x, const struct clu_cluster *live
 /*
  * Check a step's preconditions (after false) or postconditions (after true)
  * and the invariants on the live state, snapshotted into the journal. Before
- * the step, the guards are those of the step before: a guard that starts
- * here is about the state this step makes.
+ * the step, the guards are those of the step before, less those that ended
+ * there (their bans are cleared); a guard that starts here is about the
+ * state this step makes.
  */
 static int check_live(struct executor *x, const struct clu_step *s, bool after,
 		      struct clu_err *err)
@@ -116,8 +117,9 @@ static int check_live(struct executor *x, const struct clu_step *s, bool after,
 				  s->index, clu_action_name(s->action),
 				  after ? "postcondition" : "precondition",
 				  after ? "" : " on the live cluster", unmet);
-	else if ((ret = clu_plan_check_state(x->plan, x->manifest, &live,
-					     after ? s->index : s->index - 1, err)))
+	else if ((ret = after ? clu_plan_check_state(x->plan, x->manifest, &live, s->index, err)
+			      : clu_plan_check_between(x->plan, x->manifest, &live, s->index - 1,
+						       err)))
 		clu_err_prefix(err, "step %u (%s): %s", s->index, clu_action_name(s->action),
 			       after ? "the cluster breaks an invariant after it"
 				     : "the live cluster breaks an invariant");

@@ -543,8 +543,10 @@ static size_t count_out(const struct clu_cluster *c, const char *working)
 	return out;
 }
 
-int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest *m,
-			 const struct clu_cluster *c, unsigned step, struct clu_err *err)
+/* The invariants with the guards of `step`; `closed`: those ending there are not. */
+static int check_state(const struct clu_plan *plan, const struct clu_manifest *m,
+		       const struct clu_cluster *c, unsigned step, bool closed,
+		       struct clu_err *err)
 {
 	if (!c->quorum)
 		return clu_err_set(err, CLU_E_REFUSED,
@@ -585,7 +587,7 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 		const struct clu_group *g = clu_cluster_group(c, gd->group);
 		const struct clu_node *n = clu_cluster_node(c, gd->node);
 
-		if (step < gd->from || step > gd->until || !g || !n)
+		if (step < gd->from || step > gd->until || (closed && step == gd->until) || !g || !n)
 			continue;
 		if (clu__streq(g->owner, n->name))
 			return clu_err_set(err, CLU_E_REFUSED, "version guard: '%s' runs on '%s', "
@@ -597,6 +599,18 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 					   n->name, gd->until);
 	}
 	return 0;
+}
+
+int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest *m,
+			 const struct clu_cluster *c, unsigned step, struct clu_err *err)
+{
+	return check_state(plan, m, c, step, false, err);
+}
+
+int clu_plan_check_between(const struct clu_plan *plan, const struct clu_manifest *m,
+			   const struct clu_cluster *c, unsigned step, struct clu_err *err)
+{
+	return check_state(plan, m, c, step, true, err);
 }
 
 struct simulation {

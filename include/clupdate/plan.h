@@ -154,6 +154,15 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 			 const struct clu_cluster *cluster, unsigned step,
 			 struct clu_err *err);
 
+/*
+ * The same between step `step` and the next: the guards that end at
+ * `step` are closed (their bans cleared), so they no longer hold. What
+ * the executor checks before each step (0: before the first).
+ */
+int clu_plan_check_between(const struct clu_plan *plan, const struct clu_manifest *manifest,
+			   const struct clu_cluster *cluster, unsigned step,
+			   struct clu_err *err);
+
 /* Whether fact holds in cluster. */
 bool clu_fact_holds(const struct clu_fact *fact, const struct clu_cluster *cluster,
 		    const struct clu_manifest *manifest);

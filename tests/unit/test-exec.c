@@ -1,0 +1,640 @@
+/*
+ * Executor tests, against the simulated cluster (sim.h): every step kind,
+ * both strategies, retries, a node given up under max-failed-nodes, a hook
+ * that vetoes, a settle that never comes, a group that fails over by
+ * itself, a node that dies, the lock refused and taken over, a group whose
+ * name holds "-on-"; and a crash at every journal point: for a 3-node
+ * in-place run, a 3-node rolling run and a 5-node run with two groups on
+ * different owners, the executor is stopped (a forked child _exits) at
+ * journal write K for every K in turn, the same update is run again, and
+ * the end state is checked: every node at the target version, no
+ * constraint left, nothing drained or pinned, the lock free, the version
+ * guard never broken (from the simulation's own count), and every change
+ * of every run closed in the journal.
+ *
+ * Each trial has its own directory (in /dev/shm when there is one: the
+ * journal fsyncs every write): the description, its state file, the
+ * manifest and the journal.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clupdate/exec.h"
+#include "clupdate/sim.h"
+#include "util.h"
+
+/* ---- clusters and manifests ------------------------------------------- */
+
+#define NODE(n) "[node \"" n "\"]\nversion = 1\n"
+
+static const char three_nodes[] =
+	NODE("n1") NODE("n2") NODE("n3")
+	"[group \"mail\"]\nowner = n1\naddress = 10.0.0.10\n";
+
+static const char five_nodes_two_groups[] =
+	NODE("n1") NODE("n2") NODE("n3") NODE("n4") NODE("n5")
+	"[group \"mail\"]\nowner = n1\n"
+	"[group \"web\"]\nowner = n2\n";
+
+static const char add_on_three_nodes[] =
+	NODE("n1") NODE("n2") NODE("n3")
+	"[group \"add-on-svc\"]\nowner = n1\n";
+
+#define UPDATE(groups, strategy, extra) \
+	"[update]\nname = sp\nversion = 2\ngroups = " groups "\nstrategy = " strategy "\n" \
+	"data-migration = yes\ntakeover-compatible = yes\nmax-unavailable = 1\n" \
+	"version-attribute = v\n" extra \
+	"[install]\ncommand = install\nverify = verify\n"
+
+static const char in_place[] = UPDATE("mail", "in-place", "");
+static const char rolling[] = UPDATE("mail", "rolling", "");
+static const char two_groups[] = UPDATE("mail, web", "in-place", "");
+static const char add_on_in_place[] = UPDATE("add-on-svc", "in-place", "");
+static const char retry_once[] = UPDATE("mail", "in-place", "retries = 1\n");
+static const char one_may_fail[] = UPDATE("mail", "in-place", "max-failed-nodes = 1\n");
+static const char with_hook[] = UPDATE("mail", "in-place", "")
+	"[hook \"flush\"]\npre = flush-queue\npost = self-test\n";
+
+/* ---- a trial's directory ---------------------------------------------- */
+
+struct trial {
+	char dir[256];
+	char desc[300], state[300], manifest[300], journal[300];
+};
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void trial_init(struct trial *t, const char *cluster, const char *manifest)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+	snprintf(t->dir, sizeof(t->dir), "%s/clu-test-exec.XXXXXX", base);
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->desc, sizeof(t->desc), "%s/cluster.ini", t->dir);
+	snprintf(t->state, sizeof(t->state), "%s/cluster.state", t->dir);
+	snprintf(t->manifest, sizeof(t->manifest), "%s/sp.conf", t->dir);
+	snprintf(t->journal, sizeof(t->journal), "%s/journal", t->dir);
+	write_text(t->desc, cluster);
+	write_text(t->manifest, manifest);
+}
+
+static void trial_remove(struct trial *t)
+{
+	char *cmd = clu__xasprintf("rm -rf '%s'", t->dir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* A fault added to the trial's simulation (persisted in its state). */
+static void add_fault(struct trial *t, const struct clu_sim_fault *f)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_sim *sim;
+
+	assert_int_equal(clu_sim_open(&sim, t->desc, t->state, &err), 0);
+	clu_sim_add_fault(sim, f);
+	clu_sim_close(sim);
+}
+
+/* ---- one apply, as `clupdate apply --yes` does it ----------------------- */
+
+struct apply {
+	int ret;
+	struct clu_err err;
+	unsigned steps_done;
+	size_t n_remaining;
+	unsigned long writes;        /* journal writes it made */
+	unsigned long crash_at;      /* _exit(99) at this write; 0: never */
+};
+
+static void count_write(void *ctx, unsigned long n)
+{
+	struct apply *a = ctx;
+
+	a->writes = n;
+	if (a->crash_at && n == a->crash_at)
+		_exit(99);
+}
+
+static const struct clu_exec_options fast = {
+	.settle_timeout_ms = 20000,    /* virtual time: the sim's clock */
+	.poll_ms = 100,
+	.lock_stale_ms = 1000,
+	.cluster_source = "sim",
+};
+
+static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
+			const struct clu_manifest *m, struct apply *a)
+{
+	struct clu_backend *b = clu_sim_backend(sim);
+	struct clu_exec_result result;
+	struct clu_cluster cluster;
+	struct clu_plan plan;
+	int ret = clu_exec_check_lock(b, &a->err);
+
+	if (!ret)
+		ret = b->ops->read(b, true, &cluster, &a->err);
+	if (ret)
+		return ret;
+	ret = clu_exec_mark_leftovers(b, journal, m, &cluster, &a->err);
+	if (!ret)
+		ret = clu_plan_make(&plan, m, &cluster, -1, &a->err);
+	clu_cluster_release(&cluster);
+	if (ret)
+		return ret;
+	clu_journal_observe(journal, count_write, a);
+	ret = clu_exec_run(&plan, m, b, journal, &fast, &result, &a->err);
+	a->steps_done = result.steps_done;
+	a->n_remaining = result.n_remaining;
+	clu_exec_result_release(&result);
+	clu_plan_release(&plan);
+	return ret;
+}
+
+static struct apply apply(struct trial *t, unsigned long crash_at)
+{
+	struct apply a = { .err = CLU_ERR_INIT, .crash_at = crash_at };
+	struct clu_journal *journal = NULL;
+	struct clu_manifest m;
+	struct clu_sim *sim = NULL;
+
+	a.ret = clu_manifest_load(&m, t->manifest, &a.err);
+	if (a.ret)
+		return a;
+	if (!(a.ret = clu_sim_open(&sim, t->desc, t->state, &a.err)) &&
+	    !(a.ret = clu_journal_open(&journal, t->journal, &a.err)))
+		a.ret = plan_and_run(sim, journal, &m, &a);
+	clu_journal_close(journal);
+	clu_sim_close(sim);
+	clu_manifest_release(&m);
+	return a;
+}
+
+/* ---- the end state ---------------------------------------------------- */
+
+/* What the trial's simulation shows now. */
+struct end {
+	struct clu_sim *sim;
+	const struct clu_cluster *c;
+};
+
+static void end_open(struct trial *t, struct end *e)
+{
+	struct clu_err err = CLU_ERR_INIT;
+
+	assert_int_equal(clu_sim_open(&e->sim, t->desc, t->state, &err), 0);
+	e->c = clu_sim_cluster(e->sim);
+}
+
+/* The guard was never broken, from the simulation's own count. */
+static void assert_guard_kept(struct trial *t)
+{
+	struct end e;
+	const char *first = NULL;
+	size_t breaches;
+
+	end_open(t, &e);
+	breaches = clu_sim_guard_breaches(e.sim, &first);
+	if (breaches)
+		fail_msg("version guard broken %zu times; first: %s", breaches, first);
+	clu_sim_close(e.sim);
+}
+
+/* Every change of every run is closed (restored or failed); the last run succeeded. */
+static void assert_journal_closed(struct trial *t)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal;
+	struct clu_run_record *runs;
+	size_t n_runs;
+
+	assert_int_equal(clu_journal_open(&journal, t->journal, &err), 0);
+	assert_int_equal(clu_journal_runs(journal, &runs, &n_runs, &err), 0);
+	assert_true(n_runs > 0);
+	assert_int_equal(runs[0].state, CLU_RUN_SUCCEEDED);
+	for (size_t i = 0; i < n_runs; i++) {
+		struct clu_change *open = NULL;
+		size_t n_open = 0;
+
+		assert_int_equal(clu_journal_changes_open(journal, runs[i].id, &open, &n_open,
+							  &err), 0);
+		if (n_open)
+			fail_msg("run %lld left %zu change(s) open, the first %s %s",
+				 (long long)runs[i].id, n_open, open[0].kind, open[0].target);
+		clu_changes_free(open, n_open);
+	}
+	clu_run_records_free(runs, n_runs);
+	clu_journal_close(journal);
+}
+
+/* The update is complete and nothing of clupdate's is left in the cluster. */
+static void assert_clean_end(struct trial *t)
+{
+	struct clu_lock_holder holder;
+	struct clu_err err = CLU_ERR_INIT;
+	bool locked = true;
+	size_t n_constraints;
+	struct end e;
+
+	end_open(t, &e);
+	for (size_t i = 0; i < e.c->n_nodes; i++) {
+		assert_string_equal(e.c->nodes[i].version, "2");
+		assert_false(e.c->nodes[i].standby);
+	}
+	for (size_t i = 0; i < e.c->n_groups; i++) {
+		assert_true(e.c->groups[i].managed);
+		assert_non_null(e.c->groups[i].owner);
+		assert_int_equal(e.c->groups[i].n_banned, 0);
+	}
+	clu_sim_constraints(e.sim, &n_constraints);
+	assert_int_equal(n_constraints, 0);
+	assert_int_equal(clu_sim_backend(e.sim)->ops->lock_read(clu_sim_backend(e.sim), &holder,
+								&locked, &err), 0);
+	assert_false(locked);
+	clu_lock_holder_release(&holder);
+	clu_sim_close(e.sim);
+	assert_guard_kept(t);
+	assert_journal_closed(t);
+}
+
+static void assert_ok(const struct apply *a)
+{
+	if (a->ret)
+		fail_msg("apply failed (%d): %s", a->ret, a->err.msg);
+}
+
+/* ---- whole runs ------------------------------------------------------- */
+
+static void run_clean(const char *cluster, const char *manifest)
+{
+	struct trial t;
+	struct apply a;
+
+	trial_init(&t, cluster, manifest);
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_int_equal(a.n_remaining, 0);
+	assert_clean_end(&t);
+	/* Again: nothing left to do, and nothing done. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_int_equal(a.steps_done, 0);
+	trial_remove(&t);
+}
+
+static void test_in_place(void **state)
+{
+	(void)state;
+	run_clean(three_nodes, in_place);
+}
+
+static void test_rolling(void **state)
+{
+	(void)state;
+	run_clean(three_nodes, rolling);
+}
+
+static void test_two_groups(void **state)
+{
+	(void)state;
+	run_clean(five_nodes_two_groups, two_groups);
+}
+
+/* ---- faults ----------------------------------------------------------- */
+
+/* The state of step attempts in the journal's last run, "STEP.ATTEMPT=state ...". */
+static char *attempts_of(struct trial *t, const char *action, const char *node)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal;
+	struct clu_run_record run;
+	int64_t last;
+	char *out = clu__xstrdup("");
+
+	assert_int_equal(clu_journal_open(&journal, t->journal, &err), 0);
+	assert_int_equal(clu_journal_last_run(journal, &last, &err), 0);
+	assert_int_equal(clu_journal_run_load(journal, last, &run, &err), 0);
+	for (size_t i = 0; i < run.n_steps; i++) {
+		const struct clu_step_record *s = &run.steps[i];
+		char *more;
+
+		if (strcmp(s->action, action) || !clu__streq(s->node, node))
+			continue;
+		more = clu__xasprintf("%s%s%u=%s", out, *out ? " " : "", s->attempt,
+				      clu_step_state_name(s->state));
+		free(out);
+		out = more;
+	}
+	clu_run_record_release(&run);
+	clu_journal_close(journal);
+	return out;
+}
+
+static void test_retry(void **state)
+{
+	struct clu_sim_fault once = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n2",
+				      .on = CLU_COMMAND_INSTALL, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	char *tries;
+
+	(void)state;
+	trial_init(&t, three_nodes, retry_once);
+	add_fault(&t, &once);
+	a = apply(&t, 0);
+	assert_ok(&a);
+	tries = attempts_of(&t, "install", "n2");
+	assert_string_equal(tries, "1=failed 2=done");
+	free(tries);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+static void test_node_given_up(void **state)
+{
+	struct clu_sim_fault always = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
+					.on = CLU_COMMAND_INSTALL, .on_nth = 1, .times = 9 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, one_may_fail);
+	add_fault(&t, &always);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_non_null(strstr(a.err.msg, "the other nodes are updated, but 1 node failed"));
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "2");
+	assert_string_equal(clu_cluster_node(e.c, "n3")->version, "1");
+	assert_true(clu_cluster_node(e.c, "n3")->standby);       /* stays out of service */
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n3"));   /* the guard */
+	assert_true(clu_cluster_group(e.c, "mail")->managed);
+	clu_sim_close(e.sim);
+	assert_guard_kept(&t);
+	trial_remove(&t);
+}
+
+static void test_hook_vetoes(void **state)
+{
+	struct clu_sim_fault veto = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n2",
+				      .on = CLU_COMMAND_HOOK, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, with_hook);
+	add_fault(&t, &veto);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_non_null(strstr(a.err.msg, "(pre-hook on n2) failed"));
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "1");   /* vetoed */
+	assert_true(clu_cluster_node(e.c, "n2")->standby);
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n2"));
+	clu_sim_close(e.sim);
+	assert_true(a.n_remaining >= 2);     /* the drain, the guard's bans */
+	assert_guard_kept(&t);
+	/* The fault fired once: the same update again finishes the job. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+static void test_settle_never(void **state)
+{
+	struct clu_sim_fault stuck = { .kind = CLU_SIM_SETTLE_NEVER, .after = 1 };
+	struct trial t;
+	struct apply a;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	add_fault(&t, &stuck);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_non_null(strstr(a.err.msg, "did not settle within 20 s"));
+	assert_guard_kept(&t);
+	trial_remove(&t);
+}
+
+static void test_node_dies(void **state)
+{
+	struct clu_sim_fault dies = { .kind = CLU_SIM_NODE_DIES, .node = "n3", .after = 3 };
+	struct trial t;
+	struct apply a;
+
+	(void)state;
+	trial_init(&t, three_nodes, rolling);
+	add_fault(&t, &dies);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_guard_kept(&t);
+	trial_remove(&t);
+}
+
+static void test_group_moves_by_itself(void **state)
+{
+	struct clu_sim_fault moves = { .kind = CLU_SIM_GROUP_MOVES, .group = "mail", .after = 1 };
+	struct trial t;
+	struct apply a;
+
+	(void)state;
+	trial_init(&t, three_nodes, rolling);
+	add_fault(&t, &moves);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_guard_kept(&t);
+	trial_remove(&t);
+}
+
+/* A group whose name holds "-on-": its guard's bans are found by their columns. */
+static void test_add_on_svc(void **state)
+{
+	struct clu_sim_fault fails = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
+				       .on = CLU_COMMAND_INSTALL, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, add_on_three_nodes, add_on_in_place);
+	add_fault(&t, &fails);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	end_open(&t, &e);
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "add-on-svc"), "n3"));
+	clu_sim_close(e.sim);
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* ---- the lock --------------------------------------------------------- */
+
+static void plant_lock(struct trial *t, const char *host, long pid)
+{
+	struct clu_lock_holder h = { .token = "r7-other", .host = (char *)host, .pid = pid,
+				     .run = 7, .since = "2026-12-06T12:00:00Z", .beat = 3 };
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_sim *sim;
+	bool created;
+
+	assert_int_equal(clu_sim_open(&sim, t->desc, t->state, &err), 0);
+	assert_int_equal(clu_sim_backend(sim)->ops->lock_create(clu_sim_backend(sim), &h,
+								&created, &err), 0);
+	assert_true(created);
+	clu_sim_close(sim);
+}
+
+static void test_lock_refused(void **state)
+{
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	plant_lock(&t, "elsewhere", 4711);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_LOCKED);
+	assert_non_null(strstr(a.err.msg, "locked by run 7 (clupdate pid 4711 on host "
+			       "'elsewhere'"));
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n1")->version, "1");   /* nothing done */
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+}
+
+static void test_lock_taken_over(void **state)
+{
+	char host[256] = "";
+	struct trial t;
+	struct apply a;
+	pid_t dead = fork();
+
+	(void)state;
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	gethostname(host, sizeof(host) - 1);
+	trial_init(&t, three_nodes, in_place);
+	plant_lock(&t, host, (long)dead);    /* this host, no such process: gone */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* ---- a crash at every journal point ------------------------------------- */
+
+/* Run in a child that _exits at journal write k: 99 when it did. */
+static int crash_at(struct trial *t, unsigned long k, struct apply *done)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct apply a = apply(t, k);
+
+		_exit(a.ret ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 1) {
+		*done = apply(t, 0);   /* let the parent say why */
+		fail_msg("the run failed before write %lu: %s", k, done->err.msg);
+	}
+	return WEXITSTATUS(status);
+}
+
+static unsigned crash_everywhere(const char *what, const char *cluster, const char *manifest)
+{
+	unsigned points = 0;
+
+	for (unsigned long k = 1;; k++) {
+		struct trial t;
+		struct apply a;
+
+		trial_init(&t, cluster, manifest);
+		if (crash_at(&t, k, &a) != 99) {
+			trial_remove(&t);
+			break;   /* the run ended before write k: every point tried */
+		}
+		points++;
+		a = apply(&t, 0);
+		if (a.ret)
+			fail_msg("%s, crashed at write %lu: the next run failed: %s", what, k,
+				 a.err.msg);
+		assert_clean_end(&t);
+		trial_remove(&t);
+	}
+	print_message("crash points: %s: %u tried, each run again to a clean end\n", what, points);
+	assert_true(points > 20);
+	return points;
+}
+
+static void test_crash_in_place(void **state)
+{
+	(void)state;
+	crash_everywhere("3 nodes, in place", three_nodes, in_place);
+}
+
+static void test_crash_rolling(void **state)
+{
+	(void)state;
+	crash_everywhere("3 nodes, rolling", three_nodes, rolling);
+}
+
+static void test_crash_two_groups(void **state)
+{
+	(void)state;
+	crash_everywhere("5 nodes, two groups on different owners", five_nodes_two_groups,
+			 two_groups);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_place),
+		cmocka_unit_test(test_rolling),
+		cmocka_unit_test(test_two_groups),
+		cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_node_given_up),
+		cmocka_unit_test(test_hook_vetoes),
+		cmocka_unit_test(test_settle_never),
+		cmocka_unit_test(test_node_dies),
+		cmocka_unit_test(test_group_moves_by_itself),
+		cmocka_unit_test(test_add_on_svc),
+		cmocka_unit_test(test_lock_refused),
+		cmocka_unit_test(test_lock_taken_over),
+		cmocka_unit_test(test_crash_in_place),
+		cmocka_unit_test(test_crash_rolling),
+		cmocka_unit_test(test_crash_two_groups),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
