@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clupdate/exec.h"
+#include "clupdate/apply.h"
 #include "clupdate/journal.h"
 #include "clupdate/manifest.h"
 #include "clupdate/output.h"
@@ -79,15 +79,39 @@ static void show_progress(void *ctx, const struct clu_exec_progress *p)
 		p->message ? ": " : "", p->message ? p->message : "");
 }
 
-static bool confirm(const char *cluster)
+struct view {
+	struct progress_view progress;
+	const char *source, *state_dir;
+	const struct clu_manifest *manifest;
+};
+
+/* The plan, as a runbook, and the question; on a terminal only (see CMD_ASKS). */
+static bool confirm(void *ctx, const struct clu_plan *plan, const struct clu_manifest *manifest,
+		    const struct clu_cluster *cluster)
 {
+	const char *source = ((const struct view *)ctx)->source;
+	struct clu_output *runbook = clu_output_new(CLU_FORMAT_TEXT, stdout, "plan");
 	char answer[16] = "";
 
-	fprintf(stderr, "\nApply this plan to %s? [y/N] ", cluster);
+	clu_output_plan(runbook, plan, manifest, cluster);
+	clu_output_finish(runbook, 0, NULL);
+	fprintf(stderr, "\nApply this plan to %s? [y/N] ", source);
 	fflush(stderr);
-	if (!fgets(answer, sizeof(answer), stdin))
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+		fputs("Nothing was changed.\n", stderr);
 		return false;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	}
+	return true;
+}
+
+
+static void show_start(void *ctx, const struct clu_plan *plan)
+{
+	const struct view *v = ctx;
+
+	fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
+		v->manifest->name, v->manifest->version, v->source,
+		clu_strategy_name(plan->strategy), plan->n_steps, v->state_dir);
 }
 
 static void print_failure(const struct clu_exec_result *result)
@@ -119,115 +143,71 @@ static void print_failure(const struct clu_exec_result *result)
 	}
 }
 
-/* The body of `apply`, once cmd_open() has opened the manifest, the target
- * (a live one) and the journal: it reads its options from ctx->opt. */
-static int run_apply(struct cmd_ctx *ctx)
+/* After the run: what it left, the probes' count, then the result and report. */
+static void present(const struct clu_apply *a, int format, int ret, const struct clu_err *err)
 {
-	const struct cmd_options *o = &ctx->opt;
-	const char *source = o->cluster, *state_dir = o->state_dir;
-	int strategy = o->strategy, format = o->format, ret = 0;
-	bool yes = o->yes, probes_wanted = !o->no_probes;
-	struct clu_probe_target *probes = NULL;
-	size_t n_probes = 0;
-	struct clu_exec_options exec_opt = {
-		.break_stale_lock = o->break_lock, .lock_stale_ms = o->lock_stale_ms,
-		.settle_timeout_ms = o->settle_timeout_ms,
-	};
-	struct progress_view view = { .tty = isatty(STDERR_FILENO) };
-	struct clu_manifest *manifest = &ctx->manifest;
-	struct clu_target *target = &ctx->target;
-	struct clu_cluster cluster = { 0 };
-	struct clu_plan plan;
-	struct clu_journal *journal = ctx->journal;
-	struct clu_exec_result result = { 0 };
-	struct clu_run_record run = { 0 };
-	struct clu_err err = CLU_ERR_INIT;
-	struct clu_output *out = NULL;
-	bool have_plan = false, have_run = false;
+	const struct clu_exec_result *r = &a->result;
+	struct clu_output *out;
 
-	/* Another run at work: say so now, not after a plan (break-lock: later). */
-	if (!exec_opt.break_stale_lock)
-		ret = clu_exec_check_lock(target->backend, &err);
-	if (!ret)
-		ret = clu_target_read(target, &cluster, &err);
-	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
-	if (!ret)
-		ret = clu_exec_mark_leftovers(target->backend, journal, manifest, &cluster, &err);
-	if (!ret)
-		ret = clu_plan_make(&plan, manifest, &cluster, strategy, &err);
-	if (ret)
-		goto out;
-	have_plan = true;
-
-	if (!yes) {
-		struct clu_output *runbook = clu_output_new(CLU_FORMAT_TEXT, stdout, "plan");
-
-		clu_output_plan(runbook, &plan, manifest, &cluster);
-		clu_output_finish(runbook, 0, NULL);
-		if (!confirm(source)) {
-			fputs("Nothing was changed.\n", stderr);
-			goto out;
-		}
-	}
-	/* Every node must answer as itself before the first change. */
-	ret = clu_target_check_nodes(target, &plan, show_check, NULL, &err);
-	if (!ret && probes_wanted)
-		ret = clu_target_probe_targets(target, manifest, &probes, &n_probes, &err);
-	if (ret)
-		goto out;
-	exec_opt.probes = probes;
-	exec_opt.n_probes = n_probes;
-
-	exec_opt.interrupted = cmd_stop_on_signals();
-	exec_opt.cluster_source = source;
-	exec_opt.progress = show_progress;
-	exec_opt.progress_ctx = &view;
-	fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
-		manifest->name, manifest->version, source, clu_strategy_name(plan.strategy),
-		plan.n_steps, state_dir);
-	ret = clu_exec_run(&plan, manifest, target->backend, journal, &exec_opt, &result, &err);
-	if (view.line_open)
-		fputc('\n', stderr);
-	if (ret)
-		print_failure(&result);
-	if (n_probes && ret != CLU_E_LOCKED)
+	if (ret && a->executed)
+		print_failure(r);
+	if (a->no_probes_why && a->executed)
+		fprintf(stderr, "clupdate: probes not run (%s): no outage measured\n",
+			a->no_probes_why);
+	if (a->n_probes && ret != CLU_E_LOCKED)
 		fprintf(stderr, "clupdate: %zu message%s acknowledged to the probes, %zu lost%s%s%s\n",
-			result.acknowledged, result.acknowledged == 1 ? "" : "s", result.lost,
-			result.lost_checked ? "" : " (not checked: ",
-			result.lost_checked ? "" : result.check_failure ? result.check_failure
-			: "no probe has a check command", result.lost_checked ? "" : ")");
-	if (result.run_id) {
-		struct clu_err load_err = CLU_ERR_INIT;
-
-		have_run = !clu_journal_run_load(journal, result.run_id, &run, &load_err);
-		if (!have_run)
-			fprintf(stderr, "clupdate: %s\n", load_err.msg);
-	}
-out:
+			r->acknowledged, r->acknowledged == 1 ? "" : "s", r->lost,
+			r->lost_checked ? "" : " (not checked: ",
+			r->lost_checked ? "" : r->check_failure ? r->check_failure
+			: "no probe has a check command", r->lost_checked ? "" : ")");
+	if (a->run_load_error)
+		fprintf(stderr, "clupdate: %s\n", a->run_load_error);
 	out = clu_output_new(format, stdout, "apply");
-	if (have_run) {
+	if (a->have_run) {
 		struct clu_report report;
 		struct clu_err report_err = CLU_ERR_INIT;
 
-		clu_output_run(out, &run, false);
-		if (!clu_report_make(&report, &run, &report_err)) {
+		clu_output_run(out, &a->run, false);
+		if (!clu_report_make(&report, &a->run, &report_err)) {
 			if (format == CLU_FORMAT_TEXT)
 				fputc('\n', stdout);
 			clu_output_report(out, &report);
 			clu_report_release(&report);
 		}
 	}
-	clu_output_finish(out, ret, ret ? err.msg : NULL);
-	if (have_run)
-		clu_run_record_release(&run);
-	clu_exec_result_release(&result);
-	clu_probe_targets_free(probes, n_probes);
-	if (have_plan)
-		clu_plan_release(&plan);
-	clu_cluster_release(&cluster);
-	if (ret)
-		return cmd_fail(ret, "%s", err.msg);
-	return 0;
+	clu_output_finish(out, ret, ret ? err->msg : NULL);
+}
+
+/* The body of `apply`, once cmd_open() has opened the manifest, the target
+ * (a live one) and the journal: the library's pipeline, presented. */
+static int run_apply(struct cmd_ctx *ctx)
+{
+	const struct cmd_options *o = &ctx->opt;
+	struct view v = {
+		.progress = { .tty = isatty(STDERR_FILENO) },
+		.source = o->cluster, .state_dir = o->state_dir, .manifest = &ctx->manifest,
+	};
+	struct clu_apply a = {
+		.target = &ctx->target, .manifest = &ctx->manifest, .journal = ctx->journal,
+		.strategy = o->strategy, .no_probes = o->no_probes,
+		.exec = {
+			.break_stale_lock = o->break_lock, .lock_stale_ms = o->lock_stale_ms,
+			.settle_timeout_ms = o->settle_timeout_ms,
+			.interrupted = cmd_stop_on_signals(), .cluster_source = o->cluster,
+			.progress = show_progress, .progress_ctx = &v.progress,
+		},
+		.confirm = o->yes ? NULL : confirm, .checking = show_check, .starting = show_start,
+		.ctx = &v,
+	};
+	struct clu_err err = CLU_ERR_INIT;
+	int ret;
+
+	ret = clu_apply_run(&a, &err);
+	if (v.progress.line_open)
+		fputc('\n', stderr);
+	present(&a, o->format, ret, &err);
+	clu_apply_release(&a);
+	return ret ? cmd_fail(ret, "%s", err.msg) : 0;
 }
 
 static const struct cmd_option options[] = {

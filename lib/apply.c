@@ -1,0 +1,101 @@
+/*
+ * The apply pipeline (see apply.h): lock, read, recover, plan, confirm,
+ * check, probes, run, record. Each stage is the library's own; the front
+ * end only answers the confirmation and shows progress.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clupdate/apply.h"
+#include "clupdate/probe.h"
+#include "util.h"
+
+/* Stages 1-4: from the live state to a plan; nothing changes. */
+static int make_plan(struct clu_apply *a, struct clu_err *err)
+{
+	struct clu_backend *b = a->target->backend;
+	int ret = 0;
+
+	/* Another run at work: say so now, not after a plan (break-lock: later). */
+	if (!a->exec.break_stale_lock)
+		ret = clu_exec_check_lock(b, err);
+	if (!ret)
+		ret = clu_target_read(a->target, &a->cluster, err);
+	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
+	if (!ret)
+		ret = clu_exec_mark_leftovers(b, a->journal, a->manifest, &a->cluster, err);
+	if (!ret)
+		ret = clu_plan_make(&a->plan, a->manifest, &a->cluster, a->strategy, err);
+	a->planned = !ret;
+	return ret;
+}
+
+/* Stages 6-7: every node answers as itself; the probes are resolved. */
+static int prepare(struct clu_apply *a, struct clu_err *err)
+{
+	int ret = clu_target_check_nodes(a->target, &a->plan, a->checking, a->ctx, err);
+
+	if (ret)
+		return ret;
+	if (a->no_probes)
+		a->no_probes_why = "--no-probes";
+	else if (a->target->sim)
+		a->no_probes_why = "a simulated cluster has no service to measure";
+	else
+		ret = clu_target_probe_targets(a->target, a->manifest, &a->probes, &a->n_probes,
+					       err);
+	a->exec.probes = a->probes;
+	a->exec.n_probes = a->n_probes;
+	return ret;
+}
+
+/* Stage 9: the run as the journal holds it (a refused run left none). */
+static void record(struct clu_apply *a)
+{
+	struct clu_err load_err = CLU_ERR_INIT;
+
+	if (!a->result.run_id)
+		return;
+	a->have_run = !clu_journal_run_load(a->journal, a->result.run_id, &a->run, &load_err);
+	if (!a->have_run)
+		a->run_load_error = clu__xstrdup(load_err.msg);
+}
+
+int clu_apply_run(struct clu_apply *a, struct clu_err *err)
+{
+	int ret = make_plan(a, err);
+
+	if (ret)
+		return ret;
+	if (a->confirm && !a->confirm(a->ctx, &a->plan, a->manifest, &a->cluster)) {
+		a->declined = true;
+		return 0;
+	}
+	if ((ret = prepare(a, err)))
+		return ret;
+	if (!a->exec.cluster_source)
+		a->exec.cluster_source = a->target->spec;
+	if (a->starting)
+		a->starting(a->ctx, &a->plan);
+	ret = clu_exec_run(&a->plan, a->manifest, a->target->backend, a->journal, &a->exec,
+			   &a->result, err);
+	a->executed = true;
+	record(a);
+	return ret;
+}
+
+void clu_apply_release(struct clu_apply *a)
+{
+	if (a->have_run)
+		clu_run_record_release(&a->run);
+	free(a->run_load_error);
+	clu_exec_result_release(&a->result);
+	clu_probe_targets_free(a->probes, a->n_probes);
+	if (a->planned)
+		clu_plan_release(&a->plan);
+	clu_cluster_release(&a->cluster);
+	a->have_run = a->planned = false;
+	a->run_load_error = NULL;
+	a->probes = NULL;
+	a->n_probes = 0;
+}
