@@ -168,33 +168,11 @@ void clu_output_run(struct clu_output *out, const struct clu_run_record *run, bo
 		json_object_object_add(out->results, "run", clu__run_doc(run, detail));
 }
 
-struct json_object *clu__report_doc(const struct clu_report *r)
+/* The outage windows, and per group their count and total. */
+static void report_outages(struct json_object *doc, const struct clu_report *r)
 {
-	struct json_object *doc = json_object_new_object();
 	struct json_object *groups = json_object_new_object();
 	struct json_object *outages = json_object_new_array();
-	struct json_object *steps = json_object_new_array();
-	struct json_object *service = json_object_new_array();
-	struct json_object *probes = json_object_new_array();
-	struct json_object *nodes = json_object_new_array();
-	struct json_object *lost_ids = json_object_new_array();
-
-	json_object_object_add(doc, "run", json_object_new_int64(r->run_id));
-	add_string(doc, "update", r->update);
-	add_string(doc, "version", r->version);
-	add_string(doc, "strategy", r->strategy);
-	add_string(doc, "cluster", r->cluster);
-	add_string(doc, "state", r->state);
-	json_object_object_add(doc, "wall_ms", json_object_new_int64(r->wall_ms));
-	json_object_object_add(doc, "installer_ms", json_object_new_int64(r->installer_ms));
-	json_object_object_add(doc, "engine_wait_ms", json_object_new_int64(r->engine_wait_ms));
-	json_object_object_add(doc, "overhead_ms", json_object_new_int64(r->overhead_ms));
-	json_object_object_add(doc, "acknowledged", json_object_new_int64((int64_t)r->acknowledged));
-	json_object_object_add(doc, "lost", r->lost_checked ?
-			       json_object_new_int64((int64_t)r->lost) : NULL);
-	for (size_t i = 0; i < r->n_lost_ids; i++)
-		json_object_array_add(lost_ids, json_object_new_string(r->lost_ids[i]));
-	json_object_object_add(doc, "lost_ids", lost_ids);
 
 	for (size_t i = 0; i < r->n_outages; i++) {
 		const struct clu_outage *o = &r->outages[i];
@@ -227,6 +205,11 @@ struct json_object *clu__report_doc(const struct clu_report *r)
 	}
 	json_object_object_add(doc, "groups", groups);
 	json_object_object_add(doc, "outages", outages);
+}
+
+static void report_steps(struct json_object *doc, const struct clu_report *r)
+{
+	struct json_object *steps = json_object_new_array();
 
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct clu_report_step *s = &r->steps[i];
@@ -243,6 +226,13 @@ struct json_object *clu__report_doc(const struct clu_report *r)
 		json_object_array_add(steps, step);
 	}
 	json_object_object_add(doc, "steps", steps);
+}
+
+/* The service windows the installers reported, and the probes' own figures. */
+static void report_service_and_probes(struct json_object *doc, const struct clu_report *r)
+{
+	struct json_object *service = json_object_new_array();
+	struct json_object *probes = json_object_new_array();
 
 	for (size_t i = 0; i < r->n_service; i++) {
 		const struct clu_service_window *w = &r->service[i];
@@ -258,7 +248,6 @@ struct json_object *clu__report_doc(const struct clu_report *r)
 		json_object_array_add(service, window);
 	}
 	json_object_object_add(doc, "service_windows", service);
-
 	for (size_t i = 0; i < r->n_probes; i++) {
 		const struct clu_report_probe *p = &r->probes[i];
 		struct json_object *probe = json_object_new_object();
@@ -273,6 +262,33 @@ struct json_object *clu__report_doc(const struct clu_report *r)
 		json_object_array_add(probes, probe);
 	}
 	json_object_object_add(doc, "probes", probes);
+}
+
+struct json_object *clu__report_doc(const struct clu_report *r)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *nodes = json_object_new_array();
+	struct json_object *lost_ids = json_object_new_array();
+
+	json_object_object_add(doc, "run", json_object_new_int64(r->run_id));
+	add_string(doc, "update", r->update);
+	add_string(doc, "version", r->version);
+	add_string(doc, "strategy", r->strategy);
+	add_string(doc, "cluster", r->cluster);
+	add_string(doc, "state", r->state);
+	json_object_object_add(doc, "wall_ms", json_object_new_int64(r->wall_ms));
+	json_object_object_add(doc, "installer_ms", json_object_new_int64(r->installer_ms));
+	json_object_object_add(doc, "engine_wait_ms", json_object_new_int64(r->engine_wait_ms));
+	json_object_object_add(doc, "overhead_ms", json_object_new_int64(r->overhead_ms));
+	json_object_object_add(doc, "acknowledged", json_object_new_int64((int64_t)r->acknowledged));
+	json_object_object_add(doc, "lost", r->lost_checked ?
+			       json_object_new_int64((int64_t)r->lost) : NULL);
+	for (size_t i = 0; i < r->n_lost_ids; i++)
+		json_object_array_add(lost_ids, json_object_new_string(r->lost_ids[i]));
+	json_object_object_add(doc, "lost_ids", lost_ids);
+	report_outages(doc, r);
+	report_steps(doc, r);
+	report_service_and_probes(doc, r);
 	for (size_t i = 0; i < r->n_nodes; i++)
 		json_object_array_add(nodes, json_object_new_string(r->nodes[i]));
 	json_object_object_add(doc, "nodes", nodes);
