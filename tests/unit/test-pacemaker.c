@@ -26,7 +26,9 @@
 
 #include "clupdate/pacemaker.h"
 #include "clupdate/proc.h"
+#include "clupdate/pacemaker-backend.h"
 #include "clupdate/target.h"
+#include "util.h"
 
 #define CAPTURES "tests/fixtures/crm_mon/"
 
@@ -45,7 +47,8 @@ static int remove_tmpdir(void **state)
 	char path[128];
 
 	(void)state;
-	static const char *const files[] = { "crm_mon", "cibadmin", "output.xml", "config.xml" };
+	static const char *const files[] = { "crm_mon", "cibadmin", "cibadmin.log", "output.xml",
+					     "config.xml" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
@@ -960,6 +963,57 @@ static void test_live(void **state)
 	free(old_path);
 }
 
+/*
+ * The Pacemaker backend's ban of a group whose name holds "-on-": its
+ * change record carries the node and the group (nothing is parsed back
+ * from the id), and the constraint it writes names them. A stand-in
+ * cibadmin answers "no such object" to queries and logs every call.
+ */
+static const char fake_cibadmin_log[] =
+	"#!/bin/sh\n"
+	"printf '%s\\n' \"$*\" >>\"$(dirname \"$0\")/cibadmin.log\"\n"
+	"[ \"$1\" = --query ] && exit 105\n"
+	"exit 0\n";
+
+static void test_backend_ban_add_on(void **state)
+{
+	char path[128], *old_path = strdup(getenv("PATH")), *new_path, *log;
+	struct clu_intent ban = { CLU_VERB_BAN, "add-on-svc", "n1", NULL };
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_change c;
+	struct clu_target t;
+	bool already = true;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/cibadmin", tmpdir);
+	write_file(path, fake_cibadmin_log, 0755);
+	assert_true(asprintf(&new_path, "%s:%s", tmpdir, old_path) > 0);
+	setenv("PATH", new_path, 1);
+	assert_int_equal(clu_target_open(&t, "pacemaker", "v", NULL, &err), 0);
+
+	assert_int_equal(t.backend->ops->prepare(t.backend, &ban, &c, &already, &err), 0);
+	assert_false(already);
+	assert_string_equal(c.kind, CLU_PCMK_CHANGE_CONSTRAINT);
+	assert_string_equal(c.target, "clupdate-ban-add-on-svc-on-n1");
+	assert_string_equal(c.node, "n1");
+	assert_string_equal(c.group, "add-on-svc");
+	assert_int_equal(t.backend->ops->verb_of(&c), CLU_VERB_BAN);
+	assert_int_equal(t.backend->ops->apply(t.backend, &c, 1, &err), 0);
+	clu_change_release(&c);
+
+	snprintf(path, sizeof(path), "%s/cibadmin.log", tmpdir);
+	log = clu__read_file(path, 1 << 20, NULL);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "--query --xpath //constraints/*[@id='clupdate-ban-add-on-svc-on-n1']"));
+	assert_non_null(strstr(log, "<rsc_location id=\"clupdate-ban-add-on-svc-on-n1\" "
+			       "rsc=\"add-on-svc\" node=\"n1\" score=\"-INFINITY\"/>"));
+	free(log);
+	clu_target_release(&t);
+	setenv("PATH", old_path, 1);
+	free(new_path);
+	free(old_path);
+}
+
 static void test_read_file(void **state)
 {
 	struct clu_cluster c;
@@ -995,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(test_status_argv_on_captures),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_backend_ban_add_on),
 		cmocka_unit_test(test_read_file),
 	};
 
