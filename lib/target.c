@@ -48,8 +48,10 @@ static int this_node(char **name, struct clu_err *err)
  * Which node this machine is, it learns before the first command for a
  * node (clu_target_check_nodes()): reading the cluster needs no more.
  */
-static int open_this_node(struct clu_target *t, const char *ssh_config, struct clu_err *err)
+static int open_this_node(struct clu_target *t, const char *arg, const char *ssh_config,
+			  struct clu_err *err)
 {
+	(void)arg;
 	int ret = clu_transport_init_local(&t->transport, NULL, ssh_config, err);
 
 	if (!ret)
@@ -58,12 +60,14 @@ static int open_this_node(struct clu_target *t, const char *ssh_config, struct c
 }
 
 /* A lab: its nodes, in order, from the layout file it wrote (lab-layout.h). */
-static int open_lab(struct clu_target *t, const char *name, struct clu_err *err)
+static int open_lab(struct clu_target *t, const char *name, const char *ssh_config,
+		    struct clu_err *err)
 {
 	const struct clu_lab_layout *layout;
 	const char **names;
 	int ret = clu_transport_init_netns(&t->transport, name, err);
 
+	(void)ssh_config;
 	if (ret)
 		return ret;
 	layout = &t->transport.layout;
@@ -99,57 +103,85 @@ static int open_ssh(struct clu_target *t, const char *hosts, const char *ssh_con
 }
 
 /* A simulated cluster: its state lives beside its description, in FILE.state. */
-static int open_sim(struct clu_target *t, struct clu_err *err)
+static int open_sim(struct clu_target *t, const char *file, const char *ssh_config,
+		    struct clu_err *err)
 {
-	char *state = clu__xasprintf("%s.state", t->file);
-	int ret = clu_sim_open(&t->sim, t->file, state, err);
+	char *state = clu__xasprintf("%s.state", file);
+	int ret = clu_sim_open(&t->sim, file, state, err);
 
+	(void)ssh_config;
 	free(state);
 	if (!ret)
 		t->backend = clu_sim_backend(t->sim);
 	return ret;
 }
 
-/* The kinds that name a file, "KIND:FILE". */
-static const char *const file_kinds[] = { "sim", "xml", "static" };
-
-/* The FILE of "KIND:FILE" for a file kind; NULL for any other spec. */
-static const char *file_of(const char *spec, const char **kind)
+static int read_xml(struct clu_target *t, struct clu_cluster *out, struct clu_err *err)
 {
-	for (size_t i = 0; i < sizeof(file_kinds) / sizeof(file_kinds[0]); i++) {
-		size_t n = strlen(file_kinds[i]);
+	return clu_pacemaker_read_file(out, t->arg, t->version_attribute, err);
+}
 
-		if (!strncmp(spec, file_kinds[i], n) && spec[n] == ':') {
-			*kind = file_kinds[i];
-			return spec + n + 1;
+static int read_static(struct clu_target *t, struct clu_cluster *out, struct clu_err *err)
+{
+	return clu_static_load(out, t->arg, err);
+}
+
+/*
+ * The kinds of --cluster: a live one is opened to a backend, a saved state
+ * is read by clu_target_read(). A new backend is one line here.
+ */
+struct target_kind {
+	const char *name;         /* "pacemaker", or the KIND of "KIND:ARG" */
+	const char *arg;          /* "FILE", ...: what follows the colon; NULL: none */
+	const char *noun;         /* for "cluster 'xml:' names no file" */
+	int (*open)(struct clu_target *t, const char *arg, const char *ssh_config,
+		    struct clu_err *err);
+	int (*read)(struct clu_target *t, struct clu_cluster *out, struct clu_err *err);
+};
+
+static const struct target_kind kinds[] = {
+	{ "pacemaker", NULL, NULL, open_this_node, NULL },
+	{ "lab", "NAME", "lab", open_lab, NULL },
+	{ "ssh", "HOST[,HOST...]", "host", open_ssh, NULL },
+	{ "sim", "FILE", "file", open_sim, NULL },
+	{ "xml", "FILE", "file", NULL, read_xml },
+	{ "static", "FILE", "file", NULL, read_static },
+};
+
+/* The kind spec names, and its argument; NULL for an unknown spec. */
+static const struct target_kind *kind_of(const char *spec, const char **arg)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i].name);
+
+		if (strncmp(spec, kinds[i].name, n))
+			continue;
+		if (!kinds[i].arg && !spec[n]) {
+			*arg = NULL;
+			return &kinds[i];
+		}
+		if (kinds[i].arg && spec[n] == ':') {
+			*arg = spec + n + 1;
+			return &kinds[i];
 		}
 	}
 	return NULL;
 }
 
-static int open_kind(struct clu_target *t, const char *spec, const char *ssh_config,
-		     struct clu_err *err)
+static int open_kind(struct clu_target *t, const char *ssh_config, struct clu_err *err)
 {
-	const char *kind = NULL;
+	const struct target_kind *k = kind_of(t->spec, &t->arg);
 
-	t->file = file_of(t->spec, &kind);
-	if (t->file && !*t->file)
-		return clu_err_set(err, CLU_E_USAGE, "cluster '%s' names no file (expected %s:FILE)",
-				   spec, kind);
-	if (!strcmp(spec, "pacemaker"))
-		return open_this_node(t, ssh_config, err);
-	if (!strncmp(spec, "lab:", 4))
-		return open_lab(t, spec + 4, err);
-	if (!strncmp(spec, "ssh:", 4))
-		return open_ssh(t, spec + 4, ssh_config, err);
-	if (t->file && !strcmp(kind, "sim"))
-		return open_sim(t, err);
-	if (t->file)
-		return 0;   /* a saved state, read by clu_target_read() */
-	if (!*spec)
+	if (!k && !*t->spec)
 		return clu_err_set(err, CLU_E_USAGE, "no cluster (expected " CLU_TARGETS_EXPECTED ")");
-	return clu_err_set(err, CLU_E_USAGE, "unknown cluster '%s' (expected "
-			   CLU_TARGETS_EXPECTED ")", spec);
+	if (!k)
+		return clu_err_set(err, CLU_E_USAGE, "unknown cluster '%s' (expected "
+				   CLU_TARGETS_EXPECTED ")", t->spec);
+	if (k->arg && !*t->arg)
+		return clu_err_set(err, CLU_E_USAGE, "cluster '%s' names no %s (expected %s:%s)",
+				   t->spec, k->noun, k->name, k->arg);
+	t->read = k->read;
+	return k->open ? k->open(t, t->arg, ssh_config, err) : 0;
 }
 
 int clu_target_open(struct clu_target *t, const char *spec, const char *version_attribute,
@@ -160,7 +192,7 @@ int clu_target_open(struct clu_target *t, const char *spec, const char *version_
 	memset(t, 0, sizeof(*t));
 	t->spec = clu__xstrdup(spec ? spec : "");
 	t->version_attribute = clu__xstrdup_or_null(version_attribute);
-	ret = open_kind(t, t->spec, ssh_config, err);
+	ret = open_kind(t, ssh_config, err);
 	t->live = !ret && t->backend;
 	if (ret) {
 		free(t->spec);
@@ -175,9 +207,7 @@ int clu_target_read(struct clu_target *t, struct clu_cluster *out, struct clu_er
 	if (t->live)
 		return t->backend->ops->read(t->backend, true, out, err);
 	memset(out, 0, sizeof(*out));
-	if (!strncmp(t->spec, "xml:", 4))
-		return clu_pacemaker_read_file(out, t->file, t->version_attribute, err);
-	return clu_static_load(out, t->file, err);
+	return t->read(t, out, err);
 }
 
 int clu_target_check_nodes(struct clu_target *t, const struct clu_plan *plan,

@@ -32,12 +32,14 @@
 
 struct clu_target {
 	char *spec;                   /* as given */
-	const char *file;             /* sim:, xml:, static: the FILE of spec */
+	const char *arg;              /* what follows "KIND:" in spec; NULL: none */
 	bool live;                    /* a running cluster clupdate can change */
 	char *lab;                    /* lab:NAME: the lab's name; NULL otherwise */
 	struct clu_transport transport;       /* a live engine's; kind NONE for sim */
 	struct clu_backend *backend;          /* live only */
 	struct clu_sim *sim;                  /* sim:FILE only */
+	/* A saved state's reader (xml:, static:); NULL for a live one. */
+	int (*read)(struct clu_target *t, struct clu_cluster *out, struct clu_err *err);
 	char *version_attribute;
 };
 
