@@ -213,8 +213,9 @@ static int run_apply(struct cmd_ctx *ctx)
 static const struct cmd_option options[] = {
 	CMD_OPTION_CLUSTER("C",
 		"pacemaker (the default: clupdate runs on a node of the\n"
-		"cluster), ssh:HOST[,HOST...] (from an admin host) or\n"
-		"lab:NAME (a 'clupdate lab')"),
+		"cluster), ssh:HOST[,HOST...] (from an admin host),\n"
+		"lab:NAME (a 'clupdate lab') or sim:FILE (a simulated\n"
+		"cluster, for a rehearsal: doc/sim.md)"),
 	CMD_OPTION_STRATEGY("in-place, rolling or auto, instead of the manifest's"),
 	{ "yes", 'y', CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(yes), 0,
 	  "do not ask for confirmation (needed when stdin is not\n"

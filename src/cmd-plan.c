@@ -42,6 +42,7 @@ static const struct cmd_option options[] = {
 		"  pacemaker    ask the local Pacemaker (crm_mon)\n"
 		"  lab:NAME     a 'clupdate lab' cluster\n"
 		"  ssh:HOST,..  a cluster reached with ssh (see --ssh-config)\n"
+		"  sim:FILE     a simulated cluster (doc/sim.md)\n"
 		"  xml:FILE     a saved 'crm_mon --output-as=xml' capture\n"
 		"  static:FILE  a cluster described in a file\n"
 		"               (doc/static-cluster.md)"),
