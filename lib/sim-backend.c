@@ -89,11 +89,11 @@ static int sim_settle(struct clu_backend *b, const struct clu_settle *how, struc
 /* ---- changes ------------------------------------------------------------ */
 
 static const char *const kinds[] = {
-	[CLU_VERB_PIN] = "sim-pin",
-	[CLU_VERB_DRAIN] = "sim-drain",
-	[CLU_VERB_BAN] = "sim-ban",
-	[CLU_VERB_PREFER] = "sim-prefer",
-	[CLU_VERB_VERSION] = "sim-version",
+	[CLU_VERB_PIN] = CLU_SIM_CHANGE_PIN,
+	[CLU_VERB_DRAIN] = CLU_SIM_CHANGE_DRAIN,
+	[CLU_VERB_BAN] = CLU_SIM_CHANGE_BAN,
+	[CLU_VERB_PREFER] = CLU_SIM_CHANGE_PREFER,
+	[CLU_VERB_VERSION] = CLU_SIM_CHANGE_VERSION,
 };
 
 static enum clu_verb sim_verb_of(const struct clu_change *c)

@@ -26,7 +26,8 @@
  *
  * Change kinds, by backend (journal column `kind`):
  *
- *   pacemaker  "meta"            a resource meta attribute (pin: target the
+ *   pacemaker  (CLU_PCMK_CHANGE_*, pacemaker-backend.h)
+ *              "meta"            a resource meta attribute (pin: target the
  *                                group, name "is-managed")
  *              "node-attribute"  a permanent node attribute (drain: target
  *                                the node, name "standby"; version: the
@@ -34,7 +35,8 @@
  *              "constraint"      a location constraint of clupdate's own
  *                                (ban -INFINITY, prefer +INFINITY; target
  *                                its id, name the group, detail its XML)
- *   sim        "sim-pin", "sim-drain", "sim-ban", "sim-prefer", "sim-version"
+ *   sim        (CLU_SIM_CHANGE_*, sim.h) "sim-pin", "sim-drain", "sim-ban",
+ *              "sim-prefer", "sim-version"
  *   executor   "lock"            the cluster lock (target "clupdate-lock",
  *                                name the holder's token; "property" in
  *                                journals of clupdate 0.1): journalled and

@@ -174,12 +174,14 @@ struct clu_change {
 	int64_t id;
 	int64_t run_id;
 	unsigned step;        /* the step that made it (0: before the first) */
-	char *kind;           /* "meta" (resource meta attribute), "node-attribute",
-				 "constraint", "lock" (name: its token; "property"
-				 in journals of clupdate 0.1) */
-	char *target;         /* resource, node or constraint id */
+	char *kind;           /* the backend's own ("meta", "node-attribute",
+				 "constraint" for Pacemaker, "sim-pin"...: see
+				 backend.h), or "lock" (name: its token;
+				 "property" in journals of clupdate 0.1) */
+	char *target;         /* what the backend changed: a resource, a node,
+				 a constraint id */
 	char *name;           /* attribute name; for a constraint, the
-				 resource it constrains (exec.c relies on it) */
+				 resource it constrains */
 	char *prior;          /* value before; NULL when absent */
 	char *value;          /* value set; NULL when deleted */
 	char *detail;         /* e.g. the constraint's XML, to restore it */

@@ -58,6 +58,13 @@
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
 
+/* The simulation's change kinds (journal column `kind`; see doc/sim.md). */
+#define CLU_SIM_CHANGE_PIN "sim-pin"
+#define CLU_SIM_CHANGE_DRAIN "sim-drain"
+#define CLU_SIM_CHANGE_BAN "sim-ban"
+#define CLU_SIM_CHANGE_PREFER "sim-prefer"
+#define CLU_SIM_CHANGE_VERSION "sim-version"
+
 struct clu_sim;
 
 /*

@@ -1,8 +1,9 @@
 /*
  * Executor tests, against the simulated cluster (sim.h): every step kind,
  * both strategies, retries, a node given up under max-failed-nodes, a hook
- * that vetoes, a settle that never comes, a group that fails over by
- * itself, a node that dies, the lock refused and taken over, a group whose
+ * that vetoes, an installer that hangs, a settle that never comes, a group
+ * that fails over by itself, a node that dies (and one that comes back),
+ * the lock refused and taken over, a group whose
  * name holds "-on-"; and a crash at every journal point: for a 3-node
  * in-place run, a 3-node rolling run and a 5-node run with two groups on
  * different owners, the executor is stopped (a forked child _exits) at
@@ -451,6 +452,47 @@ static void test_settle_never(void **state)
 	trial_remove(&t);
 }
 
+static void test_install_hangs(void **state)
+{
+	struct clu_sim_fault hangs = { .kind = CLU_SIM_COMMAND_HANGS, .node = "n2",
+				       .on = CLU_COMMAND_INSTALL, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	add_fault(&t, &hangs);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_non_null(strstr(a.err.msg, "(install on n2) failed"));
+	assert_non_null(strstr(a.err.msg, "timed out"));
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "1");
+	assert_true(clu_cluster_node(e.c, "n2")->standby);
+	clu_sim_close(e.sim);
+	assert_guard_kept(&t);
+	trial_remove(&t);
+}
+
+/* A node dies, and comes back before its turn: the run goes on. */
+static void test_node_dies_and_returns(void **state)
+{
+	struct clu_sim_fault dies = { .kind = CLU_SIM_NODE_DIES, .node = "n3", .after = 1 };
+	struct clu_sim_fault returns = { .kind = CLU_SIM_NODE_RETURNS, .node = "n3", .after = 2 };
+	struct trial t;
+	struct apply a;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	add_fault(&t, &dies);
+	add_fault(&t, &returns);
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
 static void test_node_dies(void **state)
 {
 	struct clu_sim_fault dies = { .kind = CLU_SIM_NODE_DIES, .node = "n3", .after = 3 };
@@ -639,6 +681,8 @@ int main(void)
 		cmocka_unit_test(test_node_given_up),
 		cmocka_unit_test(test_hook_vetoes),
 		cmocka_unit_test(test_settle_never),
+		cmocka_unit_test(test_install_hangs),
+		cmocka_unit_test(test_node_dies_and_returns),
 		cmocka_unit_test(test_node_dies),
 		cmocka_unit_test(test_group_moves_by_itself),
 		cmocka_unit_test(test_add_on_svc),
