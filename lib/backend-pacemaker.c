@@ -44,6 +44,8 @@ struct pcmk {
 	size_t preferred;        /* index of the last control node that answered */
 	char *version_attribute; /* node attribute with the installed version */
 	unsigned timeout_ms;     /* per CLI command */
+	char *dc;                /* the coordinator, while it answers as one; NULL */
+	char *cluster_name;      /* from the configuration, once read ("": none) */
 };
 
 /* A location constraint clupdate adds. */
@@ -168,6 +170,15 @@ static int pcmk_read_status(struct pcmk *b, struct clu_cluster *out, struct clu_
 	return ret;
 }
 
+/* Whether crm_mon told every node's version: the configuration adds nothing then. */
+static bool versions_known(const struct clu_cluster *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (!c->nodes[i].version)
+			return false;
+	return true;
+}
+
 static int pcmk_read(struct pcmk *b, struct clu_cluster *out, struct clu_err *err)
 {
 	struct clu_proc proc;
@@ -176,7 +187,16 @@ static int pcmk_read(struct pcmk *b, struct clu_cluster *out, struct clu_err *er
 	ret = pcmk_read_status(b, out, err);
 	if (ret)
 		return ret;
-	/* crm_mon has no attributes for offline nodes, nor the cluster's name. */
+	/*
+	 * crm_mon has no attributes for offline nodes, nor the cluster's name:
+	 * the configuration has them. The name is read once; the rest only
+	 * while a node's version is unknown (one CLI round trip less a look).
+	 */
+	if (b->cluster_name && versions_known(out)) {
+		if (*b->cluster_name && !out->name)
+			clu_set_string(&out->name, b->cluster_name);
+		return 0;
+	}
 	ret = run_cli(b, clu_pacemaker_config_argv(), &proc, err);
 	if (!ret && proc.result.exit_code != 0)
 		ret = cli_failed(&proc, "read the configuration", err);
@@ -186,6 +206,8 @@ static int pcmk_read(struct pcmk *b, struct clu_cluster *out, struct clu_err *er
 	clu_proc_release(&proc);
 	if (ret)
 		clu_cluster_release(out);
+	else if (!b->cluster_name)
+		b->cluster_name = clu__xstrdup(out->name ? out->name : "");
 	return ret;
 }
 
@@ -610,25 +632,45 @@ static int pcmk_refresh(struct pcmk *b, const char *resource, const char *node,
 			  resource, "--node", node, NULL }, 0, "refresh a resource's state", err);
 }
 
-static int pcmk_idle(struct pcmk *b, bool *idle, struct clu_err *err)
+/* The coordinator (DC), found once and kept while it answers as one. */
+static int find_dc(struct pcmk *b, struct clu_err *err)
 {
 	struct clu_proc proc;
 	char dc[256] = "";
 	int ret;
 
-	*idle = false;
+	if (b->dc)
+		return 0;
 	ret = run_cli(b, (const char *const[]){ "crmadmin", "--dc_lookup", "--quiet", NULL },
 		      &proc, err);
-	if (!ret && proc.result.exit_code == 0)
-		sscanf(proc.out.buf, "%255s", dc);
+	if (!ret && proc.result.exit_code == 0 && sscanf(proc.out.buf, "%255s", dc) == 1)
+		b->dc = clu__xstrdup(dc);
 	clu_proc_release(&proc);
-	if (ret || !dc[0])
+	return ret;
+}
+
+/*
+ * Idle: the coordinator says S_IDLE (no transition running or to run).
+ * Anything else (busy, no longer the coordinator, not answering) and the
+ * coordinator is looked up again at the next look: an election moves it.
+ */
+static int pcmk_idle(struct pcmk *b, bool *idle, struct clu_err *err)
+{
+	struct clu_proc proc;
+	int ret = find_dc(b, err);
+
+	*idle = false;
+	if (ret || !b->dc)
 		return ret;   /* no coordinator yet: not idle */
-	ret = run_cli(b, (const char *const[]){ "crmadmin", "--quiet", "--status", dc, NULL },
+	ret = run_cli(b, (const char *const[]){ "crmadmin", "--quiet", "--status", b->dc, NULL },
 		      &proc, err);
 	if (!ret && proc.result.exit_code == 0)
 		*idle = strstr(proc.out.buf, "S_IDLE") != NULL;
 	clu_proc_release(&proc);
+	if (!*idle) {
+		free(b->dc);
+		b->dc = NULL;
+	}
 	return ret;
 }
 
@@ -831,6 +873,8 @@ static void op_release(struct clu_backend *base)
 		free(b->control_nodes[i]);
 	free(b->control_nodes);
 	free(b->version_attribute);
+	free(b->dc);
+	free(b->cluster_name);
 	free(b);
 }
 

@@ -147,34 +147,38 @@ static char *first_unmet(const struct clu_settle *how, const struct clu_cluster 
 	return NULL;
 }
 
-/* One look: *good counts idle looks with every fact true, *gave_up why not. */
+/* The looks so far: idle looks with every fact true, looks at an engine that gave up. */
 struct look {
 	int good, given_up;
 	char *unmet, *why;
+	struct clu_cluster live;      /* what the last look saw */
+	bool have_live;
 };
 
 static int look(struct clu_backend *b, const struct clu_settle *how, int64_t start,
 		struct look *l, struct clu_err *err)
 {
-	struct clu_cluster live;
 	bool idle = false;
 	int ret = b->ops->idle(b, &idle, err);
 
+	if (l->have_live)
+		clu_cluster_release(&l->live);
+	l->have_live = false;
 	if (!ret)
-		ret = b->ops->read(b, false, &live, err);
+		ret = b->ops->read(b, true, &l->live, err);
 	if (ret)
 		return ret;
+	l->have_live = true;
 	free(l->unmet);
 	free(l->why);
-	l->unmet = first_unmet(how, &live);
+	l->unmet = first_unmet(how, &l->live);
 	l->good = idle && !l->unmet ? l->good + 1 : 0;
 	/* Idle, and what it did instead is plain, three looks in a row (after
 	 * a second: it may be idle before the change reached it): waiting on
 	 * would only wait for the timeout. */
 	l->why = idle && l->unmet && clu_now_mono_ms() - start >= 1000 ?
-		 engine_gave_up(how, &live) : NULL;
+		 engine_gave_up(how, &l->live) : NULL;
 	l->given_up = l->why ? l->given_up + 1 : 0;
-	clu_cluster_release(&live);
 	return 0;
 }
 
@@ -204,5 +208,11 @@ int clu_backend_settle_poll(struct clu_backend *b, const struct clu_settle *how,
 	}
 	free(l.unmet);
 	free(l.why);
+	if (!ret && how->last) {
+		*how->last = l.live;     /* the caller's now */
+		l.have_live = false;
+	}
+	if (l.have_live)
+		clu_cluster_release(&l.live);
 	return ret;
 }

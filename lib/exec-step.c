@@ -35,16 +35,19 @@ static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
 	return 0;
 }
 
-/* Wait until the facts hold, timed: the report tells it from clupdate's own overhead. */
+/*
+ * Wait until the facts hold, timed: the report tells it from clupdate's own
+ * overhead. last (may be NULL) receives the state the wait saw last.
+ */
 static int settle(struct executor *x, const struct clu_fact *facts, size_t n,
-		  struct clu_err *err)
+		  struct clu_cluster *last, struct clu_err *err)
 {
 	struct clu_settle how = {
 		.facts = facts, .n_facts = n, .manifest = x->manifest,
 		.timeout_ms = x->opt.settle_timeout_ms, .poll_ms = x->opt.poll_ms,
 		.failures_before = (const char *const *)x->failures_before.v,
 		.n_failures_before = x->failures_before.n,
-		.tick = settle_tick, .ctx = x,
+		.tick = settle_tick, .ctx = x, .last = last,
 	};
 	int64_t start = clu_now_mono_ms();
 	int ret = x->backend->ops->settle(x->backend, &how, err);
@@ -55,11 +58,17 @@ static int settle(struct executor *x, const struct clu_fact *facts, size_t n,
 
 /* ---- the live state --------------------------------------------------- */
 
-static int read_live(struct executor *x, struct clu_cluster *live, unsigned step,
-		     const char *phase, struct clu_err *err)
+/* The live state (seen, when the caller has just seen it), snapshotted. */
+static int read_live(struct executor *x, struct clu_cluster *live, struct clu_cluster *seen,
+		     unsigned step, const char *phase, struct clu_err *err)
 {
 	char *json;
-	int ret = x->backend->ops->read(x->backend, true, live, err);
+	int ret = 0;
+
+	if (seen)
+		*live = *seen;     /* taken over */
+	else
+		ret = x->backend->ops->read(x->backend, true, live, err);
 
 	if (ret)
 		return ret;
@@ -94,24 +103,39 @@ static void remember_failures(struct executor *x, const struct clu_cluster *live
 	}
 }
 
+/* Whether node runs no group at all, whole or in part (nothing to move away). */
+static bool runs_nothing(const struct clu_cluster *live, const char *node)
+{
+	for (size_t i = 0; i < live->n_groups; i++) {
+		const struct clu_group *g = &live->groups[i];
+
+		if (clu__streq(g->owner, node) || (!g->owner && g->trouble))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Check a step's preconditions (after false) or postconditions (after true)
- * and the invariants on the live state, snapshotted into the journal. Before
+ * and the invariants on the live state (seen: as the wait for the engine
+ * saw it last; NULL: read now), snapshotted into the journal. Before
  * the step, the guards are those of the step before, less those that ended
  * there (their bans are cleared); a guard that starts here is about the
  * state this step makes.
  */
 static int check_live(struct executor *x, const struct clu_step *s, bool after,
-		      struct clu_err *err)
+		      struct clu_cluster *seen, struct clu_err *err)
 {
 	struct clu_cluster live;
 	char *unmet = NULL;
-	int ret = read_live(x, &live, s->index, after ? "after" : "before", err);
+	int ret = read_live(x, &live, seen, s->index, after ? "after" : "before", err);
 
 	if (ret)
 		return ret;
-	if (!after)
+	if (!after) {
 		remember_failures(x, &live);
+		x->runs_nothing = s->node && runs_nothing(&live, s->node);
+	}
 	if (!facts_hold(x, &live, after ? s->post : s->pre, after ? s->n_post : s->n_pre, &unmet))
 		ret = clu_err_set(err, CLU_E_STEP, "step %u (%s): %s not met%s: expected %s",
 				  s->index, clu_action_name(s->action),
@@ -292,7 +316,7 @@ static int do_unpin(struct executor *x, const struct clu_step *s, struct clu_err
 	int ret = x->backend->ops->refresh(x->backend, s->group, s->node, err);
 
 	if (!ret)
-		ret = settle(x, &on_owner, 1, err);
+		ret = settle(x, &on_owner, 1, NULL, err);
 	if (!ret)
 		ret = exec_restore(x, CLU_VERB_PIN, s->group, NULL, &found, err);
 	return ret;
@@ -419,22 +443,29 @@ static int end_attempt(struct executor *x, const struct clu_step *s, unsigned at
 static int attempt_step(struct executor *x, const struct clu_step *s, unsigned attempt,
 			struct clu_proc *proc, bool *deferred, struct clu_err *err)
 {
-	bool on_node = clu_action_runs_on_node(s->action);
+	bool on_node = clu_action_runs_on_node(s->action), settled = false;
+	struct clu_cluster seen;
 	int ret = 0;
 
 	*deferred = false;
 	if (attempt == 1) {
 		ret = open_guards(x, s, err);
 		if (!ret)
-			ret = check_live(x, s, false, err);
+			ret = check_live(x, s, false, NULL, err);
 		if (ret)
 			return ret;
 	}
 	ret = on_node ? node_step(x, s, proc, err) : cluster_step(x, s, deferred, err);
-	if (!ret && !on_node && !*deferred)
-		ret = settle(x, s->post, s->n_post, err);
+	/* A drain of a node that runs nothing has nothing to wait for: the
+	 * check after it reads the standby; the engine's bookkeeping (a
+	 * fencing device stopped there) goes on while the installer runs. */
+	if (!ret && !on_node && !*deferred && !(s->action == CLU_ACTION_DRAIN && x->runs_nothing)) {
+		ret = settle(x, s->post, s->n_post, &seen, err);
+		settled = !ret;
+	}
+	/* The wait saw the state after the step last: the check uses it. */
 	if (!ret && !*deferred)
-		ret = check_live(x, s, true, err);
+		ret = check_live(x, s, true, settled ? &seen : NULL, err);
 	if (!ret)
 		ret = close_guards(x, s, err);
 	return ret;

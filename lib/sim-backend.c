@@ -83,6 +83,8 @@ static int sim_settle(struct clu_backend *b, const struct clu_settle *how, struc
 		sim->now_ms += how->poll_ms ? how->poll_ms : 100;
 	}
 	free(unmet);
+	if (!ret && how->last)
+		ret = sim_read(b, true, how->last, err);
 	return ret;
 }
 

@@ -141,6 +141,10 @@ struct clu_settle {
 	size_t n_failures_before;
 	int (*tick)(void *ctx, const char *unmet, struct clu_err *err);
 	void *ctx;
+	/* Not NULL: when the wait ends well, the state it saw last, as a
+	 * full read gives it (the caller releases it): the step's check after
+	 * needs no read of its own. */
+	struct clu_cluster *last;
 };
 
 struct clu_backend;
@@ -216,7 +220,7 @@ void clu_backend_free(struct clu_backend *b);
 void clu_change_release(struct clu_change *change);
 
 /*
- * The settle wait by polling read (not full) and idle every poll_ms: what
+ * The settle wait by polling read and idle every poll_ms: what
  * a backend without change notifications uses for its settle op. It ends
  * early, CLU_E_STEP, when the engine is idle and has plainly given up on
  * a fact (a group member failed since the step began, the group is in
