@@ -22,7 +22,7 @@
 #include "cmd.h"
 
 const struct cmd *const commands[] = {
-	&cmd_plan_entry, &cmd_apply_entry, &cmd_status_entry, &cmd_history_entry,
+	&cmd_plan_entry, &cmd_apply_entry, &cmd_abort_entry, &cmd_status_entry, &cmd_history_entry,
 	&cmd_show_entry, &cmd_report_entry, &cmd_probe_entry, &cmd_lab_entry, NULL,
 };
 

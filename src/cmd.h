@@ -126,7 +126,7 @@ extern const struct cmd_option cmd_journal_options[];
 extern const struct cmd *const commands[];
 
 extern const struct cmd cmd_plan_entry, cmd_apply_entry, cmd_status_entry, cmd_history_entry,
-	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry;
+	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry, cmd_abort_entry;
 
 const struct cmd *cmd_find(const char *name);
 
