@@ -141,6 +141,8 @@ struct apply {
 	unsigned long writes;        /* journal writes it made */
 	unsigned long crash_at;      /* _exit(99) at this write; 0: never */
 	unsigned long abort_at;      /* at this write, `abort` asks through the lock */
+	unsigned long late_at;       /* at this write, time passes: the deadline */
+	int64_t deadline_mono_ms;
 	struct clu_backend *backend;
 };
 
@@ -151,6 +153,9 @@ static void count_write(void *ctx, unsigned long n)
 	a->writes = n;
 	if (a->crash_at && n == a->crash_at)
 		_exit(99);
+	if (a->late_at && n == a->late_at)
+		while (clu_now_mono_ms() < a->deadline_mono_ms)
+			usleep(10000);
 	if (a->abort_at && n == a->abort_at) {
 		/* As `clupdate abort` from another host: a request in the lock. */
 		struct clu_lock_holder h;
@@ -194,6 +199,7 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	/* Renewals at every chance: an abort request is seen at the next one. */
 	if (a->abort_at)
 		o.lock_renew_ms = 1;
+	o.deadline_mono_ms = a->deadline_mono_ms;
 	a->backend = b;
 	clu_journal_observe(journal, count_write, a);
 	ret = clu_exec_run(&plan, m, b, journal, &o, &result, &a->err);
@@ -204,9 +210,8 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	return ret;
 }
 
-static struct apply apply_asked(struct trial *t, unsigned long crash_at, unsigned long abort_at)
+static struct apply apply_run(struct trial *t, struct apply a)
 {
-	struct apply a = { .err = CLU_ERR_INIT, .crash_at = crash_at, .abort_at = abort_at };
 	struct clu_journal *journal = NULL;
 	struct clu_manifest m;
 	struct clu_sim *sim = NULL;
@@ -225,7 +230,7 @@ static struct apply apply_asked(struct trial *t, unsigned long crash_at, unsigne
 
 static struct apply apply(struct trial *t, unsigned long crash_at)
 {
-	return apply_asked(t, crash_at, 0);
+	return apply_run(t, (struct apply){ .err = CLU_ERR_INIT, .crash_at = crash_at });
 }
 
 /* ---- the end state ---------------------------------------------------- */
@@ -940,7 +945,7 @@ static void test_abort_requested_through_lock(void **state)
 
 	(void)state;
 	trial_init(&t, three_nodes, in_place);
-	a = apply_asked(&t, 0, 20);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .abort_at = 20 });
 	assert_int_equal(a.ret, CLU_E_ABORTED);
 	if (!strstr(a.err.msg, "abort requested by a test"))
 		fail_msg("%s", a.err.msg);
@@ -1018,6 +1023,39 @@ static void test_abort_holder_here(void **state)
 	trial_remove(&t);
 }
 
+/* The deadline passes in the middle of the run: it stops at the next step boundary. */
+static void test_deadline(void **state)
+{
+	struct trial t;
+	struct apply a;
+	struct aborted ab;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .late_at = 20,
+					  .deadline_mono_ms = clu_now_mono_ms() + 300 });
+	assert_int_equal(a.ret, CLU_E_ABORTED);
+	if (!strstr(a.err.msg, "the deadline passed: stopped before step"))
+		fail_msg("%s", a.err.msg);
+	assert_true(a.steps_done > 0 && a.steps_done < 12);
+	assert_true(a.n_remaining > 0);       /* what is left is said */
+	assert_guard_kept(&t);
+	/* The same update again, without a deadline, finishes the job. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	/* Or, from the same stop, abort puts everything back. */
+	trial_remove(&t);
+	trial_init(&t, three_nodes, in_place);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .late_at = 20,
+					  .deadline_mono_ms = clu_now_mono_ms() + 300 });
+	assert_int_equal(a.ret, CLU_E_ABORTED);
+	ab = abort_last(&t);
+	assert_aborted(&t, &ab, "after the deadline");
+	clu_abort_result_release(&ab.r);
+	trial_remove(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1045,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_abort_requested_through_lock),
 		cmocka_unit_test(test_abort_holder_elsewhere),
 		cmocka_unit_test(test_abort_holder_here),
+		cmocka_unit_test(test_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
