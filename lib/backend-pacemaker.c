@@ -333,6 +333,8 @@ static int pcmk_set_node_attr(struct pcmk *b, const char *node, const char *name
 /* The lock's fields, each an nvpair of the set: never one string to parse. */
 #define LOCK_TOKEN "clupdate-lock-token"
 #define LOCK_BEAT "clupdate-lock-beat"
+/* Present: `clupdate abort` asked the holder to stop (value: who asked). */
+#define LOCK_ABORT "clupdate-lock-abort"
 
 /* The set whose token is `token`, as an XPath (token: [A-Za-z0-9-] only). */
 static char *lock_xpath(const char *token, const char *below)
@@ -416,6 +418,8 @@ static int parse_lock(const char *xml, size_t len, struct clu_lock_holder *h, st
 				h->since = clu__xstrdup(v);
 			else if (!strcmp(n, LOCK_BEAT))
 				h->beat = strtoul(v, NULL, 10);
+			else if (!strcmp(n, LOCK_ABORT))
+				h->abort_by = clu__xstrdup(v);
 		}
 		xmlFree(name);
 		xmlFree(value);
@@ -495,8 +499,10 @@ static int pcmk_lock_renew(struct pcmk *b, const char *token, unsigned long beat
 	pair = add_nvpair(NULL, LOCK_BEAT, value);
 	text = xml_text(pair);
 	xmlFreeDoc(pair->doc);
-	/* Modify only where the token is ours: no match, no change (ENXIO). */
-	xpath = lock_xpath(token, "/nvpair[@name='" LOCK_BEAT "']");
+	/* Modify only where the token is ours and no abort is asked: no
+	 * match, no change (ENXIO); the holder then reads why. */
+	xpath = lock_xpath(token, "[not(nvpair[@name='" LOCK_ABORT "'])]"
+			   "/nvpair[@name='" LOCK_BEAT "']");
 	ret = run_query(b, (const char *const[]){ "cibadmin", "--modify", "--xpath", xpath,
 			"--xml-text", text, NULL }, EXIT_NOSUCH, "renew the cluster lock", held,
 			&proc, err);
@@ -522,6 +528,38 @@ static int pcmk_lock_delete(struct pcmk *b, const char *token, unsigned long bea
 			 EXIT_NOSUCH, "release the cluster lock", err);
 	free(xpath);
 	free(below);
+	return ret;
+}
+
+/*
+ * An abort request: one more nvpair in the lock's set, merged in with a
+ * modify on the set that holds token (as a renewal is), so that it lands
+ * only on that holder's lock.
+ */
+static int pcmk_lock_request_abort(struct pcmk *b, const char *token, const char *by,
+				   bool *held, struct clu_err *err)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr set = xmlNewNode(NULL, BAD_CAST "cluster_property_set");
+	char *text, *xpath;
+	struct clu_proc proc;
+	int ret;
+
+	*held = false;
+	if (!valid_token(token))
+		BUG("lock token '%s'", token ? token : "(null)");
+	xmlDocSetRootElement(doc, set);
+	xmlNewProp(set, BAD_CAST "id", BAD_CAST LOCK_SET);
+	add_nvpair(set, LOCK_ABORT, by);
+	text = xml_text(set);
+	xmlFreeDoc(doc);
+	xpath = lock_xpath(token, "");
+	ret = run_query(b, (const char *const[]){ "cibadmin", "--modify", "--xpath", xpath,
+			"--xml-text", text, NULL }, EXIT_NOSUCH, "ask the lock's holder to stop",
+			held, &proc, err);
+	clu_proc_release(&proc);
+	free(xpath);
+	free(text);
 	return ret;
 }
 
@@ -865,6 +903,12 @@ static int op_group_address(struct clu_backend *b, const char *group, char **add
 	return pcmk_group_address(of(b), group, address, err);
 }
 
+static int op_lock_request_abort(struct clu_backend *b, const char *token, const char *by,
+				 bool *held, struct clu_err *err)
+{
+	return pcmk_lock_request_abort(of(b), token, by, held, err);
+}
+
 static void op_release(struct clu_backend *base)
 {
 	struct pcmk *b = of(base);
@@ -893,6 +937,7 @@ static const struct clu_backend_ops pacemaker_ops = {
 	.lock_create = op_lock_create,
 	.lock_renew = op_lock_renew,
 	.lock_delete = op_lock_delete,
+	.lock_request_abort = op_lock_request_abort,
 	.group_address = op_group_address,
 	.release = op_release,
 };

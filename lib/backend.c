@@ -46,6 +46,7 @@ void clu_lock_holder_release(struct clu_lock_holder *h)
 	free(h->token);
 	free(h->host);
 	free(h->since);
+	free(h->abort_by);
 	memset(h, 0, sizeof(*h));
 }
 

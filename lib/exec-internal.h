@@ -11,6 +11,7 @@
  *   exec-recover.c  what earlier unfinished runs of the same update left:
  *                   adopted, undone once resolved, listed
  *   exec-deliver.c  after the run: acknowledged messages against the store
+ *   exec-abort.c    `abort`: a run stopped, its changes put back (abort.h)
  *
  * Only this header's functions cross those files; the executor knows the
  * cluster only through the backend interface (backend.h).
@@ -39,6 +40,7 @@ struct executor {
 	bool lock_ever_held;
 	int64_t lock_renewed_mono;
 	char *lock_lost;           /* set while a command ran: why the lock is lost */
+	char *abort_requested;     /* an abort was asked through the lock: by whom */
 	struct clu__strv failures_before;   /* the engine's failures as the step began */
 	struct clu_intent *pending;     /* bans applied with the move they go with */
 	size_t n_pending;
@@ -101,6 +103,10 @@ int exec_lock_renew(struct executor *x, bool force, struct clu_err *err);
 /* While a node command runs (a clu_proc watch callback). */
 void exec_lock_watchdog(void *ctx);
 void exec_lock_release(struct executor *x);
+/* "run 12 (clupdate pid 4711 on host 'n1', since ..., heartbeat 3)" */
+char *exec_lock_describe(const struct clu_lock_holder *h);
+/* The holder is provably gone: on this host, its process no more (or a zombie). */
+bool exec_lock_holder_gone(const struct clu_lock_holder *h);
 
 /* exec-recover.c */
 /*

@@ -1,7 +1,7 @@
 /*
  * The cluster lock (see exec.h and struct clu_lock_holder in backend.h):
  * one run per cluster. Taken with a create-only write before the first
- * step and journalled like any change; renewed every LOCK_RENEW_MS
+ * step and journalled like any change; renewed every lock_renew_ms (5 s)
  * (between steps, in waits, under node commands); released at the end only
  * if it is still this run's. A holder that is provably gone (this host, no
  * such process) is taken over at once; a stale one (its beat still for
@@ -18,11 +18,8 @@
 
 #include "exec-internal.h"
 
-/* Renew the lock at least this often: between steps, in waits, under commands. */
-#define LOCK_RENEW_MS 5000
-
 /* "run 12 (clupdate pid 4711 on host 'n1', since 2026-12-06T17:45:00Z)" */
-static char *describe_holder(const struct clu_lock_holder *h)
+char *exec_lock_describe(const struct clu_lock_holder *h)
 {
 	return clu__xasprintf("run %lld (clupdate pid %ld on host '%s', since %s, heartbeat %lu)",
 			      (long long)h->run, h->pid, h->host, h->since, h->beat);
@@ -33,19 +30,33 @@ static char *describe_holder(const struct clu_lock_holder *h)
  * whose process no longer exists (killed, or the machine rebooted under
  * it). Its lock can be taken over at once; its run is marked interrupted.
  */
-static bool lock_holder_gone(const struct clu_lock_holder *h)
+bool exec_lock_holder_gone(const struct clu_lock_holder *h)
 {
-	char host[256] = "";
+	char host[256] = "", path[64], stat[256] = "";
+	const char *state;
+	FILE *f;
 
 	gethostname(host, sizeof(host) - 1);
-	return h->pid > 0 && !strcmp(h->host, host) && kill((pid_t)h->pid, 0) != 0 &&
-	       errno == ESRCH;
+	if (h->pid <= 0 || strcmp(h->host, host))
+		return false;
+	if (kill((pid_t)h->pid, 0) != 0 && errno == ESRCH)
+		return true;
+	/* A zombie (ended, its parent not told yet) runs nothing any more. */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", h->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(stat, sizeof(stat), f))
+		stat[0] = '\0';
+	fclose(f);
+	state = strrchr(stat, ')');
+	return state && state[1] == ' ' && state[2] == 'Z';
 }
 
 /* CLU_E_LOCKED naming holder, with what the operator can do. */
 static int locked_by(const struct clu_lock_holder *holder, bool breaking, struct clu_err *err)
 {
-	char *who = describe_holder(holder);
+	char *who = exec_lock_describe(holder);
 	int ret = clu_err_set(err, CLU_E_LOCKED, "the cluster is locked by %s%s", who,
 			      breaking ? ", and it is alive" :
 			      "; if that clupdate is gone for good, --break-lock takes the lock "
@@ -61,7 +72,7 @@ int clu_exec_check_lock(struct clu_backend *backend, struct clu_err *err)
 	bool exists;
 	int ret = backend->ops->lock_read(backend, &holder, &exists, err);
 
-	if (!ret && exists && !lock_holder_gone(&holder))
+	if (!ret && exists && !exec_lock_holder_gone(&holder))
 		ret = locked_by(&holder, false, err);
 	clu_lock_holder_release(&holder);
 	return ret;
@@ -89,7 +100,7 @@ static int lock_watch(struct executor *x, const struct clu_lock_holder *h, bool 
 		      struct clu_err *err)
 {
 	int64_t until = clu_now_mono_ms() + x->opt.lock_stale_ms;
-	char *who = describe_holder(h);
+	char *who = exec_lock_describe(h);
 	int ret = 0;
 
 	*stale = false;
@@ -127,7 +138,7 @@ static int lock_watch(struct executor *x, const struct clu_lock_holder *h, bool 
 int exec_lock_take(struct executor *x, struct clu_err *err)
 {
 	struct clu_lock_holder *me = &x->lock;
-	char *mine = describe_holder(me);
+	char *mine = exec_lock_describe(me);
 	struct clu_change change = {
 		.kind = clu__xstrdup(CLU_CHANGE_LOCK), .target = clu__xstrdup(CLU_LOCK_TARGET),
 		.name = clu__xstrdup(me->token), .value = mine,
@@ -147,12 +158,12 @@ int exec_lock_take(struct executor *x, struct clu_err *err)
 			ret = x->backend->ops->lock_read(x->backend, &holder, &exists, err);
 		if (ret || created || !exists)
 			continue;   /* !exists: released in between, try again */
-		gone = lock_holder_gone(&holder);
+		gone = exec_lock_holder_gone(&holder);
 		if (gone)
 			mark_interrupted(x, &holder);
 		else if (x->opt.break_stale_lock)
 			ret = lock_watch(x, &holder, &stale, err);
-		who = describe_holder(&holder);
+		who = exec_lock_describe(&holder);
 		if (!ret && (stale || gone)) {
 			/* Only that holder at that beat: one that came back keeps it. */
 			exec_event(x, clu_now_mono_ms(), "lock-broken", NULL, NULL, who);
@@ -184,7 +195,7 @@ int exec_lock_take(struct executor *x, struct clu_err *err)
 }
 
 /*
- * Renew the lock when LOCK_RENEW_MS have passed (always, with force): a
+ * Renew the lock when lock_renew_ms have passed (always, with force): a
  * conditional write that only succeeds while the lock still holds our
  * token. Lost: CLU_E_LOCKED, and the run stops at the next safe point.
  */
@@ -193,19 +204,29 @@ int exec_lock_renew(struct executor *x, bool force, struct clu_err *err)
 	bool held;
 	int ret;
 
-	if (!x->lock_held || (!force && clu_now_mono_ms() - x->lock_renewed_mono < LOCK_RENEW_MS))
+	if (!x->lock_held || x->abort_requested ||
+	    (!force && clu_now_mono_ms() - x->lock_renewed_mono < x->opt.lock_renew_ms))
 		return 0;
 	ret = x->backend->ops->lock_renew(x->backend, x->lock.token, x->lock.beat + 1, &held, err);
 	if (ret)
 		return ret;
 	if (!held) {
 		struct clu_lock_holder now;
-		bool exists;
+		bool exists = false;
 		char *who = NULL;
 
+		if (x->backend->ops->lock_read(x->backend, &now, &exists, err))
+			exists = false;
+		if (exists && !strcmp(now.token, x->lock.token) && now.abort_by) {
+			/* Still ours, and `abort` asks us to stop: as if interrupted. */
+			x->abort_requested = clu__xstrdup(now.abort_by);
+			exec_event(x, clu_now_mono_ms(), "abort-requested", NULL, NULL, now.abort_by);
+			clu_lock_holder_release(&now);
+			return 0;
+		}
 		x->lock_held = false;
-		if (!x->backend->ops->lock_read(x->backend, &now, &exists, err) && exists)
-			who = describe_holder(&now);
+		if (exists)
+			who = exec_lock_describe(&now);
 		clu_lock_holder_release(&now);
 		ret = clu_err_set(err, CLU_E_LOCKED, "this run lost the cluster lock%s%s: stopping "
 				  "here", who ? " to " : " (it is gone)", who ? who : "");

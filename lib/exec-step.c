@@ -25,7 +25,9 @@ static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
 	int ret;
 
 	if (exec_interrupted(x))
-		return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the cluster");
+		return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the cluster%s%s",
+				   x->abort_requested ? ": abort requested by " : "",
+				   x->abort_requested ? x->abort_requested : "");
 	if ((ret = exec_lock_renew(x, false, err)))
 		return ret;
 	msg = clu__xasprintf("waiting for the cluster%s%s", unmet ? ": " : "",

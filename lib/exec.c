@@ -43,7 +43,7 @@ void exec_progress(struct executor *x, enum clu_exec_event event, const struct c
 
 bool exec_interrupted(const struct executor *x)
 {
-	return x->opt.interrupted && *x->opt.interrupted;
+	return (x->opt.interrupted && *x->opt.interrupted) || x->abort_requested;
 }
 
 void exec_event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
@@ -141,8 +141,15 @@ static int walk(struct executor *x, struct clu_err *err)
 		const struct clu_step *s = &x->plan->steps[i];
 		int ret;
 
+		if (x->abort_requested)
+			return clu_err_set(err, CLU_E_ABORTED, "stopped before step %u: abort "
+					   "requested by %s", s->index, x->abort_requested);
 		if (exec_interrupted(x))
 			return clu_err_set(err, CLU_E_ABORTED, "interrupted before step %u", s->index);
+		if (x->opt.deadline_mono_ms && clu_now_mono_ms() >= x->opt.deadline_mono_ms)
+			return clu_err_set(err, CLU_E_ABORTED, "the deadline passed: stopped before "
+					   "step %u, with %u of %zu steps done", s->index,
+					   x->result->steps_done, x->plan->n_steps);
 		if (skipped(x, s)) {
 			if ((ret = exec_skip_step(x, s, err)))
 				return ret;
@@ -251,6 +258,8 @@ static void default_options(struct clu_exec_options *o)
 		o->poll_ms = 100;
 	if (!o->lock_stale_ms)
 		o->lock_stale_ms = 60000;
+	if (!o->lock_renew_ms)
+		o->lock_renew_ms = 5000;
 }
 
 static void executor_release(struct executor *x)
@@ -258,6 +267,7 @@ static void executor_release(struct executor *x)
 	free(x->manifest_dir);
 	clu_lock_holder_release(&x->lock);
 	free(x->lock_lost);
+	free(x->abort_requested);
 	free(x->pending);
 	clu__strv_release(&x->failures_before);
 	free(x->first_failure);

@@ -222,7 +222,7 @@ enum clu__ini_number clu__ini_parse_uint(const char *s, unsigned min, unsigned m
 }
 
 /* "500ms", "3s", "2m", "1h", or a plain number of seconds; 1 ms to 24 h. */
-static enum clu__ini_number parse_duration(const char *s, unsigned *ms)
+enum clu__ini_number clu__ini_parse_duration(const char *s, unsigned *ms)
 {
 	static const struct { const char *suffix; unsigned ms; } units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
@@ -357,7 +357,7 @@ static bool set_value(struct clu__ini *ini, const struct clu__ini_section *sec,
 		}
 		break;
 	case CLU__INI_DURATION:
-		switch (parse_duration(text, field)) {
+		switch (clu__ini_parse_duration(text, field)) {
 		case CLU__INI_NUMBER_OK:
 			return true;
 		case CLU__INI_NUMBER_INVALID:

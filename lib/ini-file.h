@@ -199,6 +199,9 @@ enum clu__ini_number {
 enum clu__ini_number clu__ini_parse_uint(const char *s, unsigned min, unsigned max,
 					 unsigned *out);
 
+/* A CLU__INI_DURATION value: "500ms", "3s", "2m", "1h" or seconds; 1 ms to 24 h. */
+enum clu__ini_number clu__ini_parse_duration(const char *s, unsigned *ms);
+
 /*
  * What key's value should be, for "(expected ...)": key->expected or its
  * kind's text ("yes or no", "a whole number from 1 to 1000"), written in

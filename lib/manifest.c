@@ -376,6 +376,11 @@ int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 	return rc;
 }
 
+int clu_duration_parse(const char *text, unsigned *ms)
+{
+	return clu__ini_parse_duration(text, ms) == CLU__INI_NUMBER_OK ? 0 : -1;
+}
+
 void clu_manifest_release(struct clu_manifest *manifest)
 {
 	free(manifest->path);

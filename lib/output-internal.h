@@ -38,6 +38,8 @@ void clu__text_plan(FILE *stream, const struct clu_plan *plan,
 
 /* The text writers of runs. */
 void clu__text_run(FILE *stream, const struct clu_run_record *run, bool detail);
+struct clu_abort_result;
+void clu__text_abort(FILE *stream, const struct clu_abort_result *result);
 void clu__text_history(FILE *stream, const struct clu_run_record *runs, size_t n);
 
 /* Documents of results (a plan's is clu__plan_doc(), model-json-internal.h). */

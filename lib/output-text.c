@@ -13,6 +13,7 @@
 #include <time.h>
 #include <string.h>
 
+#include "clupdate/abort.h"
 #include "clupdate/display.h"
 #include "output-internal.h"
 #include "util.h"
@@ -345,4 +346,41 @@ void clu__text_report(FILE *f, const struct clu_report *r)
 	if (r->n_probes)
 		fputc('\n', f);
 	shown_release(&sh);
+}
+
+static void text_items(FILE *f, struct shown *sh, const char *title,
+		       const struct clu_remaining *items, size_t n)
+{
+	if (!n)
+		return;
+	fprintf(f, "  %s:\n", title);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "    - %s\n", show(sh, items[i].what));
+		fprintf(f, "      %s\n", show(sh, items[i].why));
+	}
+}
+
+void clu__text_abort(FILE *f, const struct clu_abort_result *r)
+{
+	struct shown sh = { 0 };
+
+	if (r->stopped)
+		fprintf(f, "Stopped %s.\n", show(&sh, r->stopped));
+	if (r->nothing_here) {
+		fputs("Its journal is not this one: nothing to undo here (run 'clupdate abort' "
+		      "where it ran).\n", f);
+		return;
+	}
+	if (!r->run_id)
+		return;
+	fprintf(f, "Run %lld aborted: %zu change%s put back, %zu kept.\n", (long long)r->run_id,
+		r->n_restored, r->n_restored == 1 ? "" : "s", r->n_kept);
+	if (r->n_aborted > 1) {
+		fputs("  with the earlier unfinished run(s)", f);
+		for (size_t i = 1; i < r->n_aborted; i++)
+			fprintf(f, " %lld", (long long)r->aborted[i]);
+		fputs(" of the same update\n", f);
+	}
+	text_items(f, &sh, "put back, newest first", r->restored, r->n_restored);
+	text_items(f, &sh, "kept", r->kept, r->n_kept);
 }

@@ -46,6 +46,9 @@ static const struct {
 	{ "service_windows", "window", NULL },
 	{ "probes", "probe", NULL },
 	{ "lost_ids", "id", NULL },
+	{ "restored", "item", NULL },
+	{ "kept", "item", NULL },
+	{ "aborted_runs", "run", NULL },
 	{ "interruptions", "interruption", "group" },
 	{ "groups", "group", "name" },
 };

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <string.h>
 
+#include "clupdate/abort.h"
 #include "output-internal.h"
 #include "util.h"
 
@@ -315,6 +316,41 @@ void clu_output_history(struct clu_output *out, const struct clu_run_record *run
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(list, run_summary_doc(&runs[i]));
 	json_object_object_add(out->results, "runs", list);
+}
+
+static struct json_object *items_doc(const struct clu_remaining *items, size_t n)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *item = json_object_new_object();
+
+		add_string(item, "what", items[i].what);
+		add_string(item, "why", items[i].why);
+		json_object_array_add(list, item);
+	}
+	return list;
+}
+
+void clu_output_abort(struct clu_output *out, const struct clu_abort_result *r)
+{
+	struct json_object *doc, *runs;
+
+	if (out->format == CLU_FORMAT_TEXT) {
+		clu__text_abort(out->stream, r);
+		return;
+	}
+	doc = json_object_new_object();
+	if (r->run_id)
+		json_object_object_add(doc, "run", json_object_new_int64(r->run_id));
+	add_string(doc, "stopped", r->stopped);
+	json_object_object_add(doc, "restored", items_doc(r->restored, r->n_restored));
+	json_object_object_add(doc, "kept", items_doc(r->kept, r->n_kept));
+	runs = json_object_new_array();
+	for (size_t i = 0; i < r->n_aborted; i++)
+		json_object_array_add(runs, json_object_new_int64(r->aborted[i]));
+	json_object_object_add(doc, "aborted_runs", runs);
+	json_object_object_add(out->results, "abort", doc);
 }
 
 void clu_output_plan(struct clu_output *out, const struct clu_plan *plan,

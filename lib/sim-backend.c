@@ -460,6 +460,7 @@ static int sim_lock_read(struct clu_backend *b, struct clu_lock_holder *h, bool 
 		h->token = clu__xstrdup(sim->lock.token);
 		h->host = clu__xstrdup_or_null(sim->lock.host);
 		h->since = clu__xstrdup_or_null(sim->lock.since);
+		h->abort_by = clu__xstrdup_or_null(sim->lock.abort_by);
 	}
 	return 0;
 }
@@ -480,6 +481,7 @@ static int sim_lock_create(struct clu_backend *b, const struct clu_lock_holder *
 	sim->lock.token = clu__xstrdup(h->token);
 	sim->lock.host = clu__xstrdup_or_null(h->host);
 	sim->lock.since = clu__xstrdup_or_null(h->since);
+	sim->lock.abort_by = NULL;
 	clu__sim_note(sim, "lock taken by '%s' (host %s, pid %ld, run %lld)", h->token,
 	     h->host ? h->host : "unknown", h->pid, (long long)h->run);
 	return clu__sim_save(sim, err);
@@ -498,7 +500,31 @@ static int sim_lock_renew(struct clu_backend *b, const char *token, unsigned lon
 		     sim->locked ? "'" : "");
 		return clu__sim_save(sim, err);
 	}
+	/* As the engine's conditional write: no renewal once an abort is asked. */
+	if (sim->lock.abort_by) {
+		*held = false;
+		clu__sim_note(sim, "lock renewal by '%s' refused: an abort was requested (%s)",
+			      token, sim->lock.abort_by);
+		return clu__sim_save(sim, err);
+	}
 	sim->lock.beat = beat;
+	return clu__sim_save(sim, err);
+}
+
+static int sim_lock_request_abort(struct clu_backend *b, const char *token, const char *by,
+				  bool *held, struct clu_err *err)
+{
+	struct clu_sim *sim = sim_of(b);
+
+	sim->now_ms += CLU__SIM_OP_MS;
+	*held = sim->locked && clu__streq(sim->lock.token, token);
+	if (!*held) {
+		clu__sim_note(sim, "abort request for '%s': it does not hold the lock", token);
+		return clu__sim_save(sim, err);
+	}
+	free(sim->lock.abort_by);
+	sim->lock.abort_by = clu__xstrdup(by);
+	clu__sim_note(sim, "abort requested of '%s' by %s", token, by);
 	return clu__sim_save(sim, err);
 }
 
@@ -539,6 +565,7 @@ const struct clu_backend_ops clu__sim_ops = {
 	.lock_create = sim_lock_create,
 	.lock_renew = sim_lock_renew,
 	.lock_delete = sim_lock_delete,
+	.lock_request_abort = sim_lock_request_abort,
 	.group_address = sim_group_address,
 	.release = sim_release,
 };

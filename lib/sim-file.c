@@ -30,7 +30,7 @@ struct state_row {
 };
 
 struct lock_row {
-	char *token, *host, *since;
+	char *token, *host, *since, *abort_by;
 	unsigned pid, run, beat;
 };
 
@@ -123,6 +123,7 @@ static const struct clu__ini_key lock_keys[] = {
 	{ "run", CLU__INI_UINT, LOCK(run), .min = 0, .max = UINT32_MAX },
 	{ "since", CLU__INI_COMMAND, LOCK(since), .expected = "a UTC time, ISO 8601" },
 	{ "beat", CLU__INI_UINT, LOCK(beat), .min = 0, .max = UINT32_MAX },
+	{ "abort-by", CLU__INI_COMMAND, LOCK(abort_by), .expected = "who asked it to stop" },
 	{ .name = NULL },
 };
 
@@ -289,6 +290,7 @@ static void take_rows(struct reader *r)
 		sim->lock.pid = r->lock.pid;
 		sim->lock.run = r->lock.run;
 		sim->lock.beat = r->lock.beat;
+		sim->lock.abort_by = r->lock.abort_by;
 		memset(&r->lock, 0, sizeof(r->lock));
 	}
 	for (size_t i = 0; i < r->n_prefers; i++) {
@@ -307,6 +309,7 @@ static void release_rows(struct reader *r)
 	free(r->lock.token);
 	free(r->lock.host);
 	free(r->lock.since);
+	free(r->lock.abort_by);
 	for (size_t i = 0; i < r->n_prefers; i++) {
 		free(r->prefers[i].group);
 		free_names(r->prefers[i].nodes, r->prefers[i].n_nodes);
@@ -413,6 +416,8 @@ static void write_sim(FILE *f, const struct clu_sim *sim)
 			"beat = %lu\n", sim->lock.token, sim->lock.host ? sim->lock.host : "unknown",
 			sim->lock.pid, (long long)sim->lock.run,
 			sim->lock.since ? sim->lock.since : "unknown", sim->lock.beat);
+	if (sim->locked && sim->lock.abort_by)
+		fprintf(f, "abort-by = %s\n", sim->lock.abort_by);
 	for (size_t i = 0; i < sim->cluster.n_groups; i++) {
 		const char *group = sim->cluster.groups[i].name;
 		bool any = false;

@@ -202,6 +202,9 @@ static int run_apply(struct cmd_ctx *ctx)
 	struct clu_err err = CLU_ERR_INIT;
 	int ret;
 
+	/* From the command's start: the operator's window, prompt included. */
+	if (o->deadline_ms)
+		a.exec.deadline_mono_ms = clu_now_mono_ms() + o->deadline_ms;
 	ret = clu_apply_run(&a, &err);
 	if (v.progress.line_open)
 		fputc('\n', stderr);
@@ -239,6 +242,11 @@ static const struct cmd_option options[] = {
 	  "do not run the manifest's probes (no outage measured)" },
 	{ "settle-timeout", 0, CMD_ARG_SECONDS, false, "S", 86400, CMD_FIELD(settle_timeout_ms), 0,
 	  "how long to wait for the cluster after a change (120)" },
+	{ "deadline", 0, CMD_ARG_DURATION, false, "D", 0, CMD_FIELD(deadline_ms), 0,
+	  "stop safely at the first step boundary after D (90s,\n"
+	  "10m, 2h) from now, as an interruption does (exit 11);\n"
+	  "what is left is printed ('clupdate abort' or the same\n"
+	  "apply again then)" },
 	CMD_OPTION_END,
 };
 
@@ -274,12 +282,14 @@ const struct cmd cmd_apply_entry = {
 "\n"
 "signals: SIGINT, SIGTERM and SIGHUP stop the run at the next safe point\n"
 "(between steps, or while waiting for the cluster), release the lock and exit\n"
-"11; 'clupdate status' shows what remains. SIGPIPE is ignored: a closed\n"
-"stdout or stderr loses progress lines, not the run.\n"
+"11; 'clupdate status' shows what remains. A --deadline that passed stops it\n"
+"the same way, at a step boundary. SIGPIPE is ignored: a closed stdout or\n"
+"stderr loses progress lines, not the run.\n"
 "\n"
 "exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable or a\n"
 "node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
 "reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
-"9 a step failed, 10 locked by another run, 11 interrupted.\n",
+"9 a step failed, 10 locked by another run, 11 interrupted (a signal, an\n"
+"abort request, or the deadline).\n",
 	.run = run_apply,
 };

@@ -22,7 +22,7 @@
 #include "cmd.h"
 
 const struct cmd *const commands[] = {
-	&cmd_plan_entry, &cmd_apply_entry, &cmd_status_entry, &cmd_history_entry,
+	&cmd_plan_entry, &cmd_apply_entry, &cmd_abort_entry, &cmd_status_entry, &cmd_history_entry,
 	&cmd_show_entry, &cmd_report_entry, &cmd_probe_entry, &cmd_lab_entry, NULL,
 };
 
@@ -165,6 +165,11 @@ static int set_option(const struct cmd *cmd, const struct cmd_option *o, const c
 		return cmd_seconds_option(cmd->name, o->name, arg, o->max, (unsigned *)field);
 	case CMD_ARG_MILLISECONDS:
 		return cmd_milliseconds_option(cmd->name, o->name, arg, o->max, (unsigned *)field);
+	case CMD_ARG_DURATION:
+		if (clu_duration_parse(arg, (unsigned *)field))
+			return cmd_fail(CLU_E_USAGE, "%s: bad --%s '%s' (expected a duration from "
+					"1 ms to 24 h: 500ms, 90s, 10m, 2h)", cmd->name, o->name, arg);
+		return 0;
 	}
 	return 0;
 }

@@ -33,6 +33,7 @@ enum cmd_arg {
 	CMD_ARG_STRATEGY,      /* an int CLU_STRATEGY_* */
 	CMD_ARG_SECONDS,       /* whole seconds from 1 to max, kept as unsigned ms */
 	CMD_ARG_MILLISECONDS,  /* whole milliseconds from 0 to max, an unsigned */
+	CMD_ARG_DURATION,      /* a duration as the manifest's (90s, 10m, 2h), unsigned ms */
 };
 
 /* One option of a command. */
@@ -75,6 +76,7 @@ struct cmd_options {
 	unsigned settle_timeout_ms;     /* --settle-timeout, 0: the executor's default */
 	unsigned duration_ms;           /* --duration, default 10 s */
 	unsigned settle_ms;             /* --settle, default 1000 ms */
+	unsigned deadline_ms;           /* --deadline, 0: none */
 	char **operands;                /* what follows the options (argv's) */
 	size_t n_operands;
 };
@@ -126,7 +128,7 @@ extern const struct cmd_option cmd_journal_options[];
 extern const struct cmd *const commands[];
 
 extern const struct cmd cmd_plan_entry, cmd_apply_entry, cmd_status_entry, cmd_history_entry,
-	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry;
+	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry, cmd_abort_entry;
 
 const struct cmd *cmd_find(const char *name);
 

@@ -101,6 +101,8 @@ struct clu_lock_holder {
 	int64_t run;             /* its run id, in its own journal */
 	char *since;             /* when it took the lock, UTC ISO 8601 (its clock; for people) */
 	unsigned long beat;      /* renewals so far */
+	char *abort_by;          /* `clupdate abort` asked this run to stop: who
+				    ("host 'H' pid P"); NULL: nobody */
 };
 void clu_lock_holder_release(struct clu_lock_holder *h);
 
@@ -190,8 +192,12 @@ struct clu_backend_ops {
 
 	/* The lock (see struct clu_lock_holder). read: *exists false when
 	 * free. create: *created false when another holds it. renew: *held
-	 * false when it is not ours (any more). delete: only if token holds
-	 * it (and, beat not 0, at that beat). */
+	 * false when it is not ours (any more) or when an abort was requested
+	 * of it (read tells which: abort_by). delete: only if token holds it
+	 * (and, beat not 0, at that beat). request_abort: mark the lock held
+	 * by token with an abort request from by (*held false when token does
+	 * not hold it): its holder sees it at its next renewal and stops as
+	 * if interrupted (`clupdate abort` from another host). */
 	int (*lock_read)(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
 			 struct clu_err *err);
 	int (*lock_create)(struct clu_backend *b, const struct clu_lock_holder *h,
@@ -200,6 +206,8 @@ struct clu_backend_ops {
 			  bool *held, struct clu_err *err);
 	int (*lock_delete)(struct clu_backend *b, const char *token, unsigned long beat,
 			   struct clu_err *err);
+	int (*lock_request_abort)(struct clu_backend *b, const char *token, const char *by,
+				  bool *held, struct clu_err *err);
 
 	/* A group's service address (*address NULL when it has none). */
 	int (*group_address)(struct clu_backend *b, const char *group, char **address,

@@ -69,6 +69,11 @@ struct clu_exec_options {
 	unsigned poll_ms;                 /* state polling while waiting; default 100 ms */
 	unsigned lock_stale_ms;           /* a heartbeat still this long is stale; 60 s */
 	bool break_stale_lock;            /* watch a held lock that long, take it if stale */
+	int64_t deadline_mono_ms;         /* 0: none; once clu_now_mono_ms() passes it,
+					     the run stops at the next step boundary
+					     (CLU_E_ABORTED), saying what is left */
+	unsigned lock_renew_ms;           /* renew the lock at least this often; 5 s (an
+					     abort request is seen at a renewal) */
 	const char *cluster_source;       /* for the journal, e.g. "lab:demo" */
 	void (*progress)(void *ctx, const struct clu_exec_progress *p);
 	void *progress_ctx;

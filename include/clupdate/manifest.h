@@ -112,6 +112,13 @@ int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 /* Free the contents of *manifest and zero it. */
 void clu_manifest_release(struct clu_manifest *manifest);
 
+/*
+ * A duration as the manifest writes them ("500ms", "90s", "10m", "2h", or
+ * a number of seconds), from 1 ms to 24 h, into *ms: 0, or -1 when text
+ * is none.
+ */
+int clu_duration_parse(const char *text, unsigned *ms);
+
 /* "in-place", "rolling", "auto"; and the reverse (-1 when unknown). */
 const char *clu_strategy_name(enum clu_strategy strategy);
 int clu_strategy_parse(const char *name);

@@ -62,6 +62,10 @@ void clu_output_run(struct clu_output *out, const struct clu_run_record *run, bo
 /* Add a run's report (what users saw). */
 void clu_output_report(struct clu_output *out, const struct clu_report *report);
 
+/* Add what `abort` did: stopped, put back, kept (and why), runs aborted. */
+struct clu_abort_result;
+void clu_output_abort(struct clu_output *out, const struct clu_abort_result *result);
+
 /* Add the list of runs, newest first (`history`). */
 void clu_output_history(struct clu_output *out, const struct clu_run_record *runs, size_t n);
 

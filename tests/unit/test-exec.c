@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 
 #include <cmocka.h>
 
+#include "clupdate/abort.h"
 #include "clupdate/exec.h"
 #include "clupdate/sim.h"
 #include "util.h"
@@ -138,6 +140,10 @@ struct apply {
 	size_t n_remaining;
 	unsigned long writes;        /* journal writes it made */
 	unsigned long crash_at;      /* _exit(99) at this write; 0: never */
+	unsigned long abort_at;      /* at this write, `abort` asks through the lock */
+	unsigned long late_at;       /* at this write, time passes: the deadline */
+	int64_t deadline_mono_ms;
+	struct clu_backend *backend;
 };
 
 static void count_write(void *ctx, unsigned long n)
@@ -147,6 +153,20 @@ static void count_write(void *ctx, unsigned long n)
 	a->writes = n;
 	if (a->crash_at && n == a->crash_at)
 		_exit(99);
+	if (a->late_at && n == a->late_at)
+		while (clu_now_mono_ms() < a->deadline_mono_ms)
+			usleep(10000);
+	if (a->abort_at && n == a->abort_at) {
+		/* As `clupdate abort` from another host: a request in the lock. */
+		struct clu_lock_holder h;
+		struct clu_err err = CLU_ERR_INIT;
+		bool exists = false, held = false;
+
+		if (!a->backend->ops->lock_read(a->backend, &h, &exists, &err) && exists)
+			a->backend->ops->lock_request_abort(a->backend, h.token, "a test", &held,
+							     &err);
+		clu_lock_holder_release(&h);
+	}
 }
 
 static const struct clu_exec_options fast = {
@@ -163,6 +183,7 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	struct clu_exec_result result;
 	struct clu_cluster cluster;
 	struct clu_plan plan;
+	struct clu_exec_options o = fast;
 	int ret = clu_exec_check_lock(b, &a->err);
 
 	if (!ret)
@@ -175,8 +196,13 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	clu_cluster_release(&cluster);
 	if (ret)
 		return ret;
+	/* Renewals at every chance: an abort request is seen at the next one. */
+	if (a->abort_at)
+		o.lock_renew_ms = 1;
+	o.deadline_mono_ms = a->deadline_mono_ms;
+	a->backend = b;
 	clu_journal_observe(journal, count_write, a);
-	ret = clu_exec_run(&plan, m, b, journal, &fast, &result, &a->err);
+	ret = clu_exec_run(&plan, m, b, journal, &o, &result, &a->err);
 	a->steps_done = result.steps_done;
 	a->n_remaining = result.n_remaining;
 	clu_exec_result_release(&result);
@@ -184,9 +210,8 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	return ret;
 }
 
-static struct apply apply(struct trial *t, unsigned long crash_at)
+static struct apply apply_run(struct trial *t, struct apply a)
 {
-	struct apply a = { .err = CLU_ERR_INIT, .crash_at = crash_at };
 	struct clu_journal *journal = NULL;
 	struct clu_manifest m;
 	struct clu_sim *sim = NULL;
@@ -201,6 +226,11 @@ static struct apply apply(struct trial *t, unsigned long crash_at)
 	clu_sim_close(sim);
 	clu_manifest_release(&m);
 	return a;
+}
+
+static struct apply apply(struct trial *t, unsigned long crash_at)
+{
+	return apply_run(t, (struct apply){ .err = CLU_ERR_INIT, .crash_at = crash_at });
 }
 
 /* ---- the end state ---------------------------------------------------- */
@@ -671,6 +701,361 @@ static void test_crash_two_groups(void **state)
 			 two_groups);
 }
 
+/* ---- abort ------------------------------------------------------------ */
+
+struct aborted {
+	int ret;
+	struct clu_err err;
+	struct clu_abort_result r;
+};
+
+static const struct clu_abort_options abort_fast = {
+	.stop_timeout_ms = 5000, .poll_ms = 10, .settle_timeout_ms = 20000,
+};
+
+static struct aborted abort_with(struct trial *t, const struct clu_abort_options *o)
+{
+	struct aborted a = { .err = CLU_ERR_INIT };
+	struct clu_journal *journal = NULL;
+	struct clu_sim *sim = NULL;
+
+	if (!(a.ret = clu_sim_open(&sim, t->desc, t->state, &a.err)) &&
+	    !(a.ret = clu_journal_open(&journal, t->journal, &a.err)))
+		a.ret = clu_abort_run(clu_sim_backend(sim), journal, o, &a.r, &a.err);
+	clu_journal_close(journal);
+	clu_sim_close(sim);
+	return a;
+}
+
+static struct aborted abort_last(struct trial *t)
+{
+	return abort_with(t, &abort_fast);
+}
+
+/*
+ * The cluster's admin state is the starting one (nothing drained, every
+ * group managed, no constraint, the lock free) but the guard's bans abort
+ * named: each on a node older than the group's data; the guard never
+ * broke; the run is aborted and only those bans are open in the journal.
+ */
+static void assert_aborted(struct trial *t, const struct aborted *ab, const char *what)
+{
+	struct clu_lock_holder holder;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal;
+	struct clu_run_record *runs;
+	size_t n_constraints, n_runs, n_kept_bans = 0, n_open = 0;
+	const char *const *constraints;
+	bool locked = true;
+	struct end e;
+
+	if (ab->ret)
+		fail_msg("%s: abort failed (%d): %s", what, ab->ret, ab->err.msg);
+	end_open(t, &e);
+	for (size_t i = 0; i < e.c->n_nodes; i++)
+		if (e.c->nodes[i].standby)
+			fail_msg("%s: '%s' is still in standby", what, e.c->nodes[i].name);
+	for (size_t i = 0; i < e.c->n_groups; i++)
+		if (!e.c->groups[i].managed)
+			fail_msg("%s: '%s' is still pinned", what, e.c->groups[i].name);
+	constraints = clu_sim_constraints(e.sim, &n_constraints);
+	for (size_t i = 0; i < n_constraints; i++) {
+		char group[64], node[64];
+		const struct clu_group *g;
+
+		if (sscanf(constraints[i], "ban %63s %63s", group, node) != 2)
+			fail_msg("%s: left '%s'", what, constraints[i]);
+		g = clu_cluster_group(e.c, group);
+		assert_non_null(g);
+		if (clu_version_cmp(clu_cluster_node(e.c, node)->version, g->data_version) >= 0)
+			fail_msg("%s: '%s' kept, but no guard needs it", what, constraints[i]);
+	}
+	for (size_t i = 0; i < ab->r.n_kept; i++)
+		if (strstr(ab->r.kept[i].what, "banned from") &&
+		    strstr(ab->r.kept[i].why, "the version guard"))
+			n_kept_bans++;
+	if (n_kept_bans != n_constraints)
+		fail_msg("%s: %zu constraints left, abort named %zu", what, n_constraints,
+			 n_kept_bans);
+	assert_int_equal(clu_sim_backend(e.sim)->ops->lock_read(clu_sim_backend(e.sim), &holder,
+								&locked, &err), 0);
+	assert_false(locked);
+	clu_lock_holder_release(&holder);
+	clu_sim_close(e.sim);
+	assert_guard_kept(t);
+
+	assert_int_equal(clu_journal_open(&journal, t->journal, &err), 0);
+	assert_int_equal(clu_journal_runs(journal, &runs, &n_runs, &err), 0);
+	for (size_t i = 0; i < n_runs; i++) {
+		struct clu_change *open = NULL;
+		size_t n = 0;
+
+		if (runs[i].id == ab->r.run_id)
+			assert_int_equal(runs[i].state, CLU_RUN_ABORTED);
+		assert_int_equal(clu_journal_changes_open(journal, runs[i].id, &open, &n, &err), 0);
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(open[k].kind, CLU_SIM_CHANGE_BAN))
+				fail_msg("%s: run %lld left %s %s open", what,
+					 (long long)runs[i].id, open[k].kind, open[k].target);
+		n_open += n;
+		clu_changes_free(open, n);
+	}
+	assert_int_equal(n_open, n_constraints);
+	clu_run_records_free(runs, n_runs);
+	clu_journal_close(journal);
+}
+
+/* A passive node's installer fails: the run stops; abort puts all back but the guard. */
+static void test_abort_after_stop(void **state)
+{
+	struct clu_sim_fault fails = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n2",
+				       .on = CLU_COMMAND_INSTALL, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	struct aborted ab;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	add_fault(&t, &fails);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	ab = abort_last(&t);
+	assert_aborted(&t, &ab, "after a failed installer");
+	/* n1 migrated the data: n2 and n3 (version 1) stay banned. */
+	assert_int_equal(ab.r.n_kept, 2);
+	assert_int_equal(ab.r.n_restored, 1);   /* the drain of n2 */
+	assert_non_null(strstr(ab.r.restored[0].what, "'n2' back in service"));
+	clu_abort_result_release(&ab.r);
+	/* Aborted twice: nothing more to do, nothing broken. */
+	ab = abort_last(&t);
+	assert_aborted(&t, &ab, "aborted again");
+	assert_int_equal(ab.r.n_restored, 0);
+	clu_abort_result_release(&ab.r);
+	/* The update again: it adopts the kept bans and ends clean. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* A succeeded run has nothing to abort; an empty journal neither. */
+static void test_abort_refused(void **state)
+{
+	struct trial t;
+	struct apply a;
+	struct aborted ab;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	ab = abort_last(&t);
+	assert_int_equal(ab.ret, CLU_E_USAGE);
+	clu_abort_result_release(&ab.r);
+	a = apply(&t, 0);
+	assert_ok(&a);
+	ab = abort_last(&t);
+	assert_int_equal(ab.ret, CLU_E_REFUSED);
+	assert_non_null(strstr(ab.err.msg, "succeeded: there is nothing to abort"));
+	clu_abort_result_release(&ab.r);
+	trial_remove(&t);
+}
+
+/* Crashed at every journal write of a 3-node in-place run, then aborted. */
+static void test_abort_crash_in_place(void **state)
+{
+	unsigned points = 0, kept = 0;
+
+	(void)state;
+	for (unsigned long k = 1;; k++) {
+		char what[64];
+		struct trial t;
+		struct apply a;
+		struct aborted ab;
+
+		trial_init(&t, three_nodes, in_place);
+		if (crash_at(&t, k, &a) != 99) {
+			trial_remove(&t);
+			break;
+		}
+		points++;
+		snprintf(what, sizeof(what), "crashed at write %lu", k);
+		ab = abort_last(&t);
+		if (ab.ret == CLU_E_REFUSED) {
+			/* Its last write, the run's end: it succeeded. */
+			assert_non_null(strstr(ab.err.msg, "succeeded"));
+			clu_abort_result_release(&ab.r);
+			trial_remove(&t);
+			continue;
+		}
+		assert_aborted(&t, &ab, what);
+		kept += ab.r.n_kept ? 1 : 0;
+		clu_abort_result_release(&ab.r);
+		trial_remove(&t);
+	}
+	print_message("abort: 3 nodes, in place: crashed at %u journal points, each aborted "
+		      "(%u keeping guard bans)\n", points, kept);
+	assert_true(points > 20);
+	assert_true(kept > 0);
+}
+
+/* A rolling run stopped in its switchover (the ban and the move made) is aborted. */
+static void test_abort_rolling_switchover(void **state)
+{
+	unsigned tried = 0;
+
+	(void)state;
+	for (unsigned long k = 1; tried < 3; k++) {
+		size_t n_constraints;
+		const char *const *constraints;
+		bool moving = false;
+		struct trial t;
+		struct apply a;
+		struct aborted ab;
+		struct end e;
+
+		trial_init(&t, three_nodes, rolling);
+		if (crash_at(&t, k, &a) != 99) {
+			trial_remove(&t);
+			break;
+		}
+		end_open(&t, &e);
+		constraints = clu_sim_constraints(e.sim, &n_constraints);
+		for (size_t i = 0; i < n_constraints; i++)
+			moving = moving || !strncmp(constraints[i], "prefer ", 7);
+		clu_sim_close(e.sim);
+		if (moving) {
+			ab = abort_last(&t);
+			assert_aborted(&t, &ab, "rolling, in the switchover");
+			clu_abort_result_release(&ab.r);
+			tried++;
+		}
+		trial_remove(&t);
+	}
+	print_message("abort: 3 nodes, rolling: crashed at %u points inside the switchover, each "
+		      "aborted\n", tried);
+	assert_true(tried > 0);
+}
+
+/* A run at work on another host is asked through the lock, and stops. */
+static void test_abort_requested_through_lock(void **state)
+{
+	struct trial t;
+	struct apply a;
+	struct aborted ab;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .abort_at = 20 });
+	assert_int_equal(a.ret, CLU_E_ABORTED);
+	if (!strstr(a.err.msg, "abort requested by a test"))
+		fail_msg("%s", a.err.msg);
+	end_open(&t, &e);
+	assert_true(clu_cluster_node(e.c, "n1")->version[0] == '1' ||
+		    clu_cluster_node(e.c, "n1")->version[0] == '2');
+	clu_sim_close(e.sim);
+	ab = abort_last(&t);
+	assert_aborted(&t, &ab, "stopped by a request");
+	clu_abort_result_release(&ab.r);
+	trial_remove(&t);
+}
+
+/* The holder on another host does not answer: abort asks, waits, and says so. */
+static void test_abort_holder_elsewhere(void **state)
+{
+	struct clu_abort_options brief = abort_fast;
+	struct clu_lock_holder h;
+	struct clu_err err = CLU_ERR_INIT;
+	bool exists = false;
+	struct trial t;
+	struct aborted ab;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	plant_lock(&t, "elsewhere", 4711);
+	brief.stop_timeout_ms = 200;
+	ab = abort_with(&t, &brief);
+	assert_int_equal(ab.ret, CLU_E_LOCKED);
+	assert_non_null(strstr(ab.err.msg, "did not stop within"));
+	clu_abort_result_release(&ab.r);
+	end_open(&t, &e);
+	assert_int_equal(clu_sim_backend(e.sim)->ops->lock_read(clu_sim_backend(e.sim), &h,
+								&exists, &err), 0);
+	assert_true(exists);
+	assert_non_null(h.abort_by);
+	assert_non_null(strstr(h.abort_by, "clupdate pid"));
+	clu_lock_holder_release(&h);
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+}
+
+/* The holder runs on this host: SIGTERM, then abort takes over and undoes. */
+static void test_abort_holder_here(void **state)
+{
+	struct clu_sim_fault fails = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
+				       .on = CLU_COMMAND_INSTALL, .on_nth = 1 };
+	char host[256] = "";
+	int status;
+	struct trial t;
+	struct apply a;
+	struct aborted ab;
+	pid_t holder;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	add_fault(&t, &fails);
+	a = apply(&t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	holder = fork();
+	assert_true(holder >= 0);
+	if (holder == 0) {
+		pause();
+		_exit(0);
+	}
+	gethostname(host, sizeof(host) - 1);
+	plant_lock(&t, host, (long)holder);
+	ab = abort_last(&t);
+	assert_int_equal(waitpid(holder, &status, 0), holder);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	assert_non_null(ab.r.stopped);
+	assert_aborted(&t, &ab, "holder here");
+	clu_abort_result_release(&ab.r);
+	trial_remove(&t);
+}
+
+/* The deadline passes in the middle of the run: it stops at the next step boundary. */
+static void test_deadline(void **state)
+{
+	struct trial t;
+	struct apply a;
+	struct aborted ab;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .late_at = 20,
+					  .deadline_mono_ms = clu_now_mono_ms() + 300 });
+	assert_int_equal(a.ret, CLU_E_ABORTED);
+	if (!strstr(a.err.msg, "the deadline passed: stopped before step"))
+		fail_msg("%s", a.err.msg);
+	assert_true(a.steps_done > 0 && a.steps_done < 12);
+	assert_true(a.n_remaining > 0);       /* what is left is said */
+	assert_guard_kept(&t);
+	/* The same update again, without a deadline, finishes the job. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	/* Or, from the same stop, abort puts everything back. */
+	trial_remove(&t);
+	trial_init(&t, three_nodes, in_place);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .late_at = 20,
+					  .deadline_mono_ms = clu_now_mono_ms() + 300 });
+	assert_int_equal(a.ret, CLU_E_ABORTED);
+	ab = abort_last(&t);
+	assert_aborted(&t, &ab, "after the deadline");
+	clu_abort_result_release(&ab.r);
+	trial_remove(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +1076,14 @@ int main(void)
 		cmocka_unit_test(test_crash_in_place),
 		cmocka_unit_test(test_crash_rolling),
 		cmocka_unit_test(test_crash_two_groups),
+		cmocka_unit_test(test_abort_after_stop),
+		cmocka_unit_test(test_abort_refused),
+		cmocka_unit_test(test_abort_crash_in_place),
+		cmocka_unit_test(test_abort_rolling_switchover),
+		cmocka_unit_test(test_abort_requested_through_lock),
+		cmocka_unit_test(test_abort_holder_elsewhere),
+		cmocka_unit_test(test_abort_holder_here),
+		cmocka_unit_test(test_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -488,7 +488,7 @@ static void test_fault_settle_never(void **state)
 	struct clu_sim *sim = open_text(three_nodes);
 	struct clu_sim_fault never = { CLU_SIM_SETTLE_NEVER, NULL, NULL, 0, 0, 0, 0 };
 	struct clu_fact fact = { CLU_FACT_GROUP_ON, (char *)"n1", (char *)"mail", NULL };
-	struct clu_settle how = { &fact, 1, NULL, 60000, 1000, NULL, 0, NULL, NULL };
+	struct clu_settle how = { &fact, 1, NULL, 60000, 1000, NULL, 0, NULL, NULL, NULL };
 	struct clu_err err = CLU_ERR_INIT;
 
 	(void)state;
@@ -539,8 +539,9 @@ static void test_lock(void **state)
 {
 	struct clu_sim *sim = open_text(three_nodes);
 	struct clu_lock_holder mine = { (char *)"run-a", (char *)"admin", 42, 7,
-					(char *)"2024-05-01T10:00:00Z", 0 };
-	struct clu_lock_holder theirs = { (char *)"run-b", (char *)"other", 43, 1, NULL, 0 };
+					(char *)"2024-05-01T10:00:00Z", 0, NULL };
+	struct clu_lock_holder theirs = { (char *)"run-b", (char *)"other", 43, 1, NULL, 0,
+					  NULL };
 	struct clu_lock_holder read;
 	struct clu_err err = CLU_ERR_INIT;
 	bool ok, exists;
@@ -574,6 +575,17 @@ static void test_lock(void **state)
 	assert_false(exists);
 	be(sim)->ops->lock_create(be(sim), &theirs, &ok, &err);
 	assert_true(ok);
+	/* An abort request: only on the holder's lock; its renewals then fail. */
+	be(sim)->ops->lock_request_abort(be(sim), "run-a", "abort elsewhere", &ok, &err);
+	assert_false(ok);
+	be(sim)->ops->lock_request_abort(be(sim), "run-b", "abort elsewhere", &ok, &err);
+	assert_true(ok);
+	be(sim)->ops->lock_renew(be(sim), "run-b", 2, &ok, &err);
+	assert_false(ok);
+	be(sim)->ops->lock_read(be(sim), &read, &exists, &err);
+	assert_true(exists);
+	assert_string_equal(read.abort_by, "abort elsewhere");
+	clu_lock_holder_release(&read);
 	clu_sim_close(sim);
 }
 
@@ -583,7 +595,7 @@ static void test_state_round_trip(void **state)
 {
 	char dir[] = "/tmp/clu-test-sim-XXXXXX", *path, *log;
 	struct clu_lock_holder mine = { (char *)"run-a", (char *)"admin", 42, 7,
-					(char *)"2024-05-01T10:00:00Z", 5 };
+					(char *)"2024-05-01T10:00:00Z", 5, NULL };
 	struct clu_sim_fault later = { CLU_SIM_NODE_DIES, "n3", NULL, 3, 0, 0, 0 };
 	struct clu_sim_fault hangs = { CLU_SIM_COMMAND_HANGS, "n2", NULL, 0, CLU_COMMAND_INSTALL,
 				       1, 0 };
