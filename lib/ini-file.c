@@ -481,6 +481,8 @@ static void open_section(struct clu__ini *ini, const char *s, const char *end)
 	const struct clu__ini_section_spec *spec = NULL;
 	struct suggestion suggestion = { 0 };
 	struct clu__ini_section *sec;
+	gpointer first;
+	char *key;
 	size_t name_len = 0;
 	char word[65], hint[128];
 	int inner_len;
@@ -525,22 +527,25 @@ static void open_section(struct clu__ini *ini, const char *s, const char *end)
 	if (!check_header(ini, spec, inner, inner_end, word_end, &name, &name_len))
 		return;
 
-	for (size_t i = 0; i < ini->n_sections; i++) {
-		const struct clu__ini_section *old = &ini->sections[i];
+	/* Each section's kind and name, to find a second one in constant time. */
+	key = clu__xasprintf("%u\t%.*s", (unsigned)(spec - format->sections),
+			     name ? (int)name_len : 0, name ? name : "");
+	if (!ini->seen)
+		ini->seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	first = g_hash_table_lookup(ini->seen, key);
+	if (first) {
+		const struct clu__ini_section *old = &ini->sections[GPOINTER_TO_SIZE(first) - 1];
 
-		if (spec_of(ini, old) != spec)
-			continue;
-		if (!spec->named) {
+		free(key);
+		if (!spec->named)
 			clu__ini_fail(ini, ini->lineno, NULL, NULL, "duplicate section [%s], first "
 				      "on line %d (expected each section once)", spec->word,
 				      old->line);
-			return;
-		}
-		if (strlen(old->name) == name_len && memcmp(old->name, name, name_len) == 0) {
+		else
 			format->duplicate_name(ini, old, inner, (size_t)inner_len);
-			return;
-		}
+		return;
 	}
+	g_hash_table_insert(ini->seen, key, GSIZE_TO_POINTER(ini->n_sections + 1));
 
 	CLU_ALLOC_GROW(ini->sections, ini->n_sections + 1, ini->sections_alloc);
 	sec = &ini->sections[ini->n_sections++];
@@ -718,6 +723,8 @@ int clu__ini_parse(struct clu__ini *ini, const struct clu__ini_format *format,
 
 void clu__ini_release(struct clu__ini *ini)
 {
+	if (ini->seen)
+		g_hash_table_destroy(ini->seen);
 	for (size_t i = 0; i < ini->n_sections; i++)
 		free(ini->sections[i].name);
 	free(ini->sections);
