@@ -266,6 +266,7 @@ static bool set_names(struct clu__ini *ini, const struct clu__ini_section *sec,
 	static const char separators[] = ", \t";
 	const char *noun = key->noun ? key->noun : "name";
 	struct clu__strv names = { 0 };
+	GHashTable *listed = g_hash_table_new(g_str_hash, g_str_equal);   /* names' own */
 	char expected[128];
 
 	for (const char *s = text; *s; ) {
@@ -282,15 +283,18 @@ static bool set_names(struct clu__ini *ini, const struct clu__ini_section *sec,
 			clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not a valid "
 				      "%s%sname (expected %s)", name, key->noun ? key->noun : "",
 				      key->noun ? " " : "", NAME_CHARS);
-		else if (clu__strv_has(&names, name))
+		else if (g_hash_table_contains(listed, name))
 			clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is listed twice "
 				      "(expected each %s once)", name, noun);
-		else
+		else {
 			clu__strv_push(&names, name);
+			g_hash_table_add(listed, names.v[names.n - 1]);
+		}
 		free(name);
 		if (ini->failed)
 			break;
 	}
+	g_hash_table_destroy(listed);
 	if (!ini->failed && !names.n)
 		clu__ini_fail(ini, ini->lineno, sec, key->name, "empty list (expected %s)",
 			      clu__ini_expected(key, expected, sizeof(expected)));
