@@ -646,7 +646,8 @@ static int check_state(const struct clu_plan *plan, const struct clu_manifest *m
 		for (size_t j = 0; j < c->n_nodes; j++) {
 			const struct clu_node *n = &c->nodes[j];
 
-			if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
+			/* The version first: banned is a walk over the group's bans. */
+			if (clu_version_cmp(n->version, g->data_version) < 0 && clu_node_may_host(g, n))
 				return clu_err_set(err, CLU_E_REFUSED,
 						   "version guard: '%s' could fail over to '%s' (version %s), "
 						   "older than its data (version %s)", g->name, n->name,
@@ -707,6 +708,25 @@ struct simulation {
 	GArray **ran_updated;        /* per node: the same, as manifest positions */
 	GArray **opening;            /* per step: guards opened before it (indexes) */
 	GArray **closing;            /* per step: guards closed after it */
+
+	/*
+	 * The model's bans, as sets: the plan adds and clears thousands
+	 * (a guard per group and node), which the model's arrays would
+	 * search and shift one by one. Per group, NULL when it has none;
+	 * written back to the model (sim_sync_bans) before anything reads
+	 * the model's own.
+	 */
+	GHashTable **bans;
+	bool *bans_changed;          /* per group: its array is not its set */
+
+	/*
+	 * For the invariants, checked again only where a step changed what
+	 * they read (sim_unsafe): the nodes and the groups it changed, and
+	 * each guard by group, by node and by the step it starts at.
+	 */
+	GArray *changed_nodes, *changed_groups;
+	bool *node_changed, *group_changed;
+	GArray **guards_of_group, **guards_of_node, **guards_from;
 };
 
 /* n arrays of guint, each made when first added to (NULL: empty). */
@@ -790,6 +810,95 @@ static void sim_set_owner(struct simulation *sim, struct clu_group *g, const cha
 	clu_set_string(&g->owner, owner);
 }
 
+static bool sim_banned(const struct simulation *sim, const struct clu_group *g,
+		       const char *node)
+{
+	const GHashTable *bans = sim->bans[g - sim->model.groups];
+
+	return bans && g_hash_table_contains((GHashTable *)bans, node);
+}
+
+/* clu_node_may_host() with the simulation's bans. */
+static bool sim_may_host(const struct simulation *sim, const struct clu_group *g,
+			 const struct clu_node *n)
+{
+	return n->online && !n->standby && !n->maintenance && !sim_banned(sim, g, n->name);
+}
+
+static void mark_node(struct simulation *sim, const struct clu_node *n)
+{
+	guint at = (guint)node_at(sim, n);
+
+	if (!sim->node_changed[at]) {
+		sim->node_changed[at] = true;
+		g_array_append_val(sim->changed_nodes, at);
+	}
+}
+
+static void mark_group(struct simulation *sim, const struct clu_group *g)
+{
+	guint at = (guint)(g - sim->model.groups);
+
+	if (!sim->group_changed[at]) {
+		sim->group_changed[at] = true;
+		g_array_append_val(sim->changed_groups, at);
+	}
+}
+
+/* Ban g from node in the simulation's sets; false if it already was. */
+static bool sets_ban(struct simulation *sim, const struct clu_group *g, const char *node)
+{
+	size_t at = (size_t)(g - sim->model.groups);
+
+	if (!sim->bans[at])
+		sim->bans[at] = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	if (g_hash_table_contains(sim->bans[at], node))
+		return false;
+	g_hash_table_add(sim->bans[at], clu__xstrdup(node));
+	sim->bans_changed[at] = true;
+	return true;
+}
+
+/*
+ * Lift the ban of g from node: g may run there again, which the
+ * invariants check, for the node (a verify closing the guards on it) or,
+ * with by_group, for the group (a clear lifting all of its bans).
+ */
+static void sim_unban(struct simulation *sim, const struct clu_group *g, const char *node,
+		      bool by_group)
+{
+	size_t at = (size_t)(g - sim->model.groups);
+	const struct clu_node *n = sim_node(sim, node);
+
+	if (!sim->bans[at] || !g_hash_table_remove(sim->bans[at], node))
+		return;
+	sim->bans_changed[at] = true;
+	if (by_group)
+		mark_group(sim, g);
+	else if (n)
+		mark_node(sim, n);
+}
+
+/* The model's ban arrays made what the sets say, for code that reads them. */
+static void sim_sync_bans(struct simulation *sim)
+{
+	for (size_t i = 0; i < sim->model.n_groups; i++) {
+		struct clu_group *g = &sim->model.groups[i];
+		GHashTableIter it;
+		gpointer node;
+
+		if (!sim->bans_changed[i])
+			continue;
+		for (size_t j = 0; j < g->n_banned; j++)
+			free(g->banned[j]);
+		g->n_banned = 0;
+		g_hash_table_iter_init(&it, sim->bans[i]);
+		while (g_hash_table_iter_next(&it, &node, NULL))
+			clu_group_ban(g, node);
+		sim->bans_changed[i] = false;
+	}
+}
+
 /* What the simulation keeps beside its model, from the model as it starts. */
 static void sim_init(struct simulation *sim)
 {
@@ -824,9 +933,31 @@ static void sim_init(struct simulation *sim)
 		sim->out += out_of_service(&c->nodes[i]);
 	sim->opening = arrays_new(plan->n_steps + 1);
 	sim->closing = arrays_new(plan->n_steps + 1);
+	sim->bans = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(*sim->bans));
+	sim->bans_changed = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(bool));
+	for (size_t i = 0; i < c->n_groups; i++) {
+		for (size_t j = 0; j < c->groups[i].n_banned; j++)
+			sets_ban(sim, &c->groups[i], c->groups[i].banned[j]);
+		sim->bans_changed[i] = false;
+	}
+	sim->changed_nodes = g_array_new(FALSE, FALSE, sizeof(guint));
+	sim->changed_groups = g_array_new(FALSE, FALSE, sizeof(guint));
+	sim->node_changed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(bool));
+	sim->group_changed = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(bool));
+	sim->guards_of_group = arrays_new(c->n_groups);
+	sim->guards_of_node = arrays_new(c->n_nodes);
+	sim->guards_from = arrays_new(plan->n_steps + 1);
 	for (guint i = 0; i < plan->n_guards; i++) {
 		const struct clu_guard *gd = &plan->guards[i];
+		const struct clu_group *g = clu_cluster_group(c, gd->group);
+		const struct clu_node *n = sim_node(sim, gd->node);
 
+		/* A guard without a start holds from the first step. */
+		if (g && n && gd->from <= plan->n_steps) {
+			g_array_append_val(array_at(sim->guards_of_group, (size_t)(g - c->groups)), i);
+			g_array_append_val(array_at(sim->guards_of_node, node_at(sim, n)), i);
+			g_array_append_val(array_at(sim->guards_from, gd->from ? gd->from : 1), i);
+		}
 		if (gd->enforced_by)
 			continue;
 		if (gd->from >= 1 && gd->from <= plan->n_steps)
@@ -838,6 +969,18 @@ static void sim_init(struct simulation *sim)
 
 static void sim_release(struct simulation *sim)
 {
+	for (size_t i = 0; i < sim->model.n_groups; i++)
+		if (sim->bans[i])
+			g_hash_table_destroy(sim->bans[i]);
+	free(sim->bans);
+	free(sim->bans_changed);
+	g_array_unref(sim->changed_nodes);
+	g_array_unref(sim->changed_groups);
+	free(sim->node_changed);
+	free(sim->group_changed);
+	arrays_free(sim->guards_of_group, sim->model.n_groups);
+	arrays_free(sim->guards_of_node, sim->model.n_nodes);
+	arrays_free(sim->guards_from, sim->plan->n_steps + 1);
 	g_hash_table_destroy(sim->added_bans);
 	arrays_free(sim->entries, sim->model.n_groups);
 	free(sim->hosted);
@@ -870,9 +1013,9 @@ static void sim_ban(struct simulation *sim, struct clu_group *g, const char *nod
 {
 	GPtrArray *nodes;
 
-	if (clu_group_banned(g, node))
+	/* A ban only narrows where g may run: no invariant to check again. */
+	if (!sets_ban(sim, g, node))
 		return;
-	clu_group_ban(g, node);
 	if (!(nodes = g_hash_table_lookup(sim->added_bans, g->name))) {
 		nodes = g_ptr_array_new_with_free_func(free);
 		g_hash_table_insert(sim->added_bans, g->name, nodes);
@@ -899,7 +1042,7 @@ static void sim_close_guards(struct simulation *sim, unsigned step)
 	for (guint i = 0; i < array_len(closing); i++) {
 		const struct clu_guard *gd = &sim->plan->guards[g_array_index(closing, guint, i)];
 
-		clu_group_unban(clu_cluster_group(&sim->model, gd->group), gd->node);
+		sim_unban(sim, clu_cluster_group(&sim->model, gd->group), gd->node, false);
 	}
 }
 
@@ -909,7 +1052,7 @@ static const struct clu_node *sim_placement(const struct simulation *sim, const 
 	for (size_t i = 0; i < sim->model.n_nodes; i++) {
 		const struct clu_node *n = &sim->model.nodes[i];
 
-		if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
+		if (sim_may_host(sim, g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
 			return n;
 	}
 	return NULL;
@@ -925,12 +1068,16 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 	const GPtrArray *banned;
 	const GArray *ran;
 
+	if (node)
+		mark_node(sim, node);
 	switch (s->action) {
 	case CLU_ACTION_PIN:
 		group->managed = false;
+		mark_group(sim, group);
 		break;
 	case CLU_ACTION_UNPIN:
 		group->managed = true;
+		mark_group(sim, group);
 		break;
 	case CLU_ACTION_DRAIN:
 		node->standby = true;
@@ -949,6 +1096,7 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 				return refuse_step(s, plan, err, "availability: '%s' would have no "
 						   "node left to run on", g->name);
 			sim_set_owner(sim, g, to->name);
+			mark_group(sim, g);
 		}
 		break;
 	case CLU_ACTION_UNDRAIN:
@@ -970,8 +1118,10 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 				return refuse_step(s, plan, err, "no surprise failover: '%s' runs on "
 						   "'%s' unpinned; the installer's stop would make the "
 						   "engine fail it over", g->name, node->name);
-			if (m->data_migration)
+			if (m->data_migration) {
 				clu_set_string(&g->data_version, m->version);
+				mark_group(sim, g);
+			}
 		}
 		clu_set_string(&node->version, m->version);
 		break;
@@ -989,11 +1139,12 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		sim_set_owner(sim, group, node->name);
 		if (m->data_migration)
 			clu_set_string(&group->data_version, m->version);
+		mark_group(sim, group);
 		break;
 	case CLU_ACTION_CLEAR:
 		banned = g_hash_table_lookup(sim->added_bans, group->name);
 		for (guint j = 0; banned && j < banned->len; j++)
-			clu_group_unban(group, g_ptr_array_index(banned, j));
+			sim_unban(sim, group, g_ptr_array_index(banned, j), true);
 		break;
 	}
 	return 0;
@@ -1015,8 +1166,14 @@ static bool fact_holds(const struct simulation *sim, const struct clu_fact *f)
 {
 	const struct clu_node *node = sim_node(sim, f->node);
 
+	const struct clu_group *group = clu_cluster_group(&sim->model, f->group);
+
 	if (f->kind == CLU_FACT_NODE_HOSTS_NONE && node)
 		return !sim->hosted[node_at(sim, node)];
+	if (f->kind == CLU_FACT_GROUP_BANNED)
+		return group && sim_banned(sim, group, f->node);
+	if (f->kind == CLU_FACT_GROUP_UNBANNED)
+		return group && !sim_banned(sim, group, f->node);
 	return clu_fact_holds(f, &sim->model, sim->manifest);
 }
 
@@ -1036,6 +1193,92 @@ static int check_facts(const struct simulation *sim, const struct clu_step *s,
 		return ret;
 	}
 	return 0;
+}
+
+/*
+ * The invariants of check_state() again, only for what the step changed;
+ * each of these says whether its part of check_state() would fail now.
+ * Before the step every invariant held, and what a step did not change
+ * still holds: a ban added only narrows where a group may run.
+ */
+static bool guard_broken(const struct simulation *sim, guint at, unsigned step)
+{
+	const struct clu_guard *gd = &sim->plan->guards[at];
+	const struct clu_group *g;
+	const struct clu_node *n;
+
+	if (step < gd->from || step > gd->until)
+		return false;
+	g = clu_cluster_group(&sim->model, gd->group);
+	n = sim_node(sim, gd->node);
+	return clu__streq(g->owner, n->name) || (g->managed && sim_may_host(sim, g, n));
+}
+
+static bool guards_broken(const struct simulation *sim, const GArray *guards, unsigned step)
+{
+	for (guint i = 0; i < array_len(guards); i++)
+		if (guard_broken(sim, g_array_index(guards, guint, i), step))
+			return true;
+	return false;
+}
+
+/* The version guard of g (with data migration, a group updated) on node n. */
+static bool data_newer(const struct simulation *sim, const struct clu_group *g,
+		       const struct clu_node *n)
+{
+	if (!g->data_version || clu_version_cmp(n->version, g->data_version) >= 0)
+		return false;
+	return clu__streq(g->owner, n->name) || (g->managed && sim_may_host(sim, g, n));
+}
+
+static bool group_broken(const struct simulation *sim, guint at, unsigned step)
+{
+	const struct clu_group *g = &sim->model.groups[at];
+
+	if (sim->manifest->data_migration && array_len(sim->entries[at]) && g->data_version)
+		for (size_t i = 0; i < sim->model.n_nodes; i++)
+			if (data_newer(sim, g, &sim->model.nodes[i]))
+				return true;
+	return guards_broken(sim, sim->guards_of_group[at], step);
+}
+
+static bool node_broken(const struct simulation *sim, guint at, unsigned step)
+{
+	const struct clu_manifest *m = sim->manifest;
+	const struct clu_node *n = &sim->model.nodes[at];
+
+	for (size_t i = 0; m->data_migration && i < m->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(&sim->model, m->groups[i]);
+
+		if (g && data_newer(sim, g, n))
+			return true;
+	}
+	return guards_broken(sim, sim->guards_of_node[at], step);
+}
+
+/*
+ * Whether clu_plan_check_state() may fail after step `step`: false only
+ * when it would pass. Costs what the step changed.
+ */
+static bool sim_unsafe(struct simulation *sim, unsigned step)
+{
+	bool unsafe = guards_broken(sim, sim->guards_from[step], step);
+
+	for (guint i = 0; i < sim->changed_nodes->len; i++) {
+		guint at = g_array_index(sim->changed_nodes, guint, i);
+
+		unsafe = unsafe || node_broken(sim, at, step);
+		sim->node_changed[at] = false;
+	}
+	for (guint i = 0; i < sim->changed_groups->len; i++) {
+		guint at = g_array_index(sim->changed_groups, guint, i);
+
+		unsafe = unsafe || group_broken(sim, at, step);
+		sim->group_changed[at] = false;
+	}
+	g_array_set_size(sim->changed_nodes, 0);
+	g_array_set_size(sim->changed_groups, 0);
+	return unsafe;
 }
 
 /* Simulate the whole plan from the starting state; 0 if it stays safe. */
@@ -1080,7 +1323,11 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 					  out_after, m->max_unavailable);
 			goto out;
 		}
-		ret = clu_plan_check_state(plan, m, &sim.model, s->index, err);
+		/* The whole check, for its message, only where it may fail. */
+		if (sim_unsafe(&sim, s->index)) {
+			sim_sync_bans(&sim);
+			ret = clu_plan_check_state(plan, m, &sim.model, s->index, err);
+		}
 		if (ret) {
 			char reason[CLU_ERR_MAX];
 
