@@ -19,7 +19,7 @@ DESTDIR    ?=
 CC      ?= cc
 AR      ?= ar
 CFLAGS  ?= -O2 -g
-PKGS    := libxml-2.0 sqlite3 json-c
+PKGS    := libxml-2.0 sqlite3 json-c glib-2.0
 WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -157,7 +157,7 @@ install: all
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -D_GNU_SOURCE -Iinclude -Ilib -Ibuild \
-		$(shell pkg-config --cflags-only-I json-c) lib src
+		$(shell pkg-config --cflags-only-I json-c glib-2.0) lib src
 
 clean:
 	rm -rf build

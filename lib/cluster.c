@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "clupdate/cluster.h"
 #include "clupdate/display.h"
 #include "util.h"
@@ -87,10 +89,131 @@ char *clu_failure_describe(const struct clu_failure *f)
 			      f->reason && *f->reason ? ")" : "");
 }
 
+/* ---- the name index ---------------------------------------------------- */
+
+/*
+ * Below this many entries a lookup compares names one by one: as fast as
+ * hashing, and the many small models (the executor reads one per step,
+ * tests build them by hand) need no index at all.
+ */
+#define INDEX_MIN 8
+
+/*
+ * Names -> position + 1, for one array of nodes or groups. The keys are
+ * the entries' own name strings (borrowed: names are never changed in
+ * place, and an entry's name lives as long as the entry); `at` and `n`
+ * are the array and count it was made for: when they are not the
+ * model's, the index is stale and is remade.
+ */
+struct names {
+	GHashTable *table;
+	const void *at;
+	size_t n;
+};
+
+struct clu__cluster_index {
+	struct names nodes, groups;
+};
+
+static void names_release(struct names *names)
+{
+	if (names->table)
+		g_hash_table_destroy(names->table);
+	memset(names, 0, sizeof(*names));
+}
+
+/* Add entry i named name, unless an earlier entry has that name (it wins). */
+static void names_add(struct names *names, const char *name, size_t i)
+{
+	if (!g_hash_table_contains(names->table, name))
+		g_hash_table_insert(names->table, (gpointer)name, GSIZE_TO_POINTER(i + 1));
+}
+
+/* Remake names for the n entries at `at`, each `size` bytes, whose name is
+ * their first member (struct clu_node's and struct clu_group's are). */
+static void names_make(struct names *names, const void *at, size_t n, size_t size)
+{
+	if (names->table)
+		g_hash_table_remove_all(names->table);
+	else
+		names->table = g_hash_table_new(g_str_hash, g_str_equal);
+	for (size_t i = 0; i < n; i++)
+		names_add(names, *(char *const *)((const char *)at + i * size), i);
+	names->at = at;
+	names->n = n;
+}
+
+/*
+ * The position of name among the n entries at `at`, or -1: through names,
+ * made (or remade, when stale) on the way, or one by one when names is
+ * NULL. A hit is checked against the entry's name all the same, so an
+ * index that missed a change never returns a wrong entry.
+ */
+static ptrdiff_t names_find(struct names *names, const void *at, size_t n, size_t size,
+			    const char *name)
+{
+	gpointer found;
+	size_t i;
+
+	if (!names) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(*(char *const *)((const char *)at + i * size), name))
+				return (ptrdiff_t)i;
+		return -1;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!names->table || names->at != at || names->n != n)
+			names_make(names, at, n, size);
+		found = g_hash_table_lookup(names->table, name);
+		if (!found)
+			return -1;
+		i = GPOINTER_TO_SIZE(found) - 1;
+		if (i < n && !strcmp(*(char *const *)((const char *)at + i * size), name))
+			return (ptrdiff_t)i;
+		names->at = NULL;       /* stale after all: remake it */
+	}
+	BUG("the name index of a fresh model does not find '%s'", name);
+}
+
+/* The model's index, made empty when it has none: a cache, so even a
+ * const model gets one. */
+static struct clu__cluster_index *index_of(const struct clu_cluster *cluster)
+{
+	struct clu_cluster *mutable = (struct clu_cluster *)cluster;
+
+	if (!mutable->index)
+		mutable->index = clu__xcalloc(1, sizeof(*mutable->index));
+	return mutable->index;
+}
+
+static void index_free(struct clu__cluster_index *index)
+{
+	if (!index)
+		return;
+	names_release(&index->nodes);
+	names_release(&index->groups);
+	free(index);
+}
+
+/*
+ * Entry i (the last) was appended, moving the array from `before` (with
+ * i entries) to `at`: a fresh index takes it in, a stale one stays stale.
+ */
+static void names_appended(struct names *names, const void *before, const void *at,
+			   size_t i, const char *name)
+{
+	if (!names->table || names->at != before || names->n != i)
+		return;
+	names_add(names, name, i);
+	names->at = at;
+	names->n = i + 1;
+}
+
 void clu_cluster_release(struct clu_cluster *cluster)
 {
 	if (!cluster)
 		return;
+	index_free(cluster->index);
 	for (size_t i = 0; i < cluster->n_nodes; i++)
 		node_release(&cluster->nodes[i]);
 	for (size_t i = 0; i < cluster->n_groups; i++)
@@ -139,18 +262,24 @@ void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src)
 
 struct clu_node *clu_cluster_node(const struct clu_cluster *cluster, const char *name)
 {
-	for (size_t i = 0; name && i < cluster->n_nodes; i++)
-		if (strcmp(cluster->nodes[i].name, name) == 0)
-			return &cluster->nodes[i];
-	return NULL;
+	ptrdiff_t i;
+
+	if (!name || !cluster->n_nodes)
+		return NULL;
+	i = names_find(cluster->n_nodes > INDEX_MIN ? &index_of(cluster)->nodes : NULL,
+		       cluster->nodes, cluster->n_nodes, sizeof(*cluster->nodes), name);
+	return i < 0 ? NULL : &cluster->nodes[i];
 }
 
 struct clu_group *clu_cluster_group(const struct clu_cluster *cluster, const char *name)
 {
-	for (size_t i = 0; name && i < cluster->n_groups; i++)
-		if (strcmp(cluster->groups[i].name, name) == 0)
-			return &cluster->groups[i];
-	return NULL;
+	ptrdiff_t i;
+
+	if (!name || !cluster->n_groups)
+		return NULL;
+	i = names_find(cluster->n_groups > INDEX_MIN ? &index_of(cluster)->groups : NULL,
+		       cluster->groups, cluster->n_groups, sizeof(*cluster->groups), name);
+	return i < 0 ? NULL : &cluster->groups[i];
 }
 
 size_t clu_cluster_online(const struct clu_cluster *cluster)
@@ -198,17 +327,22 @@ void clu_group_unban(struct clu_group *group, const char *node)
 
 struct clu_node *clu_cluster_add_node(struct clu_cluster *cluster, const char *name)
 {
+	const void *before = cluster->nodes;
 	struct clu_node *node;
 
 	cluster->nodes = clu__xrealloc(cluster->nodes, (cluster->n_nodes + 1) * sizeof(*node));
 	node = &cluster->nodes[cluster->n_nodes++];
 	memset(node, 0, sizeof(*node));
 	node->name = clu__xstrdup(name);
+	if (cluster->index)
+		names_appended(&cluster->index->nodes, before, cluster->nodes,
+			       cluster->n_nodes - 1, node->name);
 	return node;
 }
 
 struct clu_group *clu_cluster_add_group(struct clu_cluster *cluster, const char *name)
 {
+	const void *before = cluster->groups;
 	struct clu_group *group;
 
 	cluster->groups = clu__xrealloc(cluster->groups, (cluster->n_groups + 1) * sizeof(*group));
@@ -216,6 +350,9 @@ struct clu_group *clu_cluster_add_group(struct clu_cluster *cluster, const char 
 	memset(group, 0, sizeof(*group));
 	group->name = clu__xstrdup(name);
 	group->managed = true;
+	if (cluster->index)
+		names_appended(&cluster->index->groups, before, cluster->groups,
+			       cluster->n_groups - 1, group->name);
 	return group;
 }
 
@@ -406,26 +543,45 @@ static int check_words(const struct clu_cluster *cluster, const char *where,
 	return 0;
 }
 
+/*
+ * The first node (group, when nodes is false) that a later one has the
+ * name of, or n_nodes (n_groups): a lookup gives the first of a name, so
+ * any other of that name is a second.
+ */
+static size_t described_twice(const struct clu_cluster *cluster, bool nodes)
+{
+	size_t n = nodes ? cluster->n_nodes : cluster->n_groups, first = n;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t f = nodes ? (size_t)(clu_cluster_node(cluster, cluster->nodes[i].name) -
+					    cluster->nodes)
+				 : (size_t)(clu_cluster_group(cluster, cluster->groups[i].name) -
+					    cluster->groups);
+
+		if (f != i && f < first)
+			first = f;
+	}
+	return first;
+}
+
 int clu_cluster_validate(const struct clu_cluster *cluster, const char *where,
 			 struct clu_err *err)
 {
+	size_t twice;
 	int rc;
 
 	/* Names first: the messages below quote them. */
 	if ((rc = check_words(cluster, where, err)))
 		return rc;
-	for (size_t i = 0; i < cluster->n_nodes; i++)
-		for (size_t j = i + 1; j < cluster->n_nodes; j++)
-			if (!strcmp(cluster->nodes[i].name, cluster->nodes[j].name))
-				return clu_err_set(err, CLU_E_CLUSTER, "%s: node '%s' is described twice",
-						   where, cluster->nodes[i].name);
+	if ((twice = described_twice(cluster, true)) < cluster->n_nodes)
+		return clu_err_set(err, CLU_E_CLUSTER, "%s: node '%s' is described twice",
+				   where, cluster->nodes[twice].name);
+	if ((twice = described_twice(cluster, false)) < cluster->n_groups)
+		return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' is described twice",
+				   where, cluster->groups[twice].name);
 	for (size_t i = 0; i < cluster->n_groups; i++) {
 		const struct clu_group *g = &cluster->groups[i];
 
-		for (size_t j = i + 1; j < cluster->n_groups; j++)
-			if (!strcmp(g->name, cluster->groups[j].name))
-				return clu_err_set(err, CLU_E_CLUSTER, "%s: group '%s' is described twice",
-						   where, g->name);
 		if (g->owner && !clu_cluster_node(cluster, g->owner))
 			return unknown_node(err, where, g->name, "runs on", g->owner);
 		for (size_t j = 0; j < g->n_banned; j++)

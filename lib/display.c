@@ -52,6 +52,12 @@ char *clu_display(const char *text, size_t max)
 
 	if (!text)
 		return NULL;
+	/* Most text is printable ASCII that fits: a copy, without the walk below. */
+	for (s = (const unsigned char *)text; *s >= 0x20 && *s < 0x7f; s++)
+		;
+	if (!*s && (!max || (size_t)(s - (const unsigned char *)text) <= max))
+		return clu__xstrdup(text);
+	s = (const unsigned char *)text;
 	/* At most 4 bytes out per byte in, and room for "...". */
 	out = o = clu__xmalloc(strlen(text) * 4 + 4);
 	while (*s) {

@@ -266,6 +266,7 @@ static bool set_names(struct clu__ini *ini, const struct clu__ini_section *sec,
 	static const char separators[] = ", \t";
 	const char *noun = key->noun ? key->noun : "name";
 	struct clu__strv names = { 0 };
+	GHashTable *listed = g_hash_table_new(g_str_hash, g_str_equal);   /* names' own */
 	char expected[128];
 
 	for (const char *s = text; *s; ) {
@@ -282,15 +283,18 @@ static bool set_names(struct clu__ini *ini, const struct clu__ini_section *sec,
 			clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not a valid "
 				      "%s%sname (expected %s)", name, key->noun ? key->noun : "",
 				      key->noun ? " " : "", NAME_CHARS);
-		else if (clu__strv_has(&names, name))
+		else if (g_hash_table_contains(listed, name))
 			clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is listed twice "
 				      "(expected each %s once)", name, noun);
-		else
+		else {
 			clu__strv_push(&names, name);
+			g_hash_table_add(listed, names.v[names.n - 1]);
+		}
 		free(name);
 		if (ini->failed)
 			break;
 	}
+	g_hash_table_destroy(listed);
 	if (!ini->failed && !names.n)
 		clu__ini_fail(ini, ini->lineno, sec, key->name, "empty list (expected %s)",
 			      clu__ini_expected(key, expected, sizeof(expected)));
@@ -481,6 +485,8 @@ static void open_section(struct clu__ini *ini, const char *s, const char *end)
 	const struct clu__ini_section_spec *spec = NULL;
 	struct suggestion suggestion = { 0 };
 	struct clu__ini_section *sec;
+	gpointer first;
+	char *key;
 	size_t name_len = 0;
 	char word[65], hint[128];
 	int inner_len;
@@ -525,22 +531,25 @@ static void open_section(struct clu__ini *ini, const char *s, const char *end)
 	if (!check_header(ini, spec, inner, inner_end, word_end, &name, &name_len))
 		return;
 
-	for (size_t i = 0; i < ini->n_sections; i++) {
-		const struct clu__ini_section *old = &ini->sections[i];
+	/* Each section's kind and name, to find a second one in constant time. */
+	key = clu__xasprintf("%u\t%.*s", (unsigned)(spec - format->sections),
+			     name ? (int)name_len : 0, name ? name : "");
+	if (!ini->seen)
+		ini->seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	first = g_hash_table_lookup(ini->seen, key);
+	if (first) {
+		const struct clu__ini_section *old = &ini->sections[GPOINTER_TO_SIZE(first) - 1];
 
-		if (spec_of(ini, old) != spec)
-			continue;
-		if (!spec->named) {
+		free(key);
+		if (!spec->named)
 			clu__ini_fail(ini, ini->lineno, NULL, NULL, "duplicate section [%s], first "
 				      "on line %d (expected each section once)", spec->word,
 				      old->line);
-			return;
-		}
-		if (strlen(old->name) == name_len && memcmp(old->name, name, name_len) == 0) {
+		else
 			format->duplicate_name(ini, old, inner, (size_t)inner_len);
-			return;
-		}
+		return;
 	}
+	g_hash_table_insert(ini->seen, key, GSIZE_TO_POINTER(ini->n_sections + 1));
 
 	CLU_ALLOC_GROW(ini->sections, ini->n_sections + 1, ini->sections_alloc);
 	sec = &ini->sections[ini->n_sections++];
@@ -718,6 +727,8 @@ int clu__ini_parse(struct clu__ini *ini, const struct clu__ini_format *format,
 
 void clu__ini_release(struct clu__ini *ini)
 {
+	if (ini->seen)
+		g_hash_table_destroy(ini->seen);
 	for (size_t i = 0; i < ini->n_sections; i++)
 		free(ini->sections[i].name);
 	free(ini->sections);

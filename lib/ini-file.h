@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <glib.h>
+
 #include "clupdate/err.h"
 
 /* How a key's value is read and checked, and the type of its field. */
@@ -151,6 +153,7 @@ struct clu__ini {
 	const char *line;           /* the current line, raw, without its line end */
 	size_t line_len;
 	const char *prev_key;       /* last key of the current section */
+	GHashTable *seen;           /* "KIND\tNAME" of each section -> its index + 1 */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <libxml/tree.h>
 
 #include "clupdate/display.h"
@@ -484,56 +485,87 @@ static int read_resources(struct reader *r, const xmlNode *resources)
 	return 0;
 }
 
-/* The group that resource id is, or is a member of; NULL if none. */
-static struct clu_group *group_of(const struct clu_cluster *cluster, const char *id)
+/*
+ * Resource and group ids -> the first group (index + 1) that is, or has
+ * as a member, each: what a ban's resource attribute names. Made once,
+ * for all the bans.
+ */
+static GHashTable *map_resources(const struct clu_cluster *cluster)
 {
-	for (size_t i = 0; i < cluster->n_groups; i++) {
-		struct clu_group *group = &cluster->groups[i];
+	GHashTable *groups = g_hash_table_new(g_str_hash, g_str_equal);
 
-		if (!strcmp(group->name, id))
-			return group;
+	for (size_t i = 0; i < cluster->n_groups; i++) {
+		const struct clu_group *group = &cluster->groups[i];
+
+		/* An id an earlier group already is or has stays that group's. */
+		if (!g_hash_table_contains(groups, group->name))
+			g_hash_table_insert(groups, group->name, GSIZE_TO_POINTER(i + 1));
 		for (size_t j = 0; j < group->n_members; j++)
-			if (!strcmp(group->members[j], id))
-				return group;
+			if (!g_hash_table_contains(groups, group->members[j]))
+				g_hash_table_insert(groups, group->members[j], GSIZE_TO_POINTER(i + 1));
 	}
-	return NULL;
+	return groups;
+}
+
+/* The group that resource id is, or is a member of; NULL if none. */
+static struct clu_group *group_of(const struct clu_cluster *cluster, GHashTable **groups,
+				  const char *id)
+{
+	size_t at;
+
+	if (!*groups)
+		*groups = map_resources(cluster);
+	at = GPOINTER_TO_SIZE(g_hash_table_lookup(*groups, id));
+	return at ? &cluster->groups[at - 1] : NULL;
+}
+
+/* One <ban> of crm_mon's <bans>: a -INFINITY ban of a group (or of one of
+ * its members) from a known node goes into the model; others are not ours. */
+static int read_ban(struct reader *r, const xmlNode *b, GHashTable **groups)
+{
+	const char *resource, *node, *weight;
+	struct clu_group *group;
+	bool promoted_only;
+	char *end;
+	long score;
+	int rc;
+
+	if (!is_element(b, "ban"))
+		return 0;
+	if (!(resource = required(r, b, "resource")) || !(node = required(r, b, "node")) ||
+	    !(weight = required(r, b, "weight")))
+		return CLU_E_CLUSTER;
+	if ((rc = boolean(r, b, "promoted-only", false, &promoted_only)))
+		return rc;
+	errno = 0;
+	score = strtol(weight, &end, 10);
+	if (errno || *end || end == weight) {
+		char what[256], *shown = clu_display(weight, QUOTE_MAX);
+
+		describe(b, what, sizeof(what));
+		rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: weight=\"%s\" is not an "
+				 "integer", r->where, what, shown);
+		free(shown);
+		return rc;
+	}
+	if (score > SCORE_MINUS_INFINITY || promoted_only ||
+	    !clu_cluster_node(r->cluster, node) ||
+	    !(group = group_of(r->cluster, groups, resource)))
+		return 0;
+	clu_group_ban(group, node);
+	return 0;
 }
 
 static int read_bans(struct reader *r, const xmlNode *bans)
 {
-	for (xmlNode *b = bans ? bans->children : NULL; b; b = b->next) {
-		const char *resource, *node, *weight;
-		struct clu_group *group;
-		bool promoted_only;
-		char *end;
-		long score;
-		int rc;
+	GHashTable *groups = NULL;
+	int rc = 0;
 
-		if (!is_element(b, "ban"))
-			continue;
-		if (!(resource = required(r, b, "resource")) || !(node = required(r, b, "node")) ||
-		    !(weight = required(r, b, "weight")))
-			return CLU_E_CLUSTER;
-		if ((rc = boolean(r, b, "promoted-only", false, &promoted_only)))
-			return rc;
-		errno = 0;
-		score = strtol(weight, &end, 10);
-		if (errno || *end || end == weight) {
-			char what[256], *shown = clu_display(weight, QUOTE_MAX);
-
-			describe(b, what, sizeof(what));
-			rc = clu_err_set(r->err, CLU_E_CLUSTER, "%s: %s: weight=\"%s\" is not an "
-					 "integer", r->where, what, shown);
-			free(shown);
-			return rc;
-		}
-		if (score > SCORE_MINUS_INFINITY || promoted_only ||
-		    !clu_cluster_node(r->cluster, node) ||
-		    !(group = group_of(r->cluster, resource)))
-			continue;
-		clu_group_ban(group, node);
-	}
-	return 0;
+	for (xmlNode *b = bans ? bans->children : NULL; b && !rc; b = b->next)
+		rc = read_ban(r, b, &groups);
+	if (groups)
+		g_hash_table_destroy(groups);
+	return rc;
 }
 
 static void infer_data_versions(struct clu_cluster *cluster)

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "clupdate/plan.h"
 #include "util.h"
 
@@ -225,16 +227,61 @@ void clu_plan_release(struct clu_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
-/* What the builder needs while it lays out steps. */
+/*
+ * What the builder needs while it lays out steps. The sets and maps keep
+ * it linear in the size of the plan: each question it asks of a node or a
+ * group is a lookup, never a walk over every node or group.
+ */
 struct builder {
 	struct clu_plan *plan;
 	const struct clu_manifest *manifest;
 	const struct clu_cluster *cluster;   /* the state the plan starts from */
 	struct clu__strv owners;     /* nodes running updated groups, to update */
+	GHashTable *owner_set;       /* the same, as a set */
 	struct clu__strv passives;   /* other nodes to update */
 	struct clu__strv undrain;    /* updated already, left drained by an earlier run */
-	struct clu__strv verified;   /* nodes at the target version, so far */
+	GHashTable *verified;        /* nodes at the target version, so far (a set) */
+	GHashTable *hosting;         /* node -> GPtrArray of the updated groups it runs
+					at the start, in manifest order */
+	size_t *load;                /* per node: manifest groups it runs at the start */
+	GHashTable *open_guards;     /* node -> GArray of the guards (indexes) on it
+					that its verify step closes */
+	size_t steps_alloc, guards_alloc;   /* room in plan->steps, plan->guards */
 };
+
+/* A set of strings that outlive it. */
+static GHashTable *set_new(void)
+{
+	return g_hash_table_new(g_str_hash, g_str_equal);
+}
+
+static void set_add(GHashTable *set, const char *s)
+{
+	g_hash_table_add(set, (gpointer)s);
+}
+
+static bool set_has(GHashTable *set, const char *s)
+{
+	return g_hash_table_contains(set, s);
+}
+
+/* The GArray of guint that key maps to in map (made empty if none). */
+static GArray *indexes_of(GHashTable *map, const char *key)
+{
+	GArray *a = g_hash_table_lookup(map, key);
+
+	if (!a) {
+		a = g_array_new(FALSE, FALSE, sizeof(guint));
+		g_hash_table_insert(map, (gpointer)key, a);
+	}
+	return a;
+}
+
+static GHashTable *indexes_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+				     (GDestroyNotify)(void (*)(void))g_array_unref);
+}
 
 static struct clu_step *add_step(struct builder *b, enum clu_action action,
 				 const char *node, const char *group)
@@ -242,7 +289,7 @@ static struct clu_step *add_step(struct builder *b, enum clu_action action,
 	struct clu_plan *plan = b->plan;
 	struct clu_step *s;
 
-	plan->steps = clu__xrealloc(plan->steps, (plan->n_steps + 1) * sizeof(*s));
+	CLU_ALLOC_GROW(plan->steps, plan->n_steps + 1, b->steps_alloc);
 	s = &plan->steps[plan->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->index = (unsigned)plan->n_steps;
@@ -286,42 +333,78 @@ static void add_note(struct clu_plan *plan, const char *fmt, ...)
 	plan->notes[plan->n_notes++] = note;
 }
 
-static void add_guard(struct clu_plan *plan, const char *group, const char *node,
+static void add_guard(struct builder *b, const char *group, const char *node,
 		      unsigned from, unsigned enforced_by)
 {
+	struct clu_plan *plan = b->plan;
 	struct clu_guard *g;
+	guint i = (guint)plan->n_guards;
 
-	plan->guards = clu__xrealloc(plan->guards, (plan->n_guards + 1) * sizeof(*g));
+	CLU_ALLOC_GROW(plan->guards, plan->n_guards + 1, b->guards_alloc);
 	g = &plan->guards[plan->n_guards++];
 	g->group = clu__xstrdup(group);
 	g->node = clu__xstrdup(node);
 	g->from = from;
 	g->until = 0;           /* closed by close_guards() at the node's verify */
 	g->enforced_by = enforced_by;
+	g_array_append_val(indexes_of(b->open_guards, g->node), i);
 }
 
 /* The node's verify step closes every guard that keeps a group off it. */
-static void close_guards(struct clu_plan *plan, const char *node, unsigned verify_step)
+static void close_guards(struct builder *b, const char *node, unsigned verify_step)
 {
-	for (size_t i = 0; i < plan->n_guards; i++)
-		if (!plan->guards[i].until && strcmp(plan->guards[i].node, node) == 0)
-			plan->guards[i].until = verify_step;
+	GArray *open = g_hash_table_lookup(b->open_guards, node);
+
+	for (guint i = 0; open && i < open->len; i++) {
+		struct clu_guard *g = &b->plan->guards[g_array_index(open, guint, i)];
+
+		if (!g->until)
+			g->until = verify_step;
+	}
+	if (open)
+		g_array_set_size(open, 0);
 }
 
 /* The groups being updated that run on node in the starting state. */
 static void groups_on(const struct builder *b, const char *node, struct clu__strv *out)
 {
-	for (size_t i = 0; i < b->manifest->n_groups; i++) {
-		const struct clu_group *g = clu_cluster_group(b->cluster, b->manifest->groups[i]);
+	GPtrArray *hosted = g_hash_table_lookup(b->hosting, node);
 
-		if (g && clu__streq(g->owner, node))
-			clu__strv_push(out, g->name);
-	}
+	for (guint i = 0; hosted && i < hosted->len; i++)
+		clu__strv_push(out, g_ptr_array_index(hosted, i));
 }
 
 static bool needs_update(const struct builder *b, const char *node)
 {
-	return !clu__strv_has(&b->verified, node);
+	return !set_has(b->verified, node);
+}
+
+/*
+ * Where the updated groups run at the start (b->hosting, b->load): every
+ * updated group is known (classify_nodes checked).
+ */
+static void map_hosting(struct builder *b)
+{
+	const struct clu_cluster *c = b->cluster;
+
+	b->hosting = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					   (GDestroyNotify)(void (*)(void))g_ptr_array_unref);
+	b->load = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(*b->load));
+	for (size_t i = 0; i < b->manifest->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(c, b->manifest->groups[i]);
+		const struct clu_node *owner = clu_cluster_node(c, g->owner);
+		GPtrArray *hosted;
+
+		if (!g->owner)
+			continue;
+		if (owner)
+			b->load[owner - c->nodes]++;
+		if (!(hosted = g_hash_table_lookup(b->hosting, g->owner))) {
+			hosted = g_ptr_array_new();
+			g_hash_table_insert(b->hosting, g->owner, hosted);
+		}
+		g_ptr_array_add(hosted, g->name);
+	}
 }
 
 /*
@@ -365,13 +448,13 @@ static void add_node_work(struct builder *b, const char *node, const struct clu_
 
 				if (strcmp(other, node) && needs_update(b, other) &&
 				    !clu_group_banned(clu_cluster_group(b->cluster, hosted->v[i]), other))
-					add_guard(b->plan, hosted->v[i], other, s->index, 0);
+					add_guard(b, hosted->v[i], other, s->index, 0);
 			}
 
 	s = add_step(b, CLU_ACTION_VERIFY, node, NULL);
 	POST(s, CLU_FACT_NODE_VERSION, node, NULL, m->version);
-	clu__strv_push(&b->verified, node);
-	close_guards(b->plan, node, s->index);
+	set_add(b->verified, s->node);
+	close_guards(b, node, s->index);
 
 	for (size_t i = 0; i < m->n_hooks; i++) {
 		if (!m->hooks[i].post)
@@ -443,14 +526,10 @@ static const char *takeover_node(const struct builder *b, const struct clu_group
 		const struct clu_node *n = &b->cluster->nodes[i];
 		size_t load = placed[i];
 
-		if (!clu__strv_has(&b->verified, n->name) || !n->online || n->standby ||
+		if (needs_update(b, n->name) || !n->online || n->standby ||
 		    n->maintenance || clu_group_banned(group, n->name))
 			continue;
-		for (size_t j = 0; j < b->manifest->n_groups; j++) {
-			const struct clu_group *g = clu_cluster_group(b->cluster, b->manifest->groups[j]);
-
-			load += g && clu__streq(g->owner, n->name);
-		}
+		load += b->load[i];
 		if (!best || load < best_load) {
 			best = n->name;
 			best_load = load;
@@ -476,6 +555,7 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 	for (size_t i = 0; i < hosted.n; i++) {
 		const struct clu_group *g = clu_cluster_group(b->cluster, hosted.v[i]);
 		const char *target = takeover_node(b, g, placed);
+		size_t first_guard = b->plan->n_guards;
 		unsigned first_ban = 0;
 
 		if (!target) {
@@ -498,7 +578,7 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 				if (!first_ban)
 					first_ban = s->index;
 				if (m->data_migration)
-					add_guard(b->plan, g->name, other, 0, s->index);
+					add_guard(b, g->name, other, 0, s->index);
 			}
 		s = add_step(b, CLU_ACTION_MOVE, target, g->name);
 		PRE(s, CLU_FACT_GROUP_MANAGED, NULL, g->name, NULL);
@@ -509,16 +589,16 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 		s->interrupts = clu__xcalloc(1, sizeof(char *));
 		s->interrupts[0] = clu__xstrdup(g->name);
 		s->interrupts_ms = m->expected_switchover_ms;
-		/* The data is migrated when the new version starts on target. */
-		for (size_t k = 0; k < b->plan->n_guards; k++)
+		/* The data is migrated when the new version starts on target. Only
+		 * the guards of these bans can still have no start: every other
+		 * got one from its install step or from an earlier move. */
+		for (size_t k = first_guard; k < b->plan->n_guards; k++)
 			if (b->plan->guards[k].from == 0)
 				b->plan->guards[k].from = s->index;
 		/* Its bans and the move: one batch, one switchover. */
 		for (unsigned k = first_ban; k && k < s->index; k++)
 			b->plan->steps[k - 1].with_move = s->index;
-		for (size_t j = 0; j < b->cluster->n_nodes; j++)
-			if (strcmp(b->cluster->nodes[j].name, target) == 0)
-				placed[j]++;
+		placed[clu_cluster_node(b->cluster, target) - b->cluster->nodes]++;
 		clu__strv_push(moved, g->name);
 	}
 	add_node_work(b, node, &none);
@@ -529,18 +609,10 @@ out:
 
 /* ---- simulation and invariants ---------------------------------------- */
 
-static bool out_of_service(const struct clu_node *n, const char *working)
+/* Out of service whatever work runs: offline, drained or in maintenance. */
+static bool out_of_service(const struct clu_node *n)
 {
-	return !n->online || n->standby || n->maintenance || clu__streq(n->name, working);
-}
-
-static size_t count_out(const struct clu_cluster *c, const char *working)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < c->n_nodes; i++)
-		out += out_of_service(&c->nodes[i], working);
-	return out;
+	return !n->online || n->standby || n->maintenance;
 }
 
 /* The invariants with the guards of `step`; `closed`: those ending there are not. */
@@ -574,7 +646,8 @@ static int check_state(const struct clu_plan *plan, const struct clu_manifest *m
 		for (size_t j = 0; j < c->n_nodes; j++) {
 			const struct clu_node *n = &c->nodes[j];
 
-			if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) < 0)
+			/* The version first: banned is a walk over the group's bans. */
+			if (clu_version_cmp(n->version, g->data_version) < 0 && clu_node_may_host(g, n))
 				return clu_err_set(err, CLU_E_REFUSED,
 						   "version guard: '%s' could fail over to '%s' (version %s), "
 						   "older than its data (version %s)", g->name, n->name,
@@ -613,13 +686,310 @@ int clu_plan_check_between(const struct clu_plan *plan, const struct clu_manifes
 	return check_state(plan, m, c, step, true, err);
 }
 
+/*
+ * The simulation's model and what it keeps beside it, so that a step
+ * costs what it changes, not a walk over every node, group or guard:
+ * per node, the groups that may run there (every group that ever did:
+ * each list a superset, sorted, so that walking it and checking the
+ * owner sees the groups in the order a walk over all of them would); per
+ * step, the guards that open and close there.
+ */
 struct simulation {
 	const struct clu_plan *plan;
 	const struct clu_manifest *manifest;
 	struct clu_cluster model;
 	const char *working;         /* node between its install and verify/hooks */
-	struct clu__strv added_bans; /* "group\tnode" for bans the plan added */
+	GHashTable *added_bans;      /* group -> GPtrArray of the nodes the plan banned
+					it from, in order (a node again after a clear) */
+	size_t out;                  /* nodes out_of_service() */
+	GArray **entries;            /* per group: its positions in the manifest */
+	size_t *hosted;              /* per node: updated groups that run there */
+	GArray **ran;                /* per node: groups that ran there (indexes) */
+	GArray **ran_updated;        /* per node: the same, as manifest positions */
+	GArray **opening;            /* per step: guards opened before it (indexes) */
+	GArray **closing;            /* per step: guards closed after it */
+
+	/*
+	 * The model's bans, as sets: the plan adds and clears thousands
+	 * (a guard per group and node), which the model's arrays would
+	 * search and shift one by one. Per group, NULL when it has none;
+	 * written back to the model (sim_sync_bans) before anything reads
+	 * the model's own.
+	 */
+	GHashTable **bans;
+	bool *bans_changed;          /* per group: its array is not its set */
+
+	/*
+	 * For the invariants, checked again only where a step changed what
+	 * they read (sim_unsafe): the nodes and the groups it changed, and
+	 * each guard by group, by node and by the step it starts at.
+	 */
+	GArray *changed_nodes, *changed_groups;
+	bool *node_changed, *group_changed;
+	GArray **guards_of_group, **guards_of_node, **guards_from;
 };
+
+/* n arrays of guint, each made when first added to (NULL: empty). */
+static GArray **arrays_new(size_t n)
+{
+	return clu__xcalloc(n ? n : 1, sizeof(GArray *));
+}
+
+static GArray *array_at(GArray **a, size_t i)
+{
+	if (!a[i])
+		a[i] = g_array_new(FALSE, FALSE, sizeof(guint));
+	return a[i];
+}
+
+static guint array_len(const GArray *a)
+{
+	return a ? a->len : 0;
+}
+
+static void arrays_free(GArray **a, size_t n)
+{
+	for (size_t i = 0; a && i < n; i++)
+		if (a[i])
+			g_array_unref(a[i]);
+	free(a);
+}
+
+/* Add v to the sorted array a, unless it is there. */
+static void sorted_add(GArray *a, guint v)
+{
+	guint lo = 0, hi = a->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (g_array_index(a, guint, mid) < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == a->len || g_array_index(a, guint, lo) != v)
+		g_array_insert_val(a, lo, v);
+}
+
+static const struct clu_node *sim_node(const struct simulation *sim, const char *name)
+{
+	return clu_cluster_node(&sim->model, name);
+}
+
+static size_t node_at(const struct simulation *sim, const struct clu_node *n)
+{
+	return (size_t)(n - sim->model.nodes);
+}
+
+/* Nodes out of service, the one being worked on included. */
+static size_t count_out(const struct simulation *sim)
+{
+	const struct clu_node *working = sim_node(sim, sim->working);
+
+	return sim->out + (working && !out_of_service(working));
+}
+
+/* Group g now runs on owner (a name; NULL: stopped). */
+static void sim_set_owner(struct simulation *sim, struct clu_group *g, const char *owner)
+{
+	size_t at = (size_t)(g - sim->model.groups);
+	const struct clu_node *from = sim_node(sim, g->owner), *to = sim_node(sim, owner);
+	const GArray *entries = sim->entries[at];
+
+	if (array_len(entries) && from)
+		sim->hosted[node_at(sim, from)]--;
+	if (to) {
+		if (array_len(entries))
+			sim->hosted[node_at(sim, to)]++;
+		sorted_add(array_at(sim->ran, node_at(sim, to)), (guint)at);
+		for (guint k = 0; k < array_len(entries); k++)
+			sorted_add(array_at(sim->ran_updated, node_at(sim, to)),
+				   g_array_index(entries, guint, k));
+	}
+	clu_set_string(&g->owner, owner);
+}
+
+static bool sim_banned(const struct simulation *sim, const struct clu_group *g,
+		       const char *node)
+{
+	const GHashTable *bans = sim->bans[g - sim->model.groups];
+
+	return bans && g_hash_table_contains((GHashTable *)bans, node);
+}
+
+/* clu_node_may_host() with the simulation's bans. */
+static bool sim_may_host(const struct simulation *sim, const struct clu_group *g,
+			 const struct clu_node *n)
+{
+	return n->online && !n->standby && !n->maintenance && !sim_banned(sim, g, n->name);
+}
+
+static void mark_node(struct simulation *sim, const struct clu_node *n)
+{
+	guint at = (guint)node_at(sim, n);
+
+	if (!sim->node_changed[at]) {
+		sim->node_changed[at] = true;
+		g_array_append_val(sim->changed_nodes, at);
+	}
+}
+
+static void mark_group(struct simulation *sim, const struct clu_group *g)
+{
+	guint at = (guint)(g - sim->model.groups);
+
+	if (!sim->group_changed[at]) {
+		sim->group_changed[at] = true;
+		g_array_append_val(sim->changed_groups, at);
+	}
+}
+
+/* Ban g from node in the simulation's sets; false if it already was. */
+static bool sets_ban(struct simulation *sim, const struct clu_group *g, const char *node)
+{
+	size_t at = (size_t)(g - sim->model.groups);
+
+	if (!sim->bans[at])
+		sim->bans[at] = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	if (g_hash_table_contains(sim->bans[at], node))
+		return false;
+	g_hash_table_add(sim->bans[at], clu__xstrdup(node));
+	sim->bans_changed[at] = true;
+	return true;
+}
+
+/*
+ * Lift the ban of g from node: g may run there again, which the
+ * invariants check, for the node (a verify closing the guards on it) or,
+ * with by_group, for the group (a clear lifting all of its bans).
+ */
+static void sim_unban(struct simulation *sim, const struct clu_group *g, const char *node,
+		      bool by_group)
+{
+	size_t at = (size_t)(g - sim->model.groups);
+	const struct clu_node *n = sim_node(sim, node);
+
+	if (!sim->bans[at] || !g_hash_table_remove(sim->bans[at], node))
+		return;
+	sim->bans_changed[at] = true;
+	if (by_group)
+		mark_group(sim, g);
+	else if (n)
+		mark_node(sim, n);
+}
+
+/* The model's ban arrays made what the sets say, for code that reads them. */
+static void sim_sync_bans(struct simulation *sim)
+{
+	for (size_t i = 0; i < sim->model.n_groups; i++) {
+		struct clu_group *g = &sim->model.groups[i];
+		GHashTableIter it;
+		gpointer node;
+
+		if (!sim->bans_changed[i])
+			continue;
+		for (size_t j = 0; j < g->n_banned; j++)
+			free(g->banned[j]);
+		g->n_banned = 0;
+		g_hash_table_iter_init(&it, sim->bans[i]);
+		while (g_hash_table_iter_next(&it, &node, NULL))
+			clu_group_ban(g, node);
+		sim->bans_changed[i] = false;
+	}
+}
+
+/* What the simulation keeps beside its model, from the model as it starts. */
+static void sim_init(struct simulation *sim)
+{
+	const struct clu_cluster *c = &sim->model;
+	const struct clu_plan *plan = sim->plan;
+
+	sim->added_bans = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+						(GDestroyNotify)(void (*)(void))g_ptr_array_unref);
+	sim->entries = arrays_new(c->n_groups);
+	sim->hosted = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
+	sim->ran = arrays_new(c->n_nodes);
+	sim->ran_updated = arrays_new(c->n_nodes);
+	for (guint j = 0; j < sim->manifest->n_groups; j++) {
+		const struct clu_group *g = clu_cluster_group(c, sim->manifest->groups[j]);
+
+		if (g)
+			g_array_append_val(array_at(sim->entries, (size_t)(g - c->groups)), j);
+	}
+	for (guint i = 0; i < c->n_groups; i++) {
+		const struct clu_node *owner = sim_node(sim, c->groups[i].owner);
+		const GArray *entries = sim->entries[i];
+
+		if (!owner)
+			continue;
+		sim->hosted[node_at(sim, owner)] += array_len(entries) > 0;
+		g_array_append_val(array_at(sim->ran, node_at(sim, owner)), i);
+		for (guint k = 0; k < array_len(entries); k++)
+			sorted_add(array_at(sim->ran_updated, node_at(sim, owner)),
+				   g_array_index(entries, guint, k));
+	}
+	for (size_t i = 0; i < c->n_nodes; i++)
+		sim->out += out_of_service(&c->nodes[i]);
+	sim->opening = arrays_new(plan->n_steps + 1);
+	sim->closing = arrays_new(plan->n_steps + 1);
+	sim->bans = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(*sim->bans));
+	sim->bans_changed = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(bool));
+	for (size_t i = 0; i < c->n_groups; i++) {
+		for (size_t j = 0; j < c->groups[i].n_banned; j++)
+			sets_ban(sim, &c->groups[i], c->groups[i].banned[j]);
+		sim->bans_changed[i] = false;
+	}
+	sim->changed_nodes = g_array_new(FALSE, FALSE, sizeof(guint));
+	sim->changed_groups = g_array_new(FALSE, FALSE, sizeof(guint));
+	sim->node_changed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(bool));
+	sim->group_changed = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(bool));
+	sim->guards_of_group = arrays_new(c->n_groups);
+	sim->guards_of_node = arrays_new(c->n_nodes);
+	sim->guards_from = arrays_new(plan->n_steps + 1);
+	for (guint i = 0; i < plan->n_guards; i++) {
+		const struct clu_guard *gd = &plan->guards[i];
+		const struct clu_group *g = clu_cluster_group(c, gd->group);
+		const struct clu_node *n = sim_node(sim, gd->node);
+
+		/* A guard without a start holds from the first step. */
+		if (g && n && gd->from <= plan->n_steps) {
+			g_array_append_val(array_at(sim->guards_of_group, (size_t)(g - c->groups)), i);
+			g_array_append_val(array_at(sim->guards_of_node, node_at(sim, n)), i);
+			g_array_append_val(array_at(sim->guards_from, gd->from ? gd->from : 1), i);
+		}
+		if (gd->enforced_by)
+			continue;
+		if (gd->from >= 1 && gd->from <= plan->n_steps)
+			g_array_append_val(array_at(sim->opening, gd->from), i);
+		if (gd->until >= 1 && gd->until <= plan->n_steps)
+			g_array_append_val(array_at(sim->closing, gd->until), i);
+	}
+}
+
+static void sim_release(struct simulation *sim)
+{
+	for (size_t i = 0; i < sim->model.n_groups; i++)
+		if (sim->bans[i])
+			g_hash_table_destroy(sim->bans[i]);
+	free(sim->bans);
+	free(sim->bans_changed);
+	g_array_unref(sim->changed_nodes);
+	g_array_unref(sim->changed_groups);
+	free(sim->node_changed);
+	free(sim->group_changed);
+	arrays_free(sim->guards_of_group, sim->model.n_groups);
+	arrays_free(sim->guards_of_node, sim->model.n_nodes);
+	arrays_free(sim->guards_from, sim->plan->n_steps + 1);
+	g_hash_table_destroy(sim->added_bans);
+	arrays_free(sim->entries, sim->model.n_groups);
+	free(sim->hosted);
+	arrays_free(sim->ran, sim->model.n_nodes);
+	arrays_free(sim->ran_updated, sim->model.n_nodes);
+	arrays_free(sim->opening, sim->plan->n_steps + 1);
+	arrays_free(sim->closing, sim->plan->n_steps + 1);
+	clu_cluster_release(&sim->model);
+}
 
 static int refuse_step(const struct clu_step *s, const struct clu_plan *plan,
 		       struct clu_err *err, const char *fmt, ...)
@@ -641,33 +1011,38 @@ static int refuse_step(const struct clu_step *s, const struct clu_plan *plan,
 
 static void sim_ban(struct simulation *sim, struct clu_group *g, const char *node)
 {
-	char *key = clu__xasprintf("%s\t%s", g->name, node);
+	GPtrArray *nodes;
 
-	if (!clu_group_banned(g, node)) {
-		clu_group_ban(g, node);
-		clu__strv_push(&sim->added_bans, key);
+	/* A ban only narrows where g may run: no invariant to check again. */
+	if (!sets_ban(sim, g, node))
+		return;
+	if (!(nodes = g_hash_table_lookup(sim->added_bans, g->name))) {
+		nodes = g_ptr_array_new_with_free_func(free);
+		g_hash_table_insert(sim->added_bans, g->name, nodes);
 	}
-	free(key);
+	g_ptr_array_add(nodes, clu__xstrdup(node));
 }
 
 /* Guards the executor enforces itself become bans just before `from`. */
 static void sim_open_guards(struct simulation *sim, unsigned step)
 {
-	for (size_t i = 0; i < sim->plan->n_guards; i++) {
-		const struct clu_guard *gd = &sim->plan->guards[i];
+	const GArray *opening = sim->opening[step];
 
-		if (gd->from == step && !gd->enforced_by)
-			sim_ban(sim, clu_cluster_group(&sim->model, gd->group), gd->node);
+	for (guint i = 0; i < array_len(opening); i++) {
+		const struct clu_guard *gd = &sim->plan->guards[g_array_index(opening, guint, i)];
+
+		sim_ban(sim, clu_cluster_group(&sim->model, gd->group), gd->node);
 	}
 }
 
 static void sim_close_guards(struct simulation *sim, unsigned step)
 {
-	for (size_t i = 0; i < sim->plan->n_guards; i++) {
-		const struct clu_guard *gd = &sim->plan->guards[i];
+	const GArray *closing = sim->closing[step];
 
-		if (gd->until == step && !gd->enforced_by)
-			clu_group_unban(clu_cluster_group(&sim->model, gd->group), gd->node);
+	for (guint i = 0; i < array_len(closing); i++) {
+		const struct clu_guard *gd = &sim->plan->guards[g_array_index(closing, guint, i)];
+
+		sim_unban(sim, clu_cluster_group(&sim->model, gd->group), gd->node, false);
 	}
 }
 
@@ -677,7 +1052,7 @@ static const struct clu_node *sim_placement(const struct simulation *sim, const 
 	for (size_t i = 0; i < sim->model.n_nodes; i++) {
 		const struct clu_node *n = &sim->model.nodes[i];
 
-		if (clu_node_may_host(g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
+		if (sim_may_host(sim, g, n) && clu_version_cmp(n->version, g->data_version) >= 0)
 			return n;
 	}
 	return NULL;
@@ -690,18 +1065,25 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 	const struct clu_step *s = &plan->steps[i];
 	struct clu_node *node = clu_cluster_node(&sim->model, s->node);
 	struct clu_group *group = clu_cluster_group(&sim->model, s->group);
+	const GPtrArray *banned;
+	const GArray *ran;
 
+	if (node)
+		mark_node(sim, node);
 	switch (s->action) {
 	case CLU_ACTION_PIN:
 		group->managed = false;
+		mark_group(sim, group);
 		break;
 	case CLU_ACTION_UNPIN:
 		group->managed = true;
+		mark_group(sim, group);
 		break;
 	case CLU_ACTION_DRAIN:
 		node->standby = true;
-		for (size_t j = 0; j < sim->model.n_groups; j++) {
-			struct clu_group *g = &sim->model.groups[j];
+		ran = sim->ran[node_at(sim, node)];
+		for (guint j = 0; j < array_len(ran); j++) {
+			struct clu_group *g = &sim->model.groups[g_array_index(ran, guint, j)];
 			const struct clu_node *to;
 
 			if (!clu__streq(g->owner, node->name))
@@ -713,7 +1095,8 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 			if (!to)
 				return refuse_step(s, plan, err, "availability: '%s' would have no "
 						   "node left to run on", g->name);
-			clu_set_string(&g->owner, to->name);
+			sim_set_owner(sim, g, to->name);
+			mark_group(sim, g);
 		}
 		break;
 	case CLU_ACTION_UNDRAIN:
@@ -724,8 +1107,10 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 	case CLU_ACTION_VERIFY:
 		break;
 	case CLU_ACTION_INSTALL:
-		for (size_t j = 0; j < m->n_groups; j++) {
-			struct clu_group *g = clu_cluster_group(&sim->model, m->groups[j]);
+		ran = sim->ran_updated[node_at(sim, node)];
+		for (guint j = 0; j < array_len(ran); j++) {
+			struct clu_group *g = clu_cluster_group(&sim->model,
+								m->groups[g_array_index(ran, guint, j)]);
 
 			if (!g || !clu__streq(g->owner, node->name))
 				continue;
@@ -733,8 +1118,10 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 				return refuse_step(s, plan, err, "no surprise failover: '%s' runs on "
 						   "'%s' unpinned; the installer's stop would make the "
 						   "engine fail it over", g->name, node->name);
-			if (m->data_migration)
+			if (m->data_migration) {
 				clu_set_string(&g->data_version, m->version);
+				mark_group(sim, g);
+			}
 		}
 		clu_set_string(&node->version, m->version);
 		break;
@@ -749,18 +1136,15 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		if (clu_version_cmp(node->version, m->version) < 0 && m->data_migration)
 			return refuse_step(s, plan, err, "version guard: '%s' is not updated",
 					   node->name);
-		clu_set_string(&group->owner, node->name);
+		sim_set_owner(sim, group, node->name);
 		if (m->data_migration)
 			clu_set_string(&group->data_version, m->version);
+		mark_group(sim, group);
 		break;
 	case CLU_ACTION_CLEAR:
-		for (size_t j = 0; j < sim->added_bans.n; j++) {
-			const char *key = sim->added_bans.v[j];
-			size_t len = strlen(group->name);
-
-			if (!strncmp(key, group->name, len) && key[len] == '\t')
-				clu_group_unban(group, key + len + 1);
-		}
+		banned = g_hash_table_lookup(sim->added_bans, group->name);
+		for (guint j = 0; banned && j < banned->len; j++)
+			sim_unban(sim, group, g_ptr_array_index(banned, j), true);
 		break;
 	}
 	return 0;
@@ -777,6 +1161,22 @@ static void working_update(struct simulation *sim, const struct clu_step *s)
 		sim->working = NULL;
 }
 
+/* clu_fact_holds() on the model, without walking every group for a node's. */
+static bool fact_holds(const struct simulation *sim, const struct clu_fact *f)
+{
+	const struct clu_node *node = sim_node(sim, f->node);
+
+	const struct clu_group *group = clu_cluster_group(&sim->model, f->group);
+
+	if (f->kind == CLU_FACT_NODE_HOSTS_NONE && node)
+		return !sim->hosted[node_at(sim, node)];
+	if (f->kind == CLU_FACT_GROUP_BANNED)
+		return group && sim_banned(sim, group, f->node);
+	if (f->kind == CLU_FACT_GROUP_UNBANNED)
+		return group && !sim_banned(sim, group, f->node);
+	return clu_fact_holds(f, &sim->model, sim->manifest);
+}
+
 static int check_facts(const struct simulation *sim, const struct clu_step *s,
 		       const struct clu_fact *facts, size_t n, const char *when,
 		       struct clu_err *err)
@@ -785,7 +1185,7 @@ static int check_facts(const struct simulation *sim, const struct clu_step *s,
 		char *what;
 		int ret;
 
-		if (clu_fact_holds(&facts[i], &sim->model, sim->manifest))
+		if (fact_holds(sim, &facts[i]))
 			continue;
 		what = clu_fact_describe(&facts[i]);
 		ret = refuse_step(s, sim->plan, err, "%s: expected %s", when, what);
@@ -793,6 +1193,92 @@ static int check_facts(const struct simulation *sim, const struct clu_step *s,
 		return ret;
 	}
 	return 0;
+}
+
+/*
+ * The invariants of check_state() again, only for what the step changed;
+ * each of these says whether its part of check_state() would fail now.
+ * Before the step every invariant held, and what a step did not change
+ * still holds: a ban added only narrows where a group may run.
+ */
+static bool guard_broken(const struct simulation *sim, guint at, unsigned step)
+{
+	const struct clu_guard *gd = &sim->plan->guards[at];
+	const struct clu_group *g;
+	const struct clu_node *n;
+
+	if (step < gd->from || step > gd->until)
+		return false;
+	g = clu_cluster_group(&sim->model, gd->group);
+	n = sim_node(sim, gd->node);
+	return clu__streq(g->owner, n->name) || (g->managed && sim_may_host(sim, g, n));
+}
+
+static bool guards_broken(const struct simulation *sim, const GArray *guards, unsigned step)
+{
+	for (guint i = 0; i < array_len(guards); i++)
+		if (guard_broken(sim, g_array_index(guards, guint, i), step))
+			return true;
+	return false;
+}
+
+/* The version guard of g (with data migration, a group updated) on node n. */
+static bool data_newer(const struct simulation *sim, const struct clu_group *g,
+		       const struct clu_node *n)
+{
+	if (!g->data_version || clu_version_cmp(n->version, g->data_version) >= 0)
+		return false;
+	return clu__streq(g->owner, n->name) || (g->managed && sim_may_host(sim, g, n));
+}
+
+static bool group_broken(const struct simulation *sim, guint at, unsigned step)
+{
+	const struct clu_group *g = &sim->model.groups[at];
+
+	if (sim->manifest->data_migration && array_len(sim->entries[at]) && g->data_version)
+		for (size_t i = 0; i < sim->model.n_nodes; i++)
+			if (data_newer(sim, g, &sim->model.nodes[i]))
+				return true;
+	return guards_broken(sim, sim->guards_of_group[at], step);
+}
+
+static bool node_broken(const struct simulation *sim, guint at, unsigned step)
+{
+	const struct clu_manifest *m = sim->manifest;
+	const struct clu_node *n = &sim->model.nodes[at];
+
+	for (size_t i = 0; m->data_migration && i < m->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(&sim->model, m->groups[i]);
+
+		if (g && data_newer(sim, g, n))
+			return true;
+	}
+	return guards_broken(sim, sim->guards_of_node[at], step);
+}
+
+/*
+ * Whether clu_plan_check_state() may fail after step `step`: false only
+ * when it would pass. Costs what the step changed.
+ */
+static bool sim_unsafe(struct simulation *sim, unsigned step)
+{
+	bool unsafe = guards_broken(sim, sim->guards_from[step], step);
+
+	for (guint i = 0; i < sim->changed_nodes->len; i++) {
+		guint at = g_array_index(sim->changed_nodes, guint, i);
+
+		unsafe = unsafe || node_broken(sim, at, step);
+		sim->node_changed[at] = false;
+	}
+	for (guint i = 0; i < sim->changed_groups->len; i++) {
+		guint at = g_array_index(sim->changed_groups, guint, i);
+
+		unsafe = unsafe || group_broken(sim, at, step);
+		sim->group_changed[at] = false;
+	}
+	g_array_set_size(sim->changed_nodes, 0);
+	g_array_set_size(sim->changed_groups, 0);
+	return unsafe;
 }
 
 /* Simulate the whole plan from the starting state; 0 if it stays safe. */
@@ -803,6 +1289,7 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 	int ret;
 
 	clu_cluster_copy(&sim.model, start);
+	sim_init(&sim);
 	ret = clu_plan_check_state(plan, m, &sim.model, 0, err);
 	if (ret) {
 		clu_err_prefix(err, "the cluster is not safe to update as it is");
@@ -810,8 +1297,10 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 	}
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct clu_step *s = &plan->steps[i];
-		size_t out_before = count_out(&sim.model, sim.working);
+		const struct clu_node *node = sim_node(&sim, s->node);
+		size_t out_before = count_out(&sim);
 		size_t out_after;
+		bool was_out = node && out_of_service(node);
 
 		sim_open_guards(&sim, s->index);
 		ret = check_facts(&sim, s, s->pre, s->n_pre, "before it", err);
@@ -820,18 +1309,25 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 		ret = sim_apply(&sim, i, err);
 		if (ret)
 			goto out;
+		/* A step changes the state of its own node only. */
+		if (node)
+			sim.out = sim.out - was_out + out_of_service(node);
 		working_update(&sim, s);
 		ret = check_facts(&sim, s, s->post, s->n_post, "after it", err);
 		if (ret)
 			goto out;
-		out_after = count_out(&sim.model, sim.working);
+		out_after = count_out(&sim);
 		if (out_after > m->max_unavailable && out_after > out_before) {
 			ret = refuse_step(s, plan, err, "availability: %zu nodes would be out of "
 					  "service, the manifest allows %u (max-unavailable)",
 					  out_after, m->max_unavailable);
 			goto out;
 		}
-		ret = clu_plan_check_state(plan, m, &sim.model, s->index, err);
+		/* The whole check, for its message, only where it may fail. */
+		if (sim_unsafe(&sim, s->index)) {
+			sim_sync_bans(&sim);
+			ret = clu_plan_check_state(plan, m, &sim.model, s->index, err);
+		}
 		if (ret) {
 			char reason[CLU_ERR_MAX];
 
@@ -842,8 +1338,7 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 		sim_close_guards(&sim, s->index);
 	}
 out:
-	clu__strv_release(&sim.added_bans);
-	clu_cluster_release(&sim.model);
+	sim_release(&sim);
 	return ret;
 }
 
@@ -851,19 +1346,34 @@ out:
 
 static void tally_interruptions(struct clu_plan *plan, const struct clu_manifest *m)
 {
+	/* Every interruption of the plan, by group, in one pass over the steps. */
+	GHashTable *by_group = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free);
+
+	for (size_t j = 0; j < plan->n_steps; j++)
+		for (size_t k = 0; k < plan->steps[j].n_interrupts; k++) {
+			const char *group = plan->steps[j].interrupts[k];
+			struct clu_interruption *sum = g_hash_table_lookup(by_group, group);
+
+			if (!sum) {
+				sum = clu__xcalloc(1, sizeof(*sum));
+				g_hash_table_insert(by_group, (gpointer)group, sum);
+			}
+			sum->count++;
+			sum->ms += plan->steps[j].interrupts_ms;
+		}
 	plan->n_interruptions = m->n_groups;
 	plan->interruptions = clu__xcalloc(m->n_groups, sizeof(*plan->interruptions));
 	for (size_t i = 0; i < m->n_groups; i++) {
 		struct clu_interruption *in = &plan->interruptions[i];
+		const struct clu_interruption *sum = g_hash_table_lookup(by_group, m->groups[i]);
 
 		in->group = clu__xstrdup(m->groups[i]);
-		for (size_t j = 0; j < plan->n_steps; j++)
-			for (size_t k = 0; k < plan->steps[j].n_interrupts; k++)
-				if (!strcmp(plan->steps[j].interrupts[k], in->group)) {
-					in->count++;
-					in->ms += plan->steps[j].interrupts_ms;
-				}
+		if (sum) {
+			in->count = sum->count;
+			in->ms = sum->ms;
+		}
 	}
+	g_hash_table_destroy(by_group);
 }
 
 static unsigned total_ms(const struct clu_plan *plan)
@@ -879,10 +1389,39 @@ static unsigned total_ms(const struct clu_plan *plan)
  * Sort the nodes into owners, passives, already updated and skipped, and
  * refuse a cluster that cannot be updated safely as it is.
  */
+/*
+ * Per node of c, how many of the manifest's groups (counted as often as
+ * the manifest names them) ban it: the groups' bans walked once, instead
+ * of every group asked about every node. Freed by the caller.
+ */
+static size_t *count_bans(const struct clu_manifest *m, const struct clu_cluster *c)
+{
+	size_t *banned_by = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
+	size_t *last = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
+
+	for (size_t j = 0; j < m->n_groups; j++) {
+		const struct clu_group *g = clu_cluster_group(c, m->groups[j]);
+
+		for (size_t k = 0; k < g->n_banned; k++) {
+			const struct clu_node *n = clu_cluster_node(c, g->banned[k]);
+			size_t i = n ? (size_t)(n - c->nodes) : 0;
+
+			/* A node banned twice by one group counts once. */
+			if (n && last[i] != j + 1) {
+				last[i] = j + 1;
+				banned_by[i]++;
+			}
+		}
+	}
+	free(last);
+	return banned_by;
+}
+
 static int classify_nodes(struct builder *b, struct clu_err *err)
 {
 	const struct clu_manifest *m = b->manifest;
 	const struct clu_cluster *c = b->cluster;
+	size_t *banned_by;
 
 	for (size_t i = 0; i < m->n_groups; i++)
 		if (!clu_cluster_group(c, m->groups[i])) {
@@ -890,20 +1429,22 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 				    m->groups[i], m->path ? m->path : "the manifest");
 			return CLU_E_CLUSTER;
 		}
+	map_hosting(b);
+	banned_by = count_bans(m, c);
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		const struct clu_node *n = &c->nodes[i];
 		struct clu__strv hosted = { 0 };
 		int cmp = clu_version_cmp(n->version, m->version);
-		bool may_host_any = false;
+		bool may_host_any = banned_by[i] < m->n_groups;
 
-		for (size_t j = 0; j < m->n_groups; j++)
-			may_host_any |= !clu_group_banned(clu_cluster_group(c, m->groups[j]), n->name);
-		if (cmp > 0)
+		if (cmp > 0) {
+			free(banned_by);
 			return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, newer than "
 					   "%s's %s: clupdate does not downgrade", n->name, n->version,
 					   m->name, m->version);
+		}
 		if (cmp == 0) {
-			clu__strv_push(&b->verified, n->name);
+			set_add(b->verified, n->name);
 			if (n->standby && n->drained_by_clupdate) {
 				clu__strv_push(&b->undrain, n->name);
 				add_note(b->plan, "'%s' already has version %s but an earlier run left it "
@@ -914,33 +1455,40 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 			}
 			continue;
 		}
-		if (n->maintenance)
+		if (n->maintenance) {
+			free(banned_by);
 			return clu_err_set(err, CLU_E_REFUSED, "node '%s' is in maintenance mode: the "
 					   "engine does not manage it, so clupdate cannot update it "
 					   "safely; end maintenance first", n->name);
+		}
 		if (!n->online) {
-			if (may_host_any)
+			if (may_host_any) {
+				free(banned_by);
 				return clu_err_set(err, CLU_E_REFUSED, "node '%s' is offline: it cannot be "
 						   "updated, and on its return with version %s it could "
 						   "host an updated group; bring it online, or ban the "
 						   "groups from it", n->name, n->version ? n->version : "unknown");
+			}
 			add_note(b->plan, "'%s' is offline and banned from every updated group: "
 				 "skipped; update it before lifting the bans", n->name);
-			clu__strv_push(&b->verified, n->name);   /* nothing more to do there */
+			set_add(b->verified, n->name);   /* nothing more to do there */
 			continue;
 		}
 		groups_on(b, n->name, &hosted);
-		if (hosted.n)
+		if (hosted.n) {
 			clu__strv_push(&b->owners, n->name);
+			set_add(b->owner_set, n->name);
+		}
 		clu__strv_release(&hosted);
 	}
+	free(banned_by);
 	/* Passives already drained go first: updating them costs no availability. */
 	for (int drained = 1; drained >= 0; drained--)
 		for (size_t i = 0; i < c->n_nodes; i++) {
 			const struct clu_node *n = &c->nodes[i];
 
-			if (n->standby == drained && !clu__strv_has(&b->owners, n->name) &&
-			    !clu__strv_has(&b->verified, n->name))
+			if (n->standby == drained && !set_has(b->owner_set, n->name) &&
+			    !set_has(b->verified, n->name))
 				clu__strv_push(&b->passives, n->name);
 		}
 	for (size_t i = 0; i < m->n_groups; i++) {
@@ -954,10 +1502,35 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 	return 0;
 }
 
+/*
+ * rolling, at the end: clear the bans and move preferences of each moved
+ * group, each clear expecting every ban the plan placed on its group gone.
+ */
+static void add_clears(struct builder *b, const struct clu__strv *moved)
+{
+	GHashTable *bans = indexes_new();     /* group -> its ban steps (indexes) */
+	size_t n_steps = b->plan->n_steps;
+
+	for (guint j = 0; j < n_steps; j++)
+		if (b->plan->steps[j].action == CLU_ACTION_BAN)
+			g_array_append_val(indexes_of(bans, b->plan->steps[j].group), j);
+	for (size_t i = 0; i < moved->n; i++) {
+		struct clu_step *s = add_step(b, CLU_ACTION_CLEAR, NULL, moved->v[i]);
+		GArray *of_group = g_hash_table_lookup(bans, moved->v[i]);
+
+		for (guint k = 0; of_group && k < of_group->len; k++)
+			POST(s, CLU_FACT_GROUP_UNBANNED,
+			     b->plan->steps[g_array_index(of_group, guint, k)].node, moved->v[i],
+			     NULL);
+	}
+	g_hash_table_destroy(bans);
+}
+
 static int build(struct clu_plan *plan, const struct clu_manifest *m,
 		 const struct clu_cluster *c, enum clu_strategy strategy, struct clu_err *err)
 {
-	struct builder b = { .plan = plan, .manifest = m, .cluster = c };
+	struct builder b = { .plan = plan, .manifest = m, .cluster = c, .owner_set = set_new(),
+			     .verified = set_new(), .open_guards = indexes_new() };
 	struct clu__strv moved = { 0 };
 	size_t *placed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
 	int ret;
@@ -990,16 +1563,7 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 			ret = add_owner_rolling(&b, b.owners.v[i], placed, &moved, err);
 		if (ret)
 			goto out;
-		for (size_t i = 0; i < moved.n; i++) {
-			struct clu_step *s = add_step(&b, CLU_ACTION_CLEAR, NULL, moved.v[i]);
-
-			for (size_t j = 0; j < plan->n_steps; j++) {
-				const struct clu_step *ban = &plan->steps[j];
-
-				if (ban->action == CLU_ACTION_BAN && !strcmp(ban->group, moved.v[i]))
-					POST(s, CLU_FACT_GROUP_UNBANNED, ban->node, moved.v[i], NULL);
-			}
-		}
+		add_clears(&b, &moved);
 	}
 	for (size_t i = 0; i < plan->n_guards; i++)
 		if (!plan->guards[i].until)
@@ -1009,11 +1573,16 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	ret = simulate(plan, m, c, err);
 out:
 	free(placed);
+	free(b.load);
+	if (b.hosting)
+		g_hash_table_destroy(b.hosting);
+	g_hash_table_destroy(b.open_guards);
+	g_hash_table_destroy(b.owner_set);
+	g_hash_table_destroy(b.verified);
 	clu__strv_release(&moved);
 	clu__strv_release(&b.owners);
 	clu__strv_release(&b.passives);
 	clu__strv_release(&b.undrain);
-	clu__strv_release(&b.verified);
 	if (ret)
 		clu_plan_release(plan);
 	return ret;

@@ -58,9 +58,13 @@ xmlDoc *clu__xml_read(const char *xml, size_t len, const char *what, const char 
 	ctxt->_private = &doctype;
 	ctxt->sax->internalSubset = refuse_doctype;
 	/* No XML_PARSE_NOENT (entities are not substituted), no XML_PARSE_HUGE,
-	 * no DTD loading; no network; no printing to stderr. */
+	 * no DTD loading; no network; no printing to stderr. The blanks between
+	 * elements are not kept (nothing reads them) and short text is stored
+	 * in its node: a capture of thousands of resources is read in less
+	 * time and memory. */
 	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+				XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
 	/* The hook stops the parser; a document that got a DTD some other
 	 * way is refused all the same. */
 	if (doc && (doc->intSubset || doc->extSubset))

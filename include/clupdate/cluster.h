@@ -61,15 +61,32 @@ struct clu_cluster {
 	size_t n_groups;
 	struct clu_failure *failures;   /* live clusters only */
 	size_t n_failures;
+
+	/*
+	 * The library's: the name index behind clu_cluster_node() and
+	 * clu_cluster_group(), made by their first lookup in a model of
+	 * more than a few nodes or groups and freed by clu_cluster_release().
+	 * A model built by hand starts with it NULL (zeroed), as every other
+	 * field; clu_cluster_add_node() and _add_group() keep it up to date,
+	 * and a lookup remakes it when `nodes` or `groups` was replaced or
+	 * resized by other code. Names are never changed in place.
+	 */
+	struct clu__cluster_index *index;
 };
 
-/* Free the contents of *cluster and zero it. */
+/* Free the contents of *cluster (its index too) and zero it. */
 void clu_cluster_release(struct clu_cluster *cluster);
 
-/* Deep copy of src into *dst (which is overwritten, not released). */
+/* Deep copy of src into *dst (which is overwritten, not released); dst gets
+ * an index of its own when it is first looked up. */
 void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src);
 
-/* Lookups by name; NULL when absent. The pointers live as long as the model. */
+/*
+ * Lookups by name; NULL when absent (or name NULL). With two nodes (groups)
+ * of one name, the first. The pointers live until the model's arrays
+ * change. O(1) (a hash index, kept in cluster->index, which a lookup may
+ * make or remake even though cluster is const: not for two threads at once).
+ */
 struct clu_node *clu_cluster_node(const struct clu_cluster *cluster, const char *name);
 struct clu_group *clu_cluster_group(const struct clu_cluster *cluster, const char *name);
 
