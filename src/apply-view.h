@@ -64,6 +64,15 @@ bool apply_view_ask(const char *question);
 #define APPLY_VIEW_OPTION_SETTLE_TIMEOUT \
 	{ "settle-timeout", 0, CMD_ARG_SECONDS, false, "S", 86400, CMD_FIELD(settle_timeout_ms), \
 	  0, "how long to wait for the cluster after a change (120)" }
+/* The run's options after --state-dir, in the order --help shows them. */
+#define APPLY_VIEW_OPTIONS_RUN \
+	CMD_OPTION_SSH_CONFIG( \
+		"ssh_config (host names, keys, known_hosts) for the\n" \
+		"nodes reached over ssh"), \
+	CMD_OPTION_OUTPUT_AS("the final result as text (default), json or xml"), \
+	APPLY_VIEW_OPTION_BREAK_LOCK, \
+	APPLY_VIEW_OPTION_NO_PROBES, \
+	APPLY_VIEW_OPTION_SETTLE_TIMEOUT
 #define APPLY_VIEW_OPTION_DEADLINE(help_) \
 	{ "deadline", 0, CMD_ARG_DURATION, false, "D", 0, CMD_FIELD(deadline_ms), 0, help_ }
 #define APPLY_VIEW_OPTION_YES \

@@ -60,13 +60,7 @@ static const struct cmd_option options[] = {
 		"where the journal lives (default /var/lib/clupdate): a\n"
 		"directory of yours, not a link, not writable by group\n"
 		"or others (else refused, exit 8)"),
-	CMD_OPTION_SSH_CONFIG(
-		"ssh_config (host names, keys, known_hosts) for the\n"
-		"nodes reached over ssh"),
-	CMD_OPTION_OUTPUT_AS("the final result as text (default), json or xml"),
-	APPLY_VIEW_OPTION_BREAK_LOCK,
-	APPLY_VIEW_OPTION_NO_PROBES,
-	APPLY_VIEW_OPTION_SETTLE_TIMEOUT,
+	APPLY_VIEW_OPTIONS_RUN,
 	APPLY_VIEW_OPTION_DEADLINE(
 	  "stop safely at the first step boundary after D (90s,\n"
 	  "10m, 2h) from now, as an interruption does (exit 11);\n"
