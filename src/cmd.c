@@ -22,8 +22,9 @@
 #include "cmd.h"
 
 const struct cmd *const commands[] = {
-	&cmd_plan_entry, &cmd_apply_entry, &cmd_abort_entry, &cmd_status_entry, &cmd_history_entry,
-	&cmd_show_entry, &cmd_report_entry, &cmd_probe_entry, &cmd_lab_entry, NULL,
+	&cmd_plan_entry, &cmd_apply_entry, &cmd_resume_entry, &cmd_abort_entry, &cmd_status_entry,
+	&cmd_history_entry, &cmd_show_entry, &cmd_report_entry, &cmd_probe_entry, &cmd_lab_entry,
+	NULL,
 };
 
 const struct cmd_option cmd_journal_options[] = {

@@ -65,6 +65,7 @@ enum cmd_needs {
 struct cmd_options {
 	const char *verb;               /* first: a field offset of 0 means "none" */
 	const char *cluster;            /* --cluster, default "pacemaker" */
+	bool cluster_given;             /* --cluster was given (resume: else the run's) */
 	const char *ssh_config;         /* --ssh-config, or NULL */
 	const char *state_dir;          /* --state-dir; after cmd_open(), the journal's */
 	int format;                     /* --output-as, default CLU_FORMAT_TEXT */
@@ -128,7 +129,8 @@ extern const struct cmd_option cmd_journal_options[];
 extern const struct cmd *const commands[];
 
 extern const struct cmd cmd_plan_entry, cmd_apply_entry, cmd_status_entry, cmd_history_entry,
-	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry, cmd_abort_entry;
+	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry, cmd_abort_entry,
+	cmd_resume_entry;
 
 const struct cmd *cmd_find(const char *name);
 

@@ -1,0 +1,83 @@
+/*
+ * How the apply pipeline (clupdate/apply.h) is presented, shared by the
+ * commands that run it: `apply` and `resume`. Progress on stderr (one live
+ * line on a terminal, one timestamped line per event otherwise), then what
+ * the run left, the probes' count, and the result and report on stdout in
+ * the chosen format. Also the options both commands take for the run
+ * itself, so that they cannot drift apart.
+ */
+#ifndef CLU_APPLY_VIEW_H
+#define CLU_APPLY_VIEW_H
+
+#include <stdbool.h>
+
+#include "clupdate/apply.h"
+#include "cmd.h"
+
+struct apply_view {
+	bool tty;            /* stderr is a terminal: one live progress line */
+	bool line_open;      /* a live line is on the terminal */
+	const char *source;  /* the cluster, as named to the operator */
+	const char *state_dir;
+	const struct clu_manifest *manifest;
+};
+
+/*
+ * Fill *a for manifest on target from ctx's options (strategy, probes, lock,
+ * settle timeout, deadline, signals) with v's progress callbacks, and *v.
+ * a->confirm is left NULL: the command sets its own.
+ */
+void apply_view_init(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *ctx,
+		     struct clu_target *target, const struct clu_manifest *manifest,
+		     const char *source);
+
+/*
+ * After clu_apply_run() returned ret (err): end a live line, print what the
+ * run left, the probes' count, and the result document of ctx's command
+ * (the run and its report). Returns the exit status.
+ */
+int apply_view_present(struct apply_view *v, const struct clu_apply *a, struct cmd_ctx *ctx,
+		       int ret, const struct clu_err *err);
+
+/* The plan as a runbook, on stdout (before the question). */
+void apply_view_runbook(const struct clu_plan *plan, const struct clu_manifest *manifest,
+			const struct clu_cluster *cluster);
+
+/*
+ * Ask question on stderr ("QUESTION [y/N] ") and read the answer on stdin:
+ * true for y or Y; otherwise say that nothing was changed.
+ */
+bool apply_view_ask(const char *question);
+
+/* The options of a run, as `apply` and `resume` both take them. */
+#define APPLY_VIEW_OPTION_BREAK_LOCK \
+	{ "break-lock", 0, CMD_ARG_SECONDS, true, "S", 3600, CMD_FIELD(lock_stale_ms), \
+	  CMD_FIELD(break_lock), \
+	  "when another run holds the cluster lock, watch its\n" \
+	  "heartbeat for S seconds (60) and take the lock over if\n" \
+	  "it never moved: no clock of another host is trusted (a\n" \
+	  "holder on this host whose process is gone is taken over\n" \
+	  "at once, without this option)" }
+#define APPLY_VIEW_OPTION_NO_PROBES \
+	{ "no-probes", 0, CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(no_probes), 0, \
+	  "do not run the manifest's probes (no outage measured)" }
+#define APPLY_VIEW_OPTION_SETTLE_TIMEOUT \
+	{ "settle-timeout", 0, CMD_ARG_SECONDS, false, "S", 86400, CMD_FIELD(settle_timeout_ms), \
+	  0, "how long to wait for the cluster after a change (120)" }
+/* The run's options after --state-dir, in the order --help shows them. */
+#define APPLY_VIEW_OPTIONS_RUN \
+	CMD_OPTION_SSH_CONFIG( \
+		"ssh_config (host names, keys, known_hosts) for the\n" \
+		"nodes reached over ssh"), \
+	CMD_OPTION_OUTPUT_AS("the final result as text (default), json or xml"), \
+	APPLY_VIEW_OPTION_BREAK_LOCK, \
+	APPLY_VIEW_OPTION_NO_PROBES, \
+	APPLY_VIEW_OPTION_SETTLE_TIMEOUT
+#define APPLY_VIEW_OPTION_DEADLINE(help_) \
+	{ "deadline", 0, CMD_ARG_DURATION, false, "D", 0, CMD_FIELD(deadline_ms), 0, help_ }
+#define APPLY_VIEW_OPTION_YES \
+	{ "yes", 'y', CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(yes), 0, \
+	  "do not ask for confirmation (needed when stdin is not\n" \
+	  "a terminal)" }
+
+#endif
