@@ -466,19 +466,31 @@ static void test_hook_vetoes(void **state)
 	trial_remove(&t);
 }
 
+/*
+ * A run with fault on cluster stops (CLU_E_STEP) with the version guard
+ * kept throughout; the trial stays for more checks (the caller removes it).
+ */
+static struct apply stops_safely(struct trial *t, const char *cluster, const char *manifest,
+				 const struct clu_sim_fault *fault)
+{
+	struct apply a;
+
+	trial_init(t, cluster, manifest);
+	add_fault(t, fault);
+	a = apply(t, 0);
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_guard_kept(t);
+	return a;
+}
+
 static void test_settle_never(void **state)
 {
 	struct clu_sim_fault stuck = { .kind = CLU_SIM_SETTLE_NEVER, .after = 1 };
 	struct trial t;
-	struct apply a;
+	struct apply a = stops_safely(&t, three_nodes, in_place, &stuck);
 
 	(void)state;
-	trial_init(&t, three_nodes, in_place);
-	add_fault(&t, &stuck);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
 	assert_non_null(strstr(a.err.msg, "did not settle within 20 s"));
-	assert_guard_kept(&t);
 	trial_remove(&t);
 }
 
@@ -487,21 +499,16 @@ static void test_install_hangs(void **state)
 	struct clu_sim_fault hangs = { .kind = CLU_SIM_COMMAND_HANGS, .node = "n2",
 				       .on = CLU_COMMAND_INSTALL, .on_nth = 1 };
 	struct trial t;
-	struct apply a;
+	struct apply a = stops_safely(&t, three_nodes, in_place, &hangs);
 	struct end e;
 
 	(void)state;
-	trial_init(&t, three_nodes, in_place);
-	add_fault(&t, &hangs);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
 	assert_non_null(strstr(a.err.msg, "(install on n2) failed"));
 	assert_non_null(strstr(a.err.msg, "timed out"));
 	end_open(&t, &e);
 	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "1");
 	assert_true(clu_cluster_node(e.c, "n2")->standby);
 	clu_sim_close(e.sim);
-	assert_guard_kept(&t);
 	trial_remove(&t);
 }
 
@@ -527,14 +534,9 @@ static void test_node_dies(void **state)
 {
 	struct clu_sim_fault dies = { .kind = CLU_SIM_NODE_DIES, .node = "n3", .after = 3 };
 	struct trial t;
-	struct apply a;
 
 	(void)state;
-	trial_init(&t, three_nodes, rolling);
-	add_fault(&t, &dies);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
-	assert_guard_kept(&t);
+	stops_safely(&t, three_nodes, rolling, &dies);
 	trial_remove(&t);
 }
 
@@ -542,14 +544,9 @@ static void test_group_moves_by_itself(void **state)
 {
 	struct clu_sim_fault moves = { .kind = CLU_SIM_GROUP_MOVES, .group = "mail", .after = 1 };
 	struct trial t;
-	struct apply a;
 
 	(void)state;
-	trial_init(&t, three_nodes, rolling);
-	add_fault(&t, &moves);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
-	assert_guard_kept(&t);
+	stops_safely(&t, three_nodes, rolling, &moves);
 	trial_remove(&t);
 }
 
