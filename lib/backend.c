@@ -50,14 +50,6 @@ void clu_lock_holder_release(struct clu_lock_holder *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* ---- when the engine gives up -------------------------------------- */
 
 static bool is_member(const struct clu_group *group, const char *resource)
@@ -205,7 +197,7 @@ int clu_backend_settle_poll(struct clu_backend *b, const struct clu_settle *how,
 		}
 		if (how->tick && (ret = how->tick(how->ctx, l.unmet, err)))
 			break;
-		sleep_ms(how->poll_ms ? how->poll_ms : 100);
+		clu__sleep_ms(how->poll_ms ? how->poll_ms : 100);
 	}
 	free(l.unmet);
 	free(l.why);

@@ -131,7 +131,7 @@ static int stop_holder(struct abort_ctx *a, const struct clu_lock_holder *h,
 			say(a, "still waiting for %s to stop (%lld s)", who,
 			    (long long)(told - start) / 1000);
 		}
-		exec_sleep_ms(a->opt->poll_ms);
+		clu__sleep_ms(a->opt->poll_ms);
 	}
 	if (!ret)
 		a->r->stopped = clu__xstrdup(who);

@@ -58,7 +58,6 @@ bool exec_interrupted(const struct executor *x);
 /* A timeline event; losing one must not stop a run. */
 void exec_event(struct executor *x, int64_t at_mono, const char *kind, const char *source,
 		const char *group, const char *detail);
-void exec_sleep_ms(unsigned ms);
 
 /* exec-step.c: run step s (with its retries); 0 when done. */
 int exec_run_step(struct executor *x, const struct clu_step *s, struct clu_err *err);

@@ -114,7 +114,7 @@ static int lock_watch(struct executor *x, const struct clu_lock_holder *h, bool 
 					  "cluster lock of %s", who);
 			break;
 		}
-		exec_sleep_ms(1000);
+		clu__sleep_ms(1000);
 		ret = x->backend->ops->lock_read(x->backend, &now, &exists, err);
 		if (!ret && (!exists || strcmp(now.token, h->token) || now.beat != h->beat)) {
 			clu_lock_holder_release(&now);

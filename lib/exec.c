@@ -16,14 +16,6 @@
 #include "clupdate/model-json.h"
 #include "exec-internal.h"
 
-void exec_sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 void exec_progress(struct executor *x, enum clu_exec_event event, const struct clu_step *s,
 		   unsigned attempt, const char *message)
 {
@@ -174,7 +166,7 @@ static int finish_probes(struct executor *x, int ret, struct clu_err *err)
 	int checked;
 
 	/* A last window, if any, must close while the probes still look. */
-	exec_sleep_ms(2 * (interval ? interval : 50));
+	clu__sleep_ms(2 * (interval ? interval : 50));
 	checked = exec_check_delivered(x, &check_err);
 	if (checked)
 		x->result->check_failure = clu__xstrdup(check_err.msg);

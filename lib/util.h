@@ -73,4 +73,7 @@ char *clu__join(char *const *v, size_t n, const char *sep);
  */
 char *clu__read_file(const char *path, size_t max, size_t *len);
 
+/* Sleep ms milliseconds, the whole of them even when a signal interrupts. */
+void clu__sleep_ms(unsigned ms);
+
 #endif
