@@ -413,59 +413,6 @@ static void test_retry(void **state)
 	trial_remove(&t);
 }
 
-static void test_node_given_up(void **state)
-{
-	struct clu_sim_fault always = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
-					.on = CLU_COMMAND_INSTALL, .on_nth = 1, .times = 9 };
-	struct trial t;
-	struct apply a;
-	struct end e;
-
-	(void)state;
-	trial_init(&t, three_nodes, one_may_fail);
-	add_fault(&t, &always);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
-	assert_non_null(strstr(a.err.msg, "the other nodes are updated, but 1 node failed"));
-	end_open(&t, &e);
-	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "2");
-	assert_string_equal(clu_cluster_node(e.c, "n3")->version, "1");
-	assert_true(clu_cluster_node(e.c, "n3")->standby);       /* stays out of service */
-	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n3"));   /* the guard */
-	assert_true(clu_cluster_group(e.c, "mail")->managed);
-	clu_sim_close(e.sim);
-	assert_guard_kept(&t);
-	trial_remove(&t);
-}
-
-static void test_hook_vetoes(void **state)
-{
-	struct clu_sim_fault veto = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n2",
-				      .on = CLU_COMMAND_HOOK, .on_nth = 1 };
-	struct trial t;
-	struct apply a;
-	struct end e;
-
-	(void)state;
-	trial_init(&t, three_nodes, with_hook);
-	add_fault(&t, &veto);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
-	assert_non_null(strstr(a.err.msg, "(pre-hook on n2) failed"));
-	end_open(&t, &e);
-	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "1");   /* vetoed */
-	assert_true(clu_cluster_node(e.c, "n2")->standby);
-	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n2"));
-	clu_sim_close(e.sim);
-	assert_true(a.n_remaining >= 2);     /* the drain, the guard's bans */
-	assert_guard_kept(&t);
-	/* The fault fired once: the same update again finishes the job. */
-	a = apply(&t, 0);
-	assert_ok(&a);
-	assert_clean_end(&t);
-	trial_remove(&t);
-}
-
 /*
  * A run with fault on cluster stops (CLU_E_STEP) with the version guard
  * kept throughout; the trial stays for more checks (the caller removes it).
@@ -481,6 +428,51 @@ static struct apply stops_safely(struct trial *t, const char *cluster, const cha
 	assert_int_equal(a.ret, CLU_E_STEP);
 	assert_guard_kept(t);
 	return a;
+}
+
+static void test_node_given_up(void **state)
+{
+	struct clu_sim_fault always = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
+					.on = CLU_COMMAND_INSTALL, .on_nth = 1, .times = 9 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	a = stops_safely(&t, three_nodes, one_may_fail, &always);
+	assert_non_null(strstr(a.err.msg, "the other nodes are updated, but 1 node failed"));
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "2");
+	assert_string_equal(clu_cluster_node(e.c, "n3")->version, "1");
+	assert_true(clu_cluster_node(e.c, "n3")->standby);       /* stays out of service */
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n3"));   /* the guard */
+	assert_true(clu_cluster_group(e.c, "mail")->managed);
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+}
+
+static void test_hook_vetoes(void **state)
+{
+	struct clu_sim_fault veto = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n2",
+				      .on = CLU_COMMAND_HOOK, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	a = stops_safely(&t, three_nodes, with_hook, &veto);
+	assert_non_null(strstr(a.err.msg, "(pre-hook on n2) failed"));
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "1");   /* vetoed */
+	assert_true(clu_cluster_node(e.c, "n2")->standby);
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n2"));
+	clu_sim_close(e.sim);
+	assert_true(a.n_remaining >= 2);     /* the drain, the guard's bans */
+	/* The fault fired once: the same update again finishes the job. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
 }
 
 static void test_settle_never(void **state)
@@ -560,10 +552,7 @@ static void test_add_on_svc(void **state)
 	struct end e;
 
 	(void)state;
-	trial_init(&t, add_on_three_nodes, add_on_in_place);
-	add_fault(&t, &fails);
-	a = apply(&t, 0);
-	assert_int_equal(a.ret, CLU_E_STEP);
+	stops_safely(&t, add_on_three_nodes, add_on_in_place, &fails);
 	end_open(&t, &e);
 	assert_true(clu_group_banned(clu_cluster_group(e.c, "add-on-svc"), "n3"));
 	clu_sim_close(e.sim);
