@@ -103,7 +103,7 @@ fuzz-replay := $(FUZZ_NAMES:%=build/asan/fuzz/replay-%)
 		$(patsubst %.c,$(v)/obj/%.o,$(wildcard tests/fuzz/*.c)))
 
 .PHONY: all deps check check-unit check-cli check-fuzz check-lab demo install clean lint \
-	fuzz fuzz-deps fuzz-long man
+	fuzz fuzz-deps fuzz-long man deb check-deb
 .DEFAULT_GOAL := all
 
 all: build/clupdate demo-build man
@@ -164,6 +164,15 @@ install: all
 	install -m 0644 build/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 build/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 completion/clupdate $(DESTDIR)$(COMPLETIONDIR)/clupdate
+
+# The Debian package, into build/deb (scripts/make-deb); check-deb installs
+# it on this machine, tries it and purges it (tests/pkg; root).
+deb:
+	@scripts/install-deps deb
+	@scripts/make-deb
+
+check-deb: deb
+	@tests/run-pkg build/deb/clupdate_*.deb
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
