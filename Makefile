@@ -14,6 +14,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
 
 CC      ?= cc
@@ -102,10 +103,17 @@ fuzz-replay := $(FUZZ_NAMES:%=build/asan/fuzz/replay-%)
 		$(patsubst %.c,$(v)/obj/%.o,$(wildcard tests/fuzz/*.c)))
 
 .PHONY: all deps check check-unit check-cli check-fuzz check-lab demo install clean lint \
-	fuzz fuzz-deps fuzz-long
+	fuzz fuzz-deps fuzz-long man deb check-deb
 .DEFAULT_GOAL := all
 
-all: build/clupdate demo-build
+all: build/clupdate demo-build man
+
+# The man pages, each generated from its one source (scripts/make-man).
+man: build/man/.made
+build/man/.made: build/clupdate doc/clupdate.1.in doc/manifest.md doc/static-cluster.md \
+		 scripts/make-man scripts/md2man
+	scripts/make-man build/clupdate build/man
+	@touch $@
 
 # The demo mail service and its service packs (demo/demo.mk defines demo-build).
 include demo/demo.mk
@@ -148,11 +156,23 @@ demo: deps all
 	@scripts/demo
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/clupdate $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/clupdate $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 build/clupdate $(DESTDIR)$(BINDIR)/clupdate
 	cp -R lab $(DESTDIR)$(LIBEXECDIR)/clupdate/lab
 	cp -R build/demo $(DESTDIR)$(LIBEXECDIR)/clupdate/demo
-	install -m 0644 doc/clupdate.1 $(DESTDIR)$(MANDIR)/man1/clupdate.1
+	install -m 0644 build/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 build/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/clupdate $(DESTDIR)$(COMPLETIONDIR)/clupdate
+
+# The Debian package, into build/deb (scripts/make-deb); check-deb installs
+# it on this machine, tries it and purges it (tests/pkg; root).
+deb:
+	@scripts/install-deps deb
+	@scripts/make-deb
+
+check-deb: deb
+	@tests/run-pkg build/deb/clupdate_*.deb
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

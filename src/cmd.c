@@ -46,7 +46,7 @@ const struct cmd *cmd_find(const char *name)
 /* Where the usage line wraps. */
 #define USAGE_WIDTH 79
 
-static bool html_allowed(const struct cmd *cmd)
+bool cmd_html_allowed(const struct cmd *cmd)
 {
 	return !strcmp(cmd->name, "report") || !strcmp(cmd->name, "probe");
 }
@@ -59,7 +59,7 @@ static char *usage_word(const struct cmd *cmd, const struct cmd_option *o)
 	int n;
 
 	if (o->arg == CMD_ARG_FORMAT)
-		arg = html_allowed(cmd) ? "text|json|xml|html" : "text|json|xml";
+		arg = cmd_html_allowed(cmd) ? "text|json|xml|html" : "text|json|xml";
 	if (o->arg == CMD_ARG_NONE)
 		n = asprintf(&word, "[--%s]", o->name);
 	else
@@ -159,7 +159,7 @@ static int set_option(const struct cmd *cmd, const struct cmd_option *o, const c
 		*(const char **)field = arg;
 		return 0;
 	case CMD_ARG_FORMAT:
-		return cmd_format_option(cmd->name, arg, html_allowed(cmd), (int *)field);
+		return cmd_format_option(cmd->name, arg, cmd_html_allowed(cmd), (int *)field);
 	case CMD_ARG_STRATEGY:
 		return cmd_strategy_option(cmd->name, arg, (int *)field);
 	case CMD_ARG_SECONDS:

@@ -137,6 +137,22 @@ const struct cmd *cmd_find(const char *name);
 /* Print a command's help on stdout (generated from its entry). */
 void cmd_print_help(const struct cmd *cmd);
 
+/* Whether cmd's --output-as takes html (reports). */
+bool cmd_html_allowed(const struct cmd *cmd);
+
+/*
+ * Print on stdout the man page clupdate-NAME(1) of command NAME, generated
+ * from its entry (src/man.c); with NAME NULL, the list of commands that
+ * clupdate(1) shows. Returns the exit status.
+ */
+int cmd_print_man(const char *name);
+
+/*
+ * `clupdate complete WHAT ...`, the words the bash completion offers
+ * (src/complete.c; contrib/bash-completion/clupdate). Returns the exit status.
+ */
+int cmd_complete(int argc, char **argv);
+
 /*
  * Run cmd with argv (argv[0] is the verb): parse, open, run, close.
  * Returns the exit status.

@@ -84,12 +84,16 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (!strcmp(argv[2], "--man"))  /* the build's, for the man pages */
+			return cmd_print_man(argc > 3 ? argv[3] : NULL);
 		cmd = cmd_find(argv[2]);
 		if (!cmd)
 			return cmd_fail(CLU_E_USAGE, "no such command '%s' (see 'clupdate --help')", argv[2]);
 		cmd_print_help(cmd);
 		return 0;
 	}
+	if (!strcmp(argv[1], "complete"))     /* the bash completion's, not listed */
+		return cmd_complete(argc - 1, argv + 1);
 	cmd = cmd_find(argv[1]);
 	if (!cmd)
 		return cmd_fail(CLU_E_USAGE, "no such command '%s' (see 'clupdate --help')", argv[1]);
