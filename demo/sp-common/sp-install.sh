@@ -232,10 +232,14 @@ load_instance() {
 	fi
 }
 
-# What each instance needs, found before anything is touched.
-declare -a inst_dirs=() inst_running=() inst_pending=() inst_migrate=()
-up_to_date=yes
-[[ $installed == "$SP_VERSION" ]] && cmp -s "$payload" "$prefix/bin/maild" || up_to_date=no
+# What each instance needs, found before anything is touched. A running
+# instance is stopped when the binary changes, its store is migrated, or it
+# still runs a binary since replaced; one that runs the current binary on a
+# current store is left alone (a re-run that restarts another instance).
+declare -a inst_dirs=() inst_stop=() inst_pending=() inst_migrate=()
+binary_current=no
+[[ $installed == "$SP_VERSION" ]] && cmp -s "$payload" "$prefix/bin/maild" && binary_current=yes
+up_to_date=$binary_current
 mapfile -t dirs < <(instance_dirs)
 for dir in "${dirs[@]}"; do
 	load_instance "$dir"
@@ -247,11 +251,13 @@ for dir in "${dirs[@]}"; do
 				"pack that migrates it first)"
 		migrate=yes
 	fi
+	stop=no
 	# (/proc/PID/exe names the inode the daemon runs, even if replaced)
-	[[ $migrate == no && $pending == no ]] &&
-		{ [[ -z $pid ]] || [[ /proc/$pid/exe -ef $prefix/bin/maild ]]; } || up_to_date=no
+	[[ -n $pid ]] && { [[ $binary_current == no || $migrate == yes ]] ||
+		! [[ /proc/$pid/exe -ef $prefix/bin/maild ]]; } && stop=yes
+	[[ $migrate == no && $pending == no && $stop == no ]] || up_to_date=no
 	inst_dirs+=("$dir")
-	inst_running+=("${pid:+yes}")
+	inst_stop+=("$stop")
 	inst_pending+=("$pending")
 	inst_migrate+=("$migrate")
 done
@@ -266,7 +272,7 @@ fi
 
 for i in "${!inst_dirs[@]}"; do
 	dir=${inst_dirs[i]}
-	[[ ${inst_running[i]} == yes ]] || continue
+	[[ ${inst_stop[i]} == yes ]] || continue
 	load_instance "$dir"
 	[[ -n $pid ]] || continue
 	# Recorded before the stop: a crash from here on still restarts it.
