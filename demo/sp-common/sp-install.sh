@@ -3,13 +3,15 @@
 #   SP_VERSION       the maild version this pack installs
 #   SP_STORE_FORMAT  the store format that version serves
 #   SP_MIGRATE       yes: this pack upgrades an older store on the owner
+#   SP_SERVICE_PAUSE_MS  optional: how long this pack's work keeps the service
+#                    down (default 300; MAIL_SERVICE_PAUSE_MS overrides it)
 #
-# On this node it stops maild if it runs here (via the pidfile, waiting
-# until it exited), installs the pack's maild into the node-private prefix,
-# migrates the store if this node holds it (the store is mounted here:
-# STORE/FORMAT exists), restarts maild the way the cluster had started it
-# (the parameters the OCF agent recorded in maild.params), and records the
-# version in the node attribute. clupdate runs it while the group is
+# On this node it stops every instance of maild that runs here (via its
+# pidfile, waiting until it exited; see instance_dirs below), installs the
+# pack's maild into the node-private prefix, migrates each store this node
+# holds (the store is mounted here: STORE/FORMAT exists), restarts each
+# instance the way the cluster had started it (the parameters the OCF agent
+# recorded in maild.params), and records the version in the node attribute. clupdate runs it while the group is
 # unmanaged, so the cluster does not react to the stop.
 #
 # It logs the instants of the stop and the restart on stdout, as
@@ -19,15 +21,18 @@
 #
 # Idempotent: on a node already updated it changes nothing and exits 0.
 # Crash-safe: the parameters of a daemon it stopped are kept in
-# RUN/maild.restart until it restarted it, so a re-run after a crash
+# maild.restart (next to its maild.params) until it restarted it, so a re-run after a crash
 # brings the service back.
 #
 # Environment (overrides for tests outside a cluster):
 #   MAIL_PREFIX        default /opt/clupdate-mail
-#   MAIL_STORE         default: the store of maild.params, else /srv/clupdate-mail
-#   MAIL_RUN           default /run/clupdate-mail (maild.params, maild.pid)
+#   MAIL_STORE         the default instance's store (default: the store of its
+#                      maild.params, else /srv/clupdate-mail)
+#   MAIL_RUN           default /run/clupdate-mail (maild.params, maild.pid of the
+#                      default instance; RUN/INSTANCE/ of any further one)
 #   MAIL_SERVICE_PAUSE_MS  time the service stays down between stop and restart,
-#                      standing for a real installer's work (default 300; 0: none)
+#                      standing for a real installer's work (default
+#                      SP_SERVICE_PAUSE_MS, else 300; 0: none)
 #   MAIL_ATTRIBUTE     default mail-version
 #   MAIL_NO_ATTRIBUTE  1: do not call crm_attribute (tests only)
 # It appends a line to PREFIX/where.log saying which machine ran it.
@@ -42,8 +47,6 @@ prefix=${MAIL_PREFIX:-/opt/clupdate-mail}
 rundir=${MAIL_RUN:-/run/clupdate-mail}
 attribute=${MAIL_ATTRIBUTE:-mail-version}
 payload=$here/maild
-params_file=$rundir/maild.params
-restart_file=$rundir/maild.restart
 
 say() { echo "$pack: $*"; }
 die() {
@@ -62,11 +65,9 @@ log_where() {
 }
 mkdir -p "$prefix" 2>/dev/null && log_where "$pack install"
 
-# The daemon's parameters: the agent's defaults, then a key=value file.
-declare -A param=(
-	[binary]=$prefix/bin/maild [store]=/srv/clupdate-mail [ip]=0.0.0.0
-	[port]=25 [pidfile]=$rundir/maild.pid [log]=$rundir/maild.log
-)
+# One instance's parameters (load_instance): the agent's defaults, then a
+# key=value file.
+declare -A param=()
 read_params() {
 	local key value
 	while IFS='=' read -r key value; do
@@ -185,43 +186,83 @@ if [[ $installed =~ ^[0-9]+$ ]] && ((installed > SP_VERSION)); then
 	die "this node already has maild $installed, newer than this service pack ($SP_VERSION)"
 fi
 
-pending_restart=no
-if [[ -f $restart_file ]]; then
-	read_params "$restart_file"
-	pending_restart=yes
-elif [[ -f $params_file ]]; then
-	read_params "$params_file"
-fi
-running=no
-if pid=$(maild_pid); then
-	running=yes
-	if [[ ! -f $params_file && ! -f $restart_file ]] && ! params_from_cmdline "$pid"; then
-		die "maild (pid $pid) runs without '$params_file', and its command line" \
-			"does not say how to restart it"
+# Every instance of maild on this node: the default one, whose pidfile and
+# maild.params are in RUN, and each further one (a second group of the same
+# service, e.g. the lab's mail2) that the agent started with its pidfile in
+# RUN/INSTANCE/. One binary serves them all: the update stops every instance
+# running here, installs once, migrates each store held here, restarts them.
+instance_dirs() {
+	local dir
+	echo "$rundir"
+	for dir in "$rundir"/*/; do
+		[[ -f $dir/maild.params || -f $dir/maild.restart ]] && echo "${dir%/}"
+	done
+	return 0
+}
+
+# load_instance DIR: param[], and for the instance in DIR: pending (a restart
+# an earlier run left to do), pid (empty if not running here), store and
+# its format here (none when the store is not mounted on this node).
+load_instance() {
+	local dir=$1
+	param=(
+		[binary]=$prefix/bin/maild [store]=/srv/clupdate-mail [ip]=0.0.0.0
+		[port]=25 [pidfile]=$dir/maild.pid [log]=$dir/maild.log
+	)
+	pending=no
+	if [[ -f $dir/maild.restart ]]; then
+		read_params "$dir/maild.restart"
+		pending=yes
+	elif [[ -f $dir/maild.params ]]; then
+		read_params "$dir/maild.params"
 	fi
-fi
-store=${MAIL_STORE:-${param[store]}}
+	pid=
+	if pid=$(maild_pid); then
+		if [[ ! -f $dir/maild.params && ! -f $dir/maild.restart ]] && ! params_from_cmdline "$pid"; then
+			die "maild (pid $pid) runs without '$dir/maild.params', and its command line" \
+				"does not say how to restart it"
+		fi
+	fi
+	store=${param[store]}
+	[[ $dir == "$rundir" && -n ${MAIL_STORE:-} ]] && store=$MAIL_STORE
+	store_format=none
+	if [[ -f $store/FORMAT ]]; then
+		store_format=$("$payload" --store-format "$store") ||
+			die "cannot read the format of store '$store'"
+	fi
+}
 
-# This node holds the store when it is mounted here, i.e. it has a FORMAT.
-store_format=none
-if [[ -f $store/FORMAT ]]; then
-	store_format=$("$payload" --store-format "$store") ||
-		die "cannot read the format of store '$store'"
-fi
-needs_migration=no
-if [[ $store_format =~ ^[0-9]+$ ]] && ((store_format < SP_STORE_FORMAT)); then
-	[[ $SP_MIGRATE == yes ]] ||
-		die "store '$store' is at format $store_format, and this service pack does not" \
-			"migrate it (maild $SP_VERSION needs format $SP_STORE_FORMAT: apply the" \
-			"pack that migrates it first)"
-	needs_migration=yes
-fi
+# What each instance needs, found before anything is touched. A running
+# instance is stopped when the binary changes, its store is migrated, or it
+# still runs a binary since replaced; one that runs the current binary on a
+# current store is left alone (a re-run that restarts another instance).
+declare -a inst_dirs=() inst_stop=() inst_pending=() inst_migrate=()
+binary_current=no
+[[ $installed == "$SP_VERSION" ]] && cmp -s "$payload" "$prefix/bin/maild" && binary_current=yes
+up_to_date=$binary_current
+mapfile -t dirs < <(instance_dirs)
+for dir in "${dirs[@]}"; do
+	load_instance "$dir"
+	migrate=no
+	if [[ $store_format =~ ^[0-9]+$ ]] && ((store_format < SP_STORE_FORMAT)); then
+		[[ $SP_MIGRATE == yes ]] ||
+			die "store '$store' is at format $store_format, and this service pack does not" \
+				"migrate it (maild $SP_VERSION needs format $SP_STORE_FORMAT: apply the" \
+				"pack that migrates it first)"
+		migrate=yes
+	fi
+	stop=no
+	# (/proc/PID/exe names the inode the daemon runs, even if replaced)
+	[[ -n $pid ]] && { [[ $binary_current == no || $migrate == yes ]] ||
+		! [[ /proc/$pid/exe -ef $prefix/bin/maild ]]; } && stop=yes
+	[[ $migrate == no && $pending == no && $stop == no ]] || up_to_date=no
+	inst_dirs+=("$dir")
+	inst_stop+=("$stop")
+	inst_pending+=("$pending")
+	inst_migrate+=("$migrate")
+done
 
-# Up to date: the binary, the store, and a daemon (if any) running that
-# very binary (/proc/PID/exe names the inode it runs, even if replaced).
-if [[ $installed == "$SP_VERSION" && $needs_migration == no && $pending_restart == no ]] &&
-	cmp -s "$payload" "$prefix/bin/maild" &&
-	{ [[ $running == no ]] || [[ /proc/$pid/exe -ef $prefix/bin/maild ]]; }; then
+if [[ $up_to_date == yes ]]; then
 	say "maild $SP_VERSION is already installed on this node: nothing to do"
 	set_attribute
 	exit 0
@@ -229,17 +270,21 @@ fi
 
 # --- the update: stop, install, migrate, restart ---
 
-if [[ $running == yes ]] && pid=$(maild_pid); then
+for i in "${!inst_dirs[@]}"; do
+	dir=${inst_dirs[i]}
+	[[ ${inst_stop[i]} == yes ]] || continue
+	load_instance "$dir"
+	[[ -n $pid ]] || continue
 	# Recorded before the stop: a crash from here on still restarts it.
-	write_params "$restart_file" || die "cannot write '$restart_file'"
-	pending_restart=yes
+	write_params "$dir/maild.restart" || die "cannot write '$dir/maild.restart'"
+	inst_pending[i]=yes
 	say "stopping maild (pid $pid)"
 	# The service stops serving at SIGTERM (it closes its listener at once),
 	# not when the process is seen gone: stamp the instant before the signal.
 	stopped=$(stamp)
 	stop_maild "$pid" || die "maild (pid $pid) does not stop"
 	echo "maild stopped at $stopped"
-fi
+done
 
 mkdir -p "$prefix/bin" || die "cannot create '$prefix/bin'"
 cp "$payload" "$prefix/bin/.maild.new" && chmod 0755 "$prefix/bin/.maild.new" &&
@@ -249,31 +294,40 @@ echo "$SP_VERSION" >"$prefix/.VERSION.new" && mv -f "$prefix/.VERSION.new" "$pre
 	die "cannot write '$prefix/VERSION'"
 say "maild $SP_VERSION installed in $prefix"
 
-if [[ $needs_migration == yes ]]; then
+for i in "${!inst_dirs[@]}"; do
+	[[ ${inst_migrate[i]} == yes ]] || continue
+	load_instance "${inst_dirs[i]}"
 	say "migrating store '$store' from format $store_format to format $SP_STORE_FORMAT"
 	out=$("$prefix/bin/maild" --migrate-store "$store" 2>&1) ||
 		die "migration of store '$store' failed: ${out#maild: }" \
 			"(re-running this installer resumes it)"
 	say "$out"
-fi
+done
 
-if [[ $pending_restart == yes ]]; then
-	# A real installer spends time with the service down (registering the
-	# new version, its post-install steps); the demo's own swap takes a few
-	# milliseconds. This pause stands for that work, so that the outage the
-	# probes see is realistic and longer than their interval (50 ms).
-	# MAIL_SERVICE_PAUSE_MS=0 measures the bare swap.
-	pause_ms=${MAIL_SERVICE_PAUSE_MS:-300}
-	[[ $pause_ms =~ ^[0-9]+$ ]] || die "MAIL_SERVICE_PAUSE_MS='$pause_ms' is not a number of milliseconds"
-	((pause_ms == 0)) || sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
+paused=no
+for i in "${!inst_dirs[@]}"; do
+	dir=${inst_dirs[i]}
+	[[ ${inst_pending[i]} == yes ]] || continue
+	load_instance "$dir"
+	if [[ $paused == no ]]; then
+		# A real installer spends time with the service down (registering the
+		# new version, its post-install steps); the demo's own swap takes a few
+		# milliseconds. This pause stands for that work, so that the outage the
+		# probes see is realistic and longer than their interval (50 ms).
+		# MAIL_SERVICE_PAUSE_MS=0 measures the bare swap.
+		pause_ms=${MAIL_SERVICE_PAUSE_MS:-${SP_SERVICE_PAUSE_MS:-300}}
+		[[ $pause_ms =~ ^[0-9]+$ ]] || die "MAIL_SERVICE_PAUSE_MS='$pause_ms' is not a number of milliseconds"
+		((pause_ms == 0)) || sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
+		paused=yes
+	fi
 	[[ ${param[binary]} -ef $prefix/bin/maild ]] ||
 		echo "$pack: warning: maild was started from '${param[binary]}', not" \
 			"'$prefix/bin/maild'; restarting it the same way" >&2
 	start_maild || die "maild is down on this node; re-running this installer retries the start"
 	echo "maild started at $(stamp)"
-	rm -f "$restart_file"
+	rm -f "$dir/maild.restart"
 	pid=$(maild_pid) && say "maild $SP_VERSION running (pid $pid)"
-fi
+done
 
 set_attribute
 say "done"

@@ -6,13 +6,16 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*" >&2; }
 
-# lab_start NAME NODES: bring up lab NAME (down first: a killed earlier run
-# may have left it half-built), and arrange for it to go on exit.
+# lab_start NAME NODES [UP-OPTIONS...]: bring up lab NAME (down first: a
+# killed earlier run may have left it half-built), and arrange for it to go
+# on exit.
 lab_start() {
 	LAB=$1
+	local nodes=$2
+	shift 2
 	"$CLUPDATE" lab down --name "$LAB" >/dev/null 2>&1 || true
 	trap 'lab_stop' EXIT
-	"$CLUPDATE" lab up --name "$LAB" --nodes "$2" >"$WORK/lab-up.log" 2>&1 ||
+	"$CLUPDATE" lab up --name "$LAB" --nodes "$nodes" "$@" >"$WORK/lab-up.log" 2>&1 ||
 		{ cat "$WORK/lab-up.log" >&2; fail "cannot bring up lab '$LAB'"; }
 }
 
