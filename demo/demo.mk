@@ -9,8 +9,9 @@
 #   stamp                     prints the instant on CLOCK_MONOTONIC and UTC
 #   ocf/maild                 the OCF resource agent (ocf:clupdate:maild)
 #   setup-node                installs a version into /opt/clupdate-mail
-#   sp2/ sp3/                 service packs: manifest, install, verify and
-#                             their payload (maild, stamp), each complete
+#   sp2/ sp3/                 service packs: manifest, install, verify,
+#                             the demo's hooks and health gate, and their
+#                             payload (maild, stamp), each complete
 
 DEMO_CFLAGS  = -D_GNU_SOURCE $(WARN) $(CFLAGS)
 DEMO_LIB_SRC := demo/common.c demo/store.c
@@ -18,9 +19,10 @@ DEMO_HDR     := demo/common.h demo/store.h
 
 # Copied verbatim from demo/ (scripts keep their mode).
 DEMO_COPIED := README.md ocf/maild setup-node sim/lab.ini \
-	sp2/sp2.conf sp2/install sp3/sp3.conf sp3/install
+	sp2/sp2.conf sp2/install sp3/sp3.conf sp3/sp3-gates.conf sp3/install
 # Each service pack also carries the shared installer, verify, its payload.
-DEMO_SP_FILES := sp-install.sh verify check-delivered maild stamp
+DEMO_SP_FILES := sp-install.sh verify check-delivered hook-log check-health fail-once \
+	maild stamp
 DEMO_FILES := maild-1 maild-2 maild-3 smtp-send stamp $(DEMO_COPIED) \
 	$(addprefix sp2/,$(DEMO_SP_FILES)) $(addprefix sp3/,$(DEMO_SP_FILES))
 
@@ -51,6 +53,18 @@ $(1)/sp%/verify: demo/sp-common/verify
 	cp -p $$< $$@
 
 $(1)/sp%/check-delivered: demo/sp-common/check-delivered
+	@mkdir -p $$(dir $$@)
+	cp -p $$< $$@
+
+$(1)/sp%/hook-log: demo/sp-common/hook-log
+	@mkdir -p $$(dir $$@)
+	cp -p $$< $$@
+
+$(1)/sp%/check-health: demo/sp-common/check-health
+	@mkdir -p $$(dir $$@)
+	cp -p $$< $$@
+
+$(1)/sp%/fail-once: demo/sp-common/fail-once
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 
