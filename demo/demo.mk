@@ -44,27 +44,13 @@ $(addprefix $(1)/,$(DEMO_COPIED)): $(1)/%: demo/%
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 
-$(1)/sp%/sp-install.sh: demo/sp-common/sp-install.sh
+# The scripts every service pack carries (the more specific rules for
+# maild and stamp below win: their stem is shorter).
+$(1)/sp2/%: demo/sp-common/%
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 
-$(1)/sp%/verify: demo/sp-common/verify
-	@mkdir -p $$(dir $$@)
-	cp -p $$< $$@
-
-$(1)/sp%/check-delivered: demo/sp-common/check-delivered
-	@mkdir -p $$(dir $$@)
-	cp -p $$< $$@
-
-$(1)/sp%/hook-log: demo/sp-common/hook-log
-	@mkdir -p $$(dir $$@)
-	cp -p $$< $$@
-
-$(1)/sp%/check-health: demo/sp-common/check-health
-	@mkdir -p $$(dir $$@)
-	cp -p $$< $$@
-
-$(1)/sp%/fail-once: demo/sp-common/fail-once
+$(1)/sp3/%: demo/sp-common/%
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 
