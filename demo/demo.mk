@@ -9,8 +9,9 @@
 #   stamp                     prints the instant on CLOCK_MONOTONIC and UTC
 #   ocf/maild                 the OCF resource agent (ocf:clupdate:maild)
 #   setup-node                installs a version into /opt/clupdate-mail
-#   sp2/ sp3/                 service packs: manifest, install, verify and
-#                             their payload (maild, stamp), each complete
+#   sp2/ sp3/                 service packs: manifest, install, verify,
+#                             the demo's hooks and health gate, and their
+#                             payload (maild, stamp), each complete
 
 DEMO_CFLAGS  = -D_GNU_SOURCE $(WARN) $(CFLAGS)
 DEMO_LIB_SRC := demo/common.c demo/store.c
@@ -19,9 +20,10 @@ DEMO_HDR     := demo/common.h demo/store.h
 # Copied verbatim from demo/ (scripts keep their mode).
 DEMO_COPIED := README.md ocf/maild setup-node sim/lab.ini \
 	sp2/sp2.conf sp2/sp2-two-groups.conf sp2/install \
-	sp3/sp3.conf sp3/sp3-two-groups.conf sp3/install
+	sp3/sp3.conf sp3/sp3-two-groups.conf sp3/sp3-gates.conf sp3/install
 # Each service pack also carries the shared installer, verify, its payload.
-DEMO_SP_FILES := sp-install.sh verify check-delivered maild stamp
+DEMO_SP_FILES := sp-install.sh verify check-delivered hook-log check-health fail-once \
+	maild stamp
 DEMO_FILES := maild-1 maild-2 maild-3 smtp-send stamp $(DEMO_COPIED) \
 	$(addprefix sp2/,$(DEMO_SP_FILES)) $(addprefix sp3/,$(DEMO_SP_FILES))
 
@@ -43,15 +45,13 @@ $(addprefix $(1)/,$(DEMO_COPIED)): $(1)/%: demo/%
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 
-$(1)/sp%/sp-install.sh: demo/sp-common/sp-install.sh
+# The scripts every service pack carries (the more specific rules for
+# maild and stamp below win: their stem is shorter).
+$(1)/sp2/%: demo/sp-common/%
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 
-$(1)/sp%/verify: demo/sp-common/verify
-	@mkdir -p $$(dir $$@)
-	cp -p $$< $$@
-
-$(1)/sp%/check-delivered: demo/sp-common/check-delivered
+$(1)/sp3/%: demo/sp-common/%
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 

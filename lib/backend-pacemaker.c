@@ -794,6 +794,8 @@ static int op_prepare(struct clu_backend *base, const struct clu_intent *in,
 		c->name = clu__xstrdup(in->verb == CLU_VERB_DRAIN ? "standby" : b->version_attribute);
 		c->value = clu__xstrdup(in->verb == CLU_VERB_DRAIN ? "on" : in->value);
 		ret = pcmk_get_node_attr(b, in->node, c->name, &c->prior, err);
+		/* A version the installer recorded already: journalled, not written again. */
+		*already = !ret && in->verb == CLU_VERB_VERSION && clu__streq(c->prior, c->value);
 		break;
 	case CLU_VERB_BAN:
 	case CLU_VERB_PREFER:

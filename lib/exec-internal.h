@@ -5,6 +5,9 @@
  *                   nodes given up, the end
  *   exec-step.c     one step: its checks, its action or node command, the
  *                   wait for the engine, its retries
+ *   exec-gate.c     the gates between nodes: the version record, the
+ *                   health check and soak, the service back after a
+ *                   switchover, the outage budget
  *   exec-change.c   journalled changes: intended before they are made,
  *                   marked after, and put back (every undo goes there)
  *   exec-lock.c     the cluster lock: taken, renewed, released, broken
@@ -69,6 +72,26 @@ int exec_skip_step(struct executor *x, const struct clu_step *s, struct clu_err 
  */
 int exec_node_command(struct executor *x, const char *node, enum clu_command_role role,
 		      const char *command, struct clu_proc *proc, struct clu_err *err);
+
+/*
+ * Run a step's manifest command (role_name: "installer", "pre hook", ...)
+ * on its node, the lock renewed while it runs; proc (initialised by the
+ * caller, released by it) keeps stdout and stderr together, bounded.
+ */
+int exec_step_command(struct executor *x, const struct clu_step *s, const char *role_name,
+		      enum clu_command_role role, const char *command, unsigned timeout_ms,
+		      struct clu_proc *proc, struct clu_err *err);
+
+/* exec-gate.c */
+/* After verify step s succeeded: record the version, the health check, the soak. */
+int exec_after_verify(struct executor *x, const struct clu_step *s, struct clu_err *err);
+/* After move step s: every probe of its group sees the service up again. */
+int exec_wait_service(struct executor *x, const struct clu_step *s, struct clu_err *err);
+/* Journal each probe's outage budget (at the run's start). */
+void exec_note_budgets(struct executor *x);
+/* Before step s: CLU_E_STEP when it takes something out of service and a
+ * probe has seen its group down longer than its budget. */
+int exec_check_budget(struct executor *x, const struct clu_step *s, struct clu_err *err);
 
 /* exec-change.c */
 /*

@@ -222,14 +222,9 @@ int exec_node_command(struct executor *x, const char *node, enum clu_command_rol
 	return ret;
 }
 
-/*
- * Run a step's manifest command on its node; proc keeps its stdout and
- * stderr together (bounded, the tail kept) for the journal. The caller
- * releases proc.
- */
-static int step_command(struct executor *x, const struct clu_step *s, const char *role_name,
-			enum clu_command_role role, const char *command, unsigned timeout_ms,
-			struct clu_proc *proc, struct clu_err *err)
+int exec_step_command(struct executor *x, const struct clu_step *s, const char *role_name,
+		      enum clu_command_role role, const char *command, unsigned timeout_ms,
+		      struct clu_proc *proc, struct clu_err *err)
 {
 	int ret;
 
@@ -286,18 +281,26 @@ static int node_step(struct executor *x, const struct clu_step *s, struct clu_pr
 
 	switch (s->action) {
 	case CLU_ACTION_INSTALL:
-		return step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
+		return exec_step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
 				    m->install_timeout_ms, proc, err);
 	case CLU_ACTION_VERIFY:
-		ret = step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command, 60000,
-				   proc, err);
-		return ret ? ret : check_verify_output(x, s, proc, err);
+		ret = exec_step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command,
+					60000, proc, err);
+		if (!ret)
+			ret = check_verify_output(x, s, proc, err);
+		return ret ? ret : exec_after_verify(x, s, err);
 	case CLU_ACTION_PRE_HOOK:
+		hook = hook_of(x, s);
+		ret = exec_step_command(x, s, "pre hook", CLU_COMMAND_HOOK, hook->pre,
+					hook->timeout_ms, proc, err);
+		/* The hook's answer, not a mishap: no retry, and the node is not updated. */
+		if (ret && ret != CLU_E_LOCKED)
+			clu_err_prefix(err, "hook '%s' vetoed node '%s'", hook->name, s->node);
+		return ret;
 	case CLU_ACTION_POST_HOOK:
 		hook = hook_of(x, s);
-		return step_command(x, s, s->action == CLU_ACTION_PRE_HOOK ? "pre hook" : "post hook",
-				    CLU_COMMAND_HOOK, s->action == CLU_ACTION_PRE_HOOK ? hook->pre
-				    : hook->post, hook->timeout_ms, proc, err);
+		return exec_step_command(x, s, "post hook", CLU_COMMAND_HOOK, hook->post,
+					 hook->timeout_ms, proc, err);
 	default:
 		BUG("not a node command: %s", clu_action_name(s->action));
 	}
@@ -468,6 +471,9 @@ static int attempt_step(struct executor *x, const struct clu_step *s, unsigned a
 	/* The wait saw the state after the step last: the check uses it. */
 	if (!ret && !*deferred)
 		ret = check_live(x, s, true, settled ? &seen : NULL, err);
+	/* Moved: its users must get an answer again before anything else goes. */
+	if (!ret && s->action == CLU_ACTION_MOVE)
+		ret = exec_wait_service(x, s, err);
 	if (!ret)
 		ret = close_guards(x, s, err);
 	return ret;
@@ -489,11 +495,15 @@ static void record_attempt(struct executor *x, const struct clu_step *s,
 	free(detail);
 }
 
-/* Whether a failed attempt is tried again: a node command that ran, with attempts left. */
+/*
+ * Whether a failed attempt is tried again: a node command that ran, with
+ * attempts left; never a pre hook's veto.
+ */
 static bool retry(const struct clu_step *s, const struct clu_proc *proc, unsigned attempt,
 		  unsigned attempts, int ret)
 {
-	return ret && clu_action_runs_on_node(s->action) && proc->result.started &&
+	return ret && clu_action_runs_on_node(s->action) && s->action != CLU_ACTION_PRE_HOOK &&
+	       proc->result.started &&
 	       attempt < attempts && ret != CLU_E_JOURNAL && ret != CLU_E_ABORTED &&
 	       ret != CLU_E_LOCKED;
 }

@@ -147,6 +147,8 @@ static int walk(struct executor *x, struct clu_err *err)
 				return ret;
 			continue;
 		}
+		if ((ret = exec_check_budget(x, s, err)))
+			return ret;
 		ret = exec_run_step(x, s, err);
 		if (ret && !give_up_node(x, s, ret, err))
 			return step_failed(x, s, ret, err);
@@ -288,6 +290,8 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	if (!ret && options->n_probes)
 		ret = clu_prober_start(&x.prober, options->probes, options->n_probes, journal,
 				       x.run_id, err);
+	if (!ret)
+		exec_note_budgets(&x);
 	if (!ret)
 		ret = walk(&x, err);
 	if (!ret)

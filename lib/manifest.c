@@ -124,6 +124,9 @@ static const struct clu__ini_key install_keys[] = {
 	{ "verify", CLU__INI_COMMAND, UPDATE(verify_command), .required = true },
 	{ "rollback", CLU__INI_COMMAND, UPDATE(rollback_command), .required = false },
 	{ "timeout", CLU__INI_DURATION, UPDATE(install_timeout_ms), .required = false },
+	{ "check", CLU__INI_COMMAND, UPDATE(check_command), .required = false },
+	{ "check-timeout", CLU__INI_DURATION, UPDATE(check_timeout_ms), .required = false },
+	{ "soak", CLU__INI_DURATION, UPDATE(soak_ms), .required = false },
 	{ .name = NULL },
 };
 
@@ -148,6 +151,8 @@ static const struct clu__ini_key probe_keys[] = {
 	[PROBE_TIMEOUT] = { "timeout-ms", CLU__INI_UINT, PROBE(timeout_ms),
 			    .min = 1, .max = 600000 },
 	[PROBE_CHECK] = { "check", CLU__INI_COMMAND, PROBE(check), .required = false },
+	{ "max-outage", CLU__INI_DURATION, PROBE(max_outage_ms), .required = false },
+	{ "up-timeout", CLU__INI_DURATION, PROBE(up_timeout_ms), .required = false },
 	{ .name = NULL },
 };
 
@@ -184,6 +189,7 @@ static void open_section(struct clu__ini *ini, struct clu__ini_section *sec)
 		probe->name = clu__xstrdup(sec->name);
 		probe->interval_ms = 50;
 		probe->timeout_ms = 1000;
+		probe->up_timeout_ms = 60 * SECOND_MS;
 	}
 }
 
@@ -351,6 +357,7 @@ static void set_defaults(struct clu_manifest *m)
 	m->expected_install_ms = 60 * SECOND_MS;
 	m->expected_switchover_ms = 5 * SECOND_MS;
 	m->install_timeout_ms = 30 * MINUTE_MS;
+	m->check_timeout_ms = 60 * SECOND_MS;
 }
 
 int clu_manifest_load(struct clu_manifest *manifest, const char *path,
@@ -394,6 +401,7 @@ void clu_manifest_release(struct clu_manifest *manifest)
 	free(manifest->install_command);
 	free(manifest->verify_command);
 	free(manifest->rollback_command);
+	free(manifest->check_command);
 	for (size_t i = 0; i < manifest->n_hooks; i++) {
 		free(manifest->hooks[i].name);
 		free(manifest->hooks[i].pre);

@@ -831,6 +831,28 @@ static void service_table(FILE *f, struct json_object *report)
 	fputs("</table>\n", f);
 }
 
+/* A probe's outage budget against its longest outage, and its wait after a switchover. */
+static void probe_gates(FILE *f, struct json_object *p)
+{
+	fputs("<td class=\"num\">", f);
+	seconds(f, ms_of(p, "longest_outage_ms"));
+	fputs("</td><td class=\"num\">", f);
+	if (known(p, "max_outage_ms")) {
+		seconds(f, ms_of(p, "max_outage_ms"));
+		fputs(json_object_get_boolean(field(p, "over_budget")) ? " (exceeded)" : " (kept)", f);
+	} else {
+		fputs("-", f);
+	}
+	fputs("</td><td class=\"num\">", f);
+	if (known(p, "back_after_switchover_ms")) {
+		fputs(json_object_get_boolean(field(p, "back")) ? "" : "not within ", f);
+		seconds(f, ms_of(p, "back_after_switchover_ms"));
+	} else {
+		fputs("-", f);
+	}
+	fputs("</td></tr>\n", f);
+}
+
 static void probes_table(FILE *f, struct json_object *report)
 {
 	struct json_object *probes = field(report, "probes");
@@ -838,7 +860,9 @@ static void probes_table(FILE *f, struct json_object *report)
 	if (!count(probes))
 		return;
 	fputs("<h2>Probes</h2>\n<table><tr><th>probe</th><th>group</th><th class=\"num\">probes</th>"
-	      "<th class=\"num\">failed</th><th class=\"num\">CPU</th></tr>\n", f);
+	      "<th class=\"num\">failed</th><th class=\"num\">CPU</th>"
+	      "<th class=\"num\">longest outage</th><th class=\"num\">budget</th>"
+	      "<th class=\"num\">back after switchover</th></tr>\n", f);
 	for (size_t i = 0; i < count(probes); i++) {
 		struct json_object *p = item(probes, i);
 
@@ -847,9 +871,10 @@ static void probes_table(FILE *f, struct json_object *report)
 		fputs("</td><td>", f);
 		escaped_or(f, text_of(p, "group"), "-");
 		fprintf(f, "</td><td class=\"num\">%d</td><td class=\"num\">%d</td>"
-			"<td class=\"num\">%" PRId64 " ms</td></tr>\n",
+			"<td class=\"num\">%" PRId64 " ms</td>",
 			json_object_get_int(field(p, "probes")), json_object_get_int(field(p, "failures")),
 			ms_of(p, "cpu_ms"));
+		probe_gates(f, p);
 	}
 	fputs("</table>\n", f);
 }

@@ -276,6 +276,21 @@ void clu__text_history(FILE *f, const struct clu_run_record *runs, size_t n)
 	shown_release(&sh);
 }
 
+/* A probe's figures, its outage budget against what it measured, its wait after a move. */
+static void text_probe(FILE *f, struct shown *sh, const struct clu_report_probe *p)
+{
+	fprintf(f, "\nProbe '%s': %u probes, %u failed, %lld ms of CPU", show(sh, p->name),
+		p->probes, p->failures, (long long)p->cpu_ms);
+	if (p->budget_ms)
+		fprintf(f, "\n  outage budget (max-outage) %lld ms, longest outage measured %lld ms: "
+			"%s", (long long)p->budget_ms, (long long)p->longest_ms,
+			p->over_budget ? "EXCEEDED" : "kept");
+	if (p->back_ms >= 0)
+		fprintf(f, "\n  after the switchover: %s %lld ms", p->not_back ?
+			"the service did not answer within" : "the service answered again after",
+			(long long)p->back_ms);
+}
+
 void clu__text_report(FILE *f, const struct clu_report *r)
 {
 	struct shown sh = { 0 };
@@ -340,9 +355,7 @@ void clu__text_report(FILE *f, const struct clu_report *r)
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < r->n_probes; i++)
-		fprintf(f, "\nProbe '%s': %u probes, %u failed, %lld ms of CPU",
-			show(&sh, r->probes[i].name), r->probes[i].probes, r->probes[i].failures,
-			(long long)r->probes[i].cpu_ms);
+		text_probe(f, &sh, &r->probes[i]);
 	if (r->n_probes)
 		fputc('\n', f);
 	shown_release(&sh);

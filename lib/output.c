@@ -217,6 +217,7 @@ static void report_steps(struct json_object *doc, const struct clu_report *r)
 		struct json_object *step = json_object_new_object();
 
 		json_object_object_add(step, "index", json_object_new_int((int)s->index));
+		json_object_object_add(step, "attempt", json_object_new_int((int)s->attempt));
 		add_string(step, "action", s->action);
 		add_string(step, "node", s->node);
 		add_string(step, "group", s->group);
@@ -260,6 +261,13 @@ static void report_service_and_probes(struct json_object *doc, const struct clu_
 		json_object_object_add(probe, "cpu_ms", json_object_new_int64(p->cpu_ms));
 		json_object_object_add(probe, "start_ms", json_object_new_int64(p->start_ms));
 		json_object_object_add(probe, "stop_ms", json_object_new_int64(p->stop_ms));
+		json_object_object_add(probe, "longest_outage_ms", json_object_new_int64(p->longest_ms));
+		json_object_object_add(probe, "max_outage_ms", p->budget_ms ?
+				       json_object_new_int64(p->budget_ms) : NULL);
+		json_object_object_add(probe, "over_budget", json_object_new_boolean(p->over_budget));
+		json_object_object_add(probe, "back_after_switchover_ms", p->back_ms >= 0 ?
+				       json_object_new_int64(p->back_ms) : NULL);
+		json_object_object_add(probe, "back", json_object_new_boolean(!p->not_back));
 		json_object_array_add(probes, probe);
 	}
 	json_object_object_add(doc, "probes", probes);

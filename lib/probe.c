@@ -292,6 +292,11 @@ struct probe {
 	int netns_fd;
 	struct clu_probe_stats stats;
 	size_t ack_alloc;
+	/* What the executor may look at while it runs (under the prober's lock). */
+	int64_t up_at;          /* start of the last probe that answered; 0: none */
+	int64_t down_since;     /* start of the current outage; 0: up (or not seen) */
+	int64_t longest_ms;     /* the longest outage that has ended */
+	bool looked;            /* it has probed once */
 };
 
 struct clu_prober {
@@ -301,6 +306,7 @@ struct clu_prober {
 	int64_t run_id;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_cond_t first_look;   /* a probe has probed for the first time */
 	bool stop;
 };
 
@@ -338,6 +344,39 @@ static bool stopping(struct clu_prober *pr)
 	return stop;
 }
 
+/* After a probe that began at `at`: what clu_prober_look() tells. */
+static void note_look(struct probe *p, int was_up, bool ok, int64_t at)
+{
+	pthread_mutex_lock(&p->owner->lock);
+	if (ok) {
+		p->up_at = at;
+		if (p->down_since && at - p->down_since > p->longest_ms)
+			p->longest_ms = at - p->down_since;
+		p->down_since = 0;
+	} else if (was_up != 0) {
+		p->down_since = at;     /* the instant journalled as probe-down */
+	}
+	if (!p->looked) {
+		p->looked = true;
+		pthread_cond_broadcast(&p->owner->first_look);
+	}
+	pthread_mutex_unlock(&p->owner->lock);
+}
+
+void clu_prober_look(struct clu_prober *pr, size_t i, struct clu_probe_look *look)
+{
+	const struct probe *p = &pr->probes[i];
+	int64_t now = clu_now_mono_ms();
+
+	pthread_mutex_lock(&pr->lock);
+	look->up_at = p->up_at;
+	look->down = p->down_since != 0;
+	look->longest_ms = p->longest_ms;
+	if (p->down_since && now - p->down_since > look->longest_ms)
+		look->longest_ms = now - p->down_since;
+	pthread_mutex_unlock(&pr->lock);
+}
+
 static void *probe_main(void *arg)
 {
 	struct probe *p = arg;
@@ -370,6 +409,7 @@ static void *probe_main(void *arg)
 			journal_event(p, at, ok ? "probe-up" : "probe-down", ok ? NULL : err.msg);
 			p->stats.windows += !ok;
 		}
+		note_look(p, up, ok, at);
 		up = ok;
 		if (id) {
 			CLU_ALLOC_GROW(p->stats.acknowledged, p->stats.n_acknowledged + 1, p->ack_alloc);
@@ -387,6 +427,28 @@ static void *probe_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Wait until every probe has probed once (or could have: its timeout and
+ * interval passed), so that the run's first step knows whether its
+ * service answered before it.
+ */
+static void first_looks(struct clu_prober *pr)
+{
+	for (size_t i = 0; i < pr->n; i++) {
+		struct probe *p = &pr->probes[i];
+		const struct clu_probe_spec *spec = p->target.spec;
+		int64_t until = clu_now_mono_ms() + (spec->timeout_ms ? spec->timeout_ms : 1000) +
+				(spec->interval_ms ? spec->interval_ms : 50);
+		struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000L };
+
+		pthread_mutex_lock(&pr->lock);
+		while (!p->looked && pthread_cond_timedwait(&pr->first_look, &pr->lock, &ts) !=
+		       ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&pr->lock);
+	}
+}
+
 int clu_prober_start(struct clu_prober **out, const struct clu_probe_target *targets,
 		     size_t n, struct clu_journal *journal, int64_t run_id, struct clu_err *err)
 {
@@ -402,6 +464,7 @@ int clu_prober_start(struct clu_prober **out, const struct clu_probe_target *tar
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&pr->wake, &attr);
+	pthread_cond_init(&pr->first_look, &attr);
 	pthread_condattr_destroy(&attr);
 
 	for (size_t i = 0; i < n; i++) {
@@ -436,6 +499,8 @@ int clu_prober_start(struct clu_prober **out, const struct clu_probe_target *tar
 	if (ret) {
 		clu_prober_stop(pr, NULL, NULL);
 		pr = NULL;
+	} else {
+		first_looks(pr);
 	}
 	*out = pr;
 	return ret;
@@ -500,6 +565,7 @@ void clu_prober_stop(struct clu_prober *pr, struct clu_probe_stats **stats, size
 		free(s->name);
 	}
 	pthread_cond_destroy(&pr->wake);
+	pthread_cond_destroy(&pr->first_look);
 	pthread_mutex_destroy(&pr->lock);
 	free(pr->probes);
 	free(pr);

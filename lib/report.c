@@ -18,6 +18,7 @@ static struct clu_report_probe *probe_of(struct clu_report *r, const char *name,
 	memset(&r->probes[r->n_probes], 0, sizeof(*r->probes));
 	r->probes[r->n_probes].name = clu__xstrdup(name ? name : "?");
 	r->probes[r->n_probes].group = clu__xstrdup_or_null(group);
+	r->probes[r->n_probes].back_ms = -1;
 	return &r->probes[r->n_probes++];
 }
 
@@ -98,6 +99,7 @@ static void read_steps(struct clu_report *r, const struct clu_run_record *run, i
 		r->steps = clu__xrealloc(r->steps, (r->n_steps + 1) * sizeof(*rs));
 		rs = &r->steps[r->n_steps++];
 		rs->index = s->step;
+		rs->attempt = s->attempt;
 		rs->action = clu__xstrdup(s->action);
 		rs->node = clu__xstrdup_or_null(s->node);
 		rs->group = clu__xstrdup_or_null(s->group);
@@ -143,6 +145,17 @@ static void read_events(struct clu_report *r, const struct clu_run_record *run, 
 			r->lost_checked = true;
 		} else if (!strcmp(e->kind, "probe-lost")) {
 			split_ids(r, e->detail ? e->detail : "");
+		} else if (!strcmp(e->kind, "outage-budget")) {
+			probe_of(r, e->source, e->group)->budget_ms = detail_field(e->detail,
+										   "budget_ms=");
+		} else if (!strcmp(e->kind, "outage-budget-exceeded")) {
+			probe_of(r, e->source, e->group)->over_budget = true;
+		} else if (!strcmp(e->kind, "service-back")) {
+			struct clu_report_probe *p = probe_of(r, e->source, e->group);
+
+			p->not_back = e->detail && strstr(e->detail, "not back");
+			p->back_ms = p->not_back ? detail_field(e->detail, "timeout_ms=")
+						 : detail_field(e->detail, "ms=");
 		} else if (!strcmp(e->kind, "cluster-wait")) {
 			r->engine_wait_ms += detail_field(e->detail, "ms=");
 		} else if (!strcmp(e->kind, "service-stopped")) {
@@ -162,6 +175,24 @@ static void read_events(struct clu_report *r, const struct clu_run_record *run, 
 	r->lost = r->n_lost_ids;
 }
 
+/* Each probe's longest window, against its budget. */
+static void measure_budgets(struct clu_report *r)
+{
+	for (size_t i = 0; i < r->n_outages; i++) {
+		const struct clu_outage *o = &r->outages[i];
+
+		for (size_t k = 0; k < r->n_probes; k++) {
+			struct clu_report_probe *p = &r->probes[k];
+
+			if (!clu__streq(p->name, o->probe) || o->end_ms - o->start_ms <= p->longest_ms)
+				continue;
+			p->longest_ms = o->end_ms - o->start_ms;
+			if (p->budget_ms && p->longest_ms > p->budget_ms)
+				p->over_budget = true;
+		}
+	}
+}
+
 int clu_report_make(struct clu_report *r, const struct clu_run_record *run, struct clu_err *err)
 {
 	int64_t base = run->started_mono_ms;
@@ -178,6 +209,7 @@ int clu_report_make(struct clu_report *r, const struct clu_run_record *run, stru
 	r->state = clu__xstrdup(clu_run_state_name(run->state));
 	read_steps(r, run, base);
 	read_events(r, run, base);
+	measure_budgets(r);
 	for (size_t i = 0; i < r->n_outages; i++) {
 		const struct clu_report_step *s = step_at(r, r->outages[i].start_ms);
 

@@ -65,6 +65,7 @@ static const struct clu__ini_choice roles[] = {
 	{ "verify", CLU_COMMAND_VERIFY },
 	{ "hook", CLU_COMMAND_HOOK },
 	{ "check", CLU_COMMAND_CHECK },
+	{ "health", CLU_COMMAND_HEALTH },
 	{ NULL, 0 },
 };
 

@@ -55,12 +55,13 @@ static int run_probe(struct cmd_ctx *ctx)
 					       &err);
 	if (!ret)
 		ret = clu_journal_run_begin(ctx->journal, &begin, &run_id, &err);
+	/* Before the probes' first look (the start waits for it): a signal stops cleanly. */
+	stop = cmd_stop_on_signals();
 	if (!ret)
 		ret = clu_prober_start(&prober, probes, n_probes, ctx->journal, run_id, &err);
 	if (ret)
 		goto out;
 
-	stop = cmd_stop_on_signals();
 	if (o->n_operands > 1) {
 		struct clu_proc proc;
 

@@ -112,6 +112,7 @@ enum clu_command_role {
 	CLU_COMMAND_VERIFY,
 	CLU_COMMAND_HOOK,
 	CLU_COMMAND_CHECK,       /* a probe's check of acknowledged messages */
+	CLU_COMMAND_HEALTH,      /* the manifest's health gate ([install] check) */
 };
 
 struct clu_node_command {

@@ -11,6 +11,14 @@
  *
  *   CLU_NODE CLU_VERSION CLU_UPDATE CLU_GROUPS CLU_MANIFEST_DIR CLU_RUN_ID
  *
+ * Between nodes it passes the manifest's gates (exec-gate.c): after a
+ * verify it records the node's version attribute itself (a journalled
+ * change), runs the health check ([install] check) and the soak; after a
+ * switchover it waits until the group's probes see the service again
+ * (up-timeout); before a pin, drain or move it stops when a probe has
+ * seen its group down longer than its budget (max-outage). A pre hook
+ * that fails vetoes its node (never retried).
+ *
  * A failed step is retried as the manifest says; then the run stops and
  * leaves the cluster safe: no group on, or able to fail over to, a node
  * older than its data. What stays in place (a pin, a ban, a drained node)

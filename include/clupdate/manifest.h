@@ -10,10 +10,10 @@
  *                takeover-compatible, max-unavailable, max-failed-nodes,
  *                retries, expected-install-time, expected-switchover-time,
  *                version-attribute
- *   [install]    command, verify, rollback, timeout
+ *   [install]    command, verify, rollback, timeout, check, check-timeout, soak
  *   [hook "N"]   pre, post, timeout               (zero or more)
- *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms, check
- *                                                 (zero or more)
+ *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms, check,
+ *                max-outage, up-timeout          (zero or more)
  */
 #ifndef CLUPDATE_MANIFEST_H
 #define CLUPDATE_MANIFEST_H
@@ -53,6 +53,10 @@ struct clu_probe_spec {
 	char *check;             /* smtp only, optional: run on the group's owner after
 				    the run with the acknowledged queue ids on stdin, one
 				    per line; prints those it cannot find, one per line */
+	unsigned max_outage_ms;  /* the outage budget of its group: the run stops safely
+				    once this probe saw the service down longer; 0: none */
+	unsigned up_timeout_ms;  /* after a switchover of its group, how long the run
+				    waits for this probe to see it up again; default 60 s */
 };
 
 struct clu_manifest {
@@ -88,6 +92,11 @@ struct clu_manifest {
 	char *verify_command;    /* required: prints the version installed on the node */
 	char *rollback_command;  /* optional */
 	unsigned install_timeout_ms;     /* default 30 min */
+	char *check_command;     /* optional health gate: run on a node after its verify;
+				    exit 0 = the service can run there, else the node failed */
+	unsigned check_timeout_ms;       /* default 60 s */
+	unsigned soak_ms;        /* optional: after a node passed its gate, wait this
+				    long and check again before the next node; 0: none */
 
 	struct clu_hook *hooks;
 	size_t n_hooks;

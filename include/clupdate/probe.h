@@ -52,7 +52,9 @@ struct clu_prober;
 
 /*
  * Start one thread per target, journalling into run_id. The targets are
- * copied. Returns 0, or CLU_E_IO when a namespace cannot be opened or a
+ * copied. It returns once each probe has probed once (or its timeout and
+ * interval have passed), so that what it looks at is known from the
+ * start (clu_prober_look). Returns 0, or CLU_E_IO when a namespace cannot be opened or a
  * thread cannot start (then nothing runs).
  */
 int clu_prober_start(struct clu_prober **prober, const struct clu_probe_target *targets,
@@ -66,6 +68,20 @@ int clu_prober_start(struct clu_prober **prober, const struct clu_probe_target *
  */
 void clu_prober_stop(struct clu_prober *prober, struct clu_probe_stats **stats, size_t *n);
 void clu_probe_stats_free(struct clu_probe_stats *stats, size_t n);
+
+/* What a probe has seen so far, while it runs (see clu_prober_look). */
+struct clu_probe_look {
+	int64_t up_at;       /* monotonic start of the last probe that saw the service
+				up; 0: none yet */
+	bool down;           /* the last probe saw it down */
+	int64_t longest_ms;  /* the longest outage so far, the one still going on
+				counted up to now; measured as the report measures it
+				(from the first probe that failed to the first that
+				answered again) */
+};
+
+/* What probe i (in the order of the targets given to start) has seen. */
+void clu_prober_look(struct clu_prober *prober, size_t i, struct clu_probe_look *look);
 
 /*
  * One probe, once, from the calling thread: 0 when the service answered

@@ -33,6 +33,7 @@ struct clu_outage {
 
 struct clu_report_step {
 	unsigned index;
+	unsigned attempt;            /* 1, 2... (retries: one record per attempt) */
 	char *action, *node, *group, *state;
 	int64_t start_ms, end_ms;    /* offsets; end_ms = start_ms while running */
 };
@@ -48,6 +49,12 @@ struct clu_report_probe {
 	unsigned probes, failures;
 	int64_t cpu_ms;
 	int64_t start_ms, stop_ms;
+	int64_t budget_ms;           /* its max-outage; 0: none */
+	int64_t longest_ms;          /* its longest outage window */
+	bool over_budget;            /* the run stopped on it, or an outage exceeded it */
+	int64_t back_ms;             /* after a switchover: until it saw the service up
+					again (the last such wait); -1: none */
+	bool not_back;               /* a wait ran out (up-timeout) */
 };
 
 struct clu_report {

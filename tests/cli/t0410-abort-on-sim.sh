@@ -24,7 +24,10 @@ expect_status 9 "$CLUPDATE" apply "$SRCDIR/demo/sp2/sp2.conf" "${sim[@]}" --yes 
 [[ $(jq -r '.abort.run' out.json) == 1 ]] || fail "run: $(cat out.json)"
 [[ $(jq -r '.abort.restored[0].what' out.json) == "'n2' back in service (out of standby)" ]] ||
 	fail "restored: $(jq -c .abort.restored out.json)"
-[[ $(jq '.abort.kept | length' out.json) == 2 ]] || fail "kept: $(jq -c .abort.kept out.json)"
+# The guard's two bans, and n1's recorded version (its software is installed).
+[[ $(jq '.abort.kept | length' out.json) == 3 ]] || fail "kept: $(jq -c .abort.kept out.json)"
+jq -r '.abort.kept[].what' out.json | grep -q "^sim-version n1 version = 2" ||
+	fail "n1's version: $(jq -c .abort.kept out.json)"
 jq -r '.abort.kept[].why' out.json | grep -q "the version guard: 'n3' has version 1, older than the data of 'mail' (version 2)" ||
 	fail "why: $(jq -c .abort.kept out.json)"
 grep -q "kept: 'mail' stays banned from 'n2'" err.txt || fail "progress: $(cat err.txt)"

@@ -63,13 +63,14 @@ grep -q "nothing to resume: run 1 (mail-sp2 2) was completed by run 2" err.txt |
 grep -q "GUARD BROKEN" lab.ini.state.log && fail "the guard broke: $(grep GUARD lab.ini.state.log)"
 
 # ---- a crash ----------------------------------------------------------------
-# Every change to the simulated cluster is one rename of its state file:
-# the 11th never happens, the process is killed on entering it (run 1 is
-# then at n2's install, the lock held by a process that is gone).
+# Every change to the simulated cluster is one rename of its state file
+# (n1's recorded version after its verify included): the 12th never
+# happens, the process is killed on entering it (run 1 is then at n2's
+# install, the lock held by a process that is gone).
 mkdir crash && cp "$SRCDIR/demo/sim/lab.ini" crash/lab.ini
 crash=(--cluster sim:crash/lab.ini --state-dir crash/state)
 got=0
-strace -qq -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=11 \
+strace -qq -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=12 \
 	"$CLUPDATE" apply sp2.conf "${crash[@]}" --yes >/dev/null 2>err.txt || got=$?
 ((got == 128 + 9)) || fail "not killed ($got): $(cat err.txt)"
 "$CLUPDATE" status --state-dir crash/state --output-as json >status.json || fail status

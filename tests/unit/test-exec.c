@@ -4,7 +4,9 @@
  * that vetoes, an installer that hangs, a settle that never comes, a group
  * that fails over by itself, a node that dies (and one that comes back),
  * the lock refused and taken over, a group whose
- * name holds "-on-"; and a crash at every journal point: for a 3-node
+ * name holds "-on-"; the gates between nodes (the version recorded by the
+ * executor, a health check that fails, a soak, the service back after a
+ * switchover, an outage budget, with command probes); and a crash at every journal point: for a 3-node
  * in-place run, a 3-node rolling run and a 5-node run with two groups on
  * different owners, the executor is stopped (a forked child _exits) at
  * journal write K for every K in turn, the same update is run again, and
@@ -81,6 +83,24 @@ static const char retry_once[] = UPDATE("mail", "in-place", "retries = 1\n");
 static const char one_may_fail[] = UPDATE("mail", "in-place", "max-failed-nodes = 1\n");
 static const char with_hook[] = UPDATE("mail", "in-place", "")
 	"[hook \"flush\"]\npre = flush-queue\npost = self-test\n";
+static const char veto_given_up[] = UPDATE("mail", "in-place",
+					   "retries = 1\nmax-failed-nodes = 1\n")
+	"[hook \"flush\"]\npre = flush-queue\n";
+static const char with_check[] = UPDATE("mail", "in-place", "")
+	"check = health-check\n";
+static const char with_soak[] = UPDATE("mail", "rolling", "")
+	"check = health-check\nsoak = 150ms\n";
+/* Probes are commands run here: "exit 0" is a service always up, a sleep
+ * then "exit 1" one down from the start, its outage measured at once. */
+#define PROBE(command, extra) \
+	"[probe \"p\"]\ntype = command\ncommand = " command "\ninterval-ms = 10\n" extra
+static const char budget_tiny[] = UPDATE("mail", "in-place", "")
+	PROBE("sleep 0.05; exit 1", "max-outage = 1ms\n");
+static const char budget_generous[] = UPDATE("mail", "in-place", "")
+	PROBE("sleep 0.05; exit 1", "max-outage = 1h\n");
+static const char back_up[] = UPDATE("mail", "rolling", "") PROBE("exit 0", "");
+static const char never_back[] = UPDATE("mail", "rolling", "")
+	PROBE("exit 1", "up-timeout = 100ms\n");
 
 /* ---- a trial's directory ---------------------------------------------- */
 
@@ -143,6 +163,7 @@ struct apply {
 	unsigned long abort_at;      /* at this write, `abort` asks through the lock */
 	unsigned long late_at;       /* at this write, time passes: the deadline */
 	int64_t deadline_mono_ms;
+	bool probes;                 /* run the manifest's (command) probes */
 	struct clu_backend *backend;
 };
 
@@ -184,6 +205,7 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	struct clu_cluster cluster;
 	struct clu_plan plan;
 	struct clu_exec_options o = fast;
+	struct clu_probe_target targets[4] = { { 0 } };
 	int ret = clu_exec_check_lock(b, &a->err);
 
 	if (!ret)
@@ -202,6 +224,9 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	o.deadline_mono_ms = a->deadline_mono_ms;
 	a->backend = b;
 	clu_journal_observe(journal, count_write, a);
+	for (size_t i = 0; a->probes && i < m->n_probes && i < 4; i++)
+		targets[o.n_probes++].spec = &m->probes[i];
+	o.probes = targets;
 	ret = clu_exec_run(&plan, m, b, journal, &o, &result, &a->err);
 	a->steps_done = result.steps_done;
 	a->n_remaining = result.n_remaining;
@@ -281,9 +306,11 @@ static void assert_journal_closed(struct trial *t)
 
 		assert_int_equal(clu_journal_changes_open(journal, runs[i].id, &open, &n_open,
 							  &err), 0);
-		if (n_open)
-			fail_msg("run %lld left %zu change(s) open, the first %s %s",
-				 (long long)runs[i].id, n_open, open[0].kind, open[0].target);
+		/* A recorded version stays: the node's software is installed. */
+		for (size_t k = 0; k < n_open; k++)
+			if (strcmp(open[k].kind, CLU_SIM_CHANGE_VERSION))
+				fail_msg("run %lld left a change open: %s %s",
+					 (long long)runs[i].id, open[k].kind, open[k].target);
 		clu_changes_free(open, n_open);
 	}
 	clu_run_records_free(runs, n_runs);
@@ -470,6 +497,214 @@ static void test_hook_vetoes(void **state)
 	assert_true(a.n_remaining >= 2);     /* the drain, the guard's bans */
 	/* The fault fired once: the same update again finishes the job. */
 	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* ---- the gates between nodes ------------------------------------------- */
+
+/* The last run's record (the caller releases it). */
+static void last_run(struct trial *t, struct clu_run_record *run)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal;
+	int64_t last;
+
+	assert_int_equal(clu_journal_open(&journal, t->journal, &err), 0);
+	assert_int_equal(clu_journal_last_run(journal, &last, &err), 0);
+	assert_int_equal(clu_journal_run_load(journal, last, run, &err), 0);
+	clu_journal_close(journal);
+}
+
+/* The last run's events of kind, "SOURCE:DETAIL" joined by " | ". */
+static char *events_of(struct trial *t, const char *kind)
+{
+	struct clu_run_record run;
+	char *out = clu__xstrdup("");
+
+	last_run(t, &run);
+	for (size_t i = 0; i < run.n_events; i++) {
+		const struct clu_event_record *e = &run.events[i];
+		char *more;
+
+		if (strcmp(e->kind, kind))
+			continue;
+		more = clu__xasprintf("%s%s%s:%s", out, *out ? " | " : "", e->source,
+				      e->detail ? e->detail : "");
+		free(out);
+		out = more;
+	}
+	clu_run_record_release(&run);
+	return out;
+}
+
+/* The executor records each verified node's version itself, journalled. */
+static void test_version_recorded(void **state)
+{
+	struct clu_run_record run;
+	struct trial t;
+	struct apply a;
+	unsigned recorded = 0;
+
+	(void)state;
+	trial_init(&t, three_nodes, in_place);
+	a = apply(&t, 0);
+	assert_ok(&a);
+	last_run(&t, &run);
+	for (size_t i = 0; i < run.n_changes; i++) {
+		const struct clu_change *c = &run.changes[i];
+
+		if (strcmp(c->kind, CLU_SIM_CHANGE_VERSION))
+			continue;
+		assert_string_equal(c->value, "2");
+		assert_int_equal(c->state, CLU_CHANGE_APPLIED);
+		recorded++;
+	}
+	clu_run_record_release(&run);
+	assert_int_equal(recorded, 3);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* A pre hook's veto is not retried; the passive node is given up. */
+static void test_veto_not_retried(void **state)
+{
+	struct clu_sim_fault veto = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
+				      .on = CLU_COMMAND_HOOK, .on_nth = 1, .times = 9 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+	char *tries;
+
+	(void)state;
+	a = stops_safely(&t, three_nodes, veto_given_up, &veto);
+	assert_non_null(strstr(a.err.msg, "hook 'flush' vetoed node 'n3'"));
+	assert_non_null(strstr(a.err.msg, "the other nodes are updated, but 1 node failed"));
+	tries = attempts_of(&t, "pre-hook", "n3");
+	assert_string_equal(tries, "1=failed");
+	free(tries);
+	tries = attempts_of(&t, "install", "n3");
+	assert_string_equal(tries, "1=skipped");
+	free(tries);
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "2");
+	assert_string_equal(clu_cluster_node(e.c, "n3")->version, "1");
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+}
+
+/* The health check fails on n2: that node failed, the run stops safely. */
+static void test_health_check_fails(void **state)
+{
+	struct clu_sim_fault sick = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n2",
+				      .on = CLU_COMMAND_HEALTH, .on_nth = 1 };
+	struct trial t;
+	struct apply a;
+	char *checks;
+
+	(void)state;
+	a = stops_safely(&t, three_nodes, with_check, &sick);
+	assert_non_null(strstr(a.err.msg, "(verify on n2) failed: health check on 'n2' failed "
+			       "after the install"));
+	checks = events_of(&t, "health-check");
+	assert_non_null(strstr(checks, "n1:after the install: passed"));
+	assert_non_null(strstr(checks, "n2:after the install: failed"));
+	assert_null(strstr(checks, "n3:"));
+	free(checks);
+	/* The fault fired once: the same update again finishes the job. */
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* A soak after each node's gate, then the gate again; and the service back
+ * after the switchover, as a probe of the group sees it. */
+static void test_soak_and_service_back(void **state)
+{
+	struct trial t;
+	struct apply a;
+	char *soaks, *checks, *back;
+	int64_t start;
+
+	(void)state;
+	trial_init(&t, three_nodes, with_soak);
+	start = clu_now_mono_ms();
+	a = apply(&t, 0);
+	assert_ok(&a);
+	assert_true(clu_now_mono_ms() - start >= 3 * 150);
+	soaks = events_of(&t, "soak-end");
+	checks = events_of(&t, "health-check");
+	assert_non_null(strstr(soaks, "n1:ms=") && strstr(soaks, "n2:ms=") &&
+			strstr(soaks, "n3:ms="));
+	assert_non_null(strstr(checks, "n3:after the soak: passed"));
+	free(soaks);
+	free(checks);
+	assert_clean_end(&t);
+	trial_remove(&t);
+
+	trial_init(&t, three_nodes, back_up);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .probes = true });
+	assert_ok(&a);
+	back = events_of(&t, "service-back");
+	assert_non_null(strstr(back, "p:ms="));
+	free(back);
+	assert_clean_end(&t);
+	trial_remove(&t);
+}
+
+/* The moved group never answers its probe: the move step fails, safely. */
+static void test_service_not_back(void **state)
+{
+	struct trial t;
+	struct apply a;
+	char *back;
+
+	(void)state;
+	trial_init(&t, three_nodes, never_back);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .probes = true });
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_non_null(strstr(a.err.msg, "did not see 'mail' up again within 100 ms"));
+	back = events_of(&t, "service-back");
+	assert_non_null(strstr(back, "p:timeout_ms=100 (not back)"));
+	free(back);
+	assert_guard_kept(&t);
+	trial_remove(&t);
+}
+
+/* Over its budget before the first step: stopped there, nothing changed. */
+static void test_outage_budget(void **state)
+{
+	struct trial t;
+	struct apply a;
+	char *over;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, three_nodes, budget_tiny);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .probes = true });
+	assert_int_equal(a.ret, CLU_E_STEP);
+	assert_non_null(strstr(a.err.msg, "probe 'p' saw 'mail' down for "));
+	assert_non_null(strstr(a.err.msg, "over its budget (max-outage = 1 ms): stopped before "
+			       "step 1 (pin)"));
+	assert_int_equal(a.steps_done, 0);
+	assert_int_equal(a.n_remaining, 0);       /* pinned nothing, drained nothing */
+	over = events_of(&t, "outage-budget-exceeded");
+	assert_non_null(strstr(over, "p:budget_ms=1 measured_ms="));
+	free(over);
+	over = events_of(&t, "outage-budget");
+	assert_string_equal(over, "p:budget_ms=1");
+	free(over);
+	end_open(&t, &e);
+	assert_true(clu_cluster_group(e.c, "mail")->managed);
+	assert_false(clu_cluster_node(e.c, "n2")->standby);
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+
+	/* A generous budget: the same outage lets the run finish. */
+	trial_init(&t, three_nodes, budget_generous);
+	a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .probes = true });
 	assert_ok(&a);
 	assert_clean_end(&t);
 	trial_remove(&t);
@@ -779,11 +1014,13 @@ static void assert_aborted(struct trial *t, const struct aborted *ab, const char
 		if (runs[i].id == ab->r.run_id)
 			assert_int_equal(runs[i].state, CLU_RUN_ABORTED);
 		assert_int_equal(clu_journal_changes_open(journal, runs[i].id, &open, &n, &err), 0);
+		/* Bans the guard needs stay; so do recorded versions (software installed). */
 		for (size_t k = 0; k < n; k++)
-			if (strcmp(open[k].kind, CLU_SIM_CHANGE_BAN))
+			if (!strcmp(open[k].kind, CLU_SIM_CHANGE_BAN))
+				n_open++;
+			else if (strcmp(open[k].kind, CLU_SIM_CHANGE_VERSION))
 				fail_msg("%s: run %lld left %s %s open", what,
 					 (long long)runs[i].id, open[k].kind, open[k].target);
-		n_open += n;
 		clu_changes_free(open, n);
 	}
 	assert_int_equal(n_open, n_constraints);
@@ -807,8 +1044,9 @@ static void test_abort_after_stop(void **state)
 	assert_int_equal(a.ret, CLU_E_STEP);
 	ab = abort_last(&t);
 	assert_aborted(&t, &ab, "after a failed installer");
-	/* n1 migrated the data: n2 and n3 (version 1) stay banned. */
-	assert_int_equal(ab.r.n_kept, 2);
+	/* n1 migrated the data: n2 and n3 (version 1) stay banned; n1's
+	 * recorded version stays (its software is installed). */
+	assert_int_equal(ab.r.n_kept, 3);
 	assert_int_equal(ab.r.n_restored, 1);   /* the drain of n2 */
 	assert_non_null(strstr(ab.r.restored[0].what, "'n2' back in service"));
 	clu_abort_result_release(&ab.r);
@@ -1051,6 +1289,12 @@ int main(void)
 		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_node_given_up),
 		cmocka_unit_test(test_hook_vetoes),
+		cmocka_unit_test(test_version_recorded),
+		cmocka_unit_test(test_veto_not_retried),
+		cmocka_unit_test(test_health_check_fails),
+		cmocka_unit_test(test_soak_and_service_back),
+		cmocka_unit_test(test_service_not_back),
+		cmocka_unit_test(test_outage_budget),
 		cmocka_unit_test(test_settle_never),
 		cmocka_unit_test(test_install_hangs),
 		cmocka_unit_test(test_node_dies_and_returns),

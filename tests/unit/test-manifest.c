@@ -314,6 +314,35 @@ static void test_hook_probe_defaults(void **state)
 	clu_manifest_release(&m);
 }
 
+/* The gates between nodes: health check, soak, outage budget, up-timeout. */
+static void test_gate_keys(void **state)
+{
+	struct clu_manifest m;
+
+	(void)state;
+	write_manifest(UPDATE_OK "[install]\ncommand = ./install\nverify = ./verify\n"
+		       "check = \"$CLU_MANIFEST_DIR/check-health\" --port 2525\n"
+		       "check-timeout = 20s\nsoak = 2m\n"
+		       "[probe \"smtp\"]\ntype = smtp\naddress = :25\nmax-outage = 500ms\n"
+		       "up-timeout = 90\n[probe \"tcp\"]\ntype = tcp\naddress = :25\n", SIZE_MAX);
+	load_ok(&m, manifest_path);
+	assert_string_equal(m.check_command, "\"$CLU_MANIFEST_DIR/check-health\" --port 2525");
+	assert_int_equal(m.check_timeout_ms, 20000);
+	assert_int_equal(m.soak_ms, 120000);
+	assert_int_equal(m.probes[0].max_outage_ms, 500);
+	assert_int_equal(m.probes[0].up_timeout_ms, 90000);
+	/* Defaults: no budget, a minute to answer again. */
+	assert_int_equal(m.probes[1].max_outage_ms, 0);
+	assert_int_equal(m.probes[1].up_timeout_ms, 60000);
+	clu_manifest_release(&m);
+
+	load_ok(&m, FIXTURES "minimal.conf");
+	assert_null(m.check_command);
+	assert_int_equal(m.check_timeout_ms, 60000);
+	assert_int_equal(m.soak_ms, 0);
+	clu_manifest_release(&m);
+}
+
 /* Values of every accepted form. */
 /* An smtp probe may check its acknowledged messages after the run. */
 static void test_probe_check(void **state)
@@ -598,6 +627,20 @@ static void test_value_errors(void **state)
 	check_error("[install]\ntimeout = 0s\n",
 		":2: [install] timeout: '0s' is out of range (expected a duration from 1ms to "
 		"24h, such as 500ms, 3s, 2m or 1h)");
+	check_error("[install]\nsoak = 10 minutes\n",
+		":2: [install] soak: '10 minutes' is not a duration (expected a duration from "
+		"1ms to 24h, such as 500ms, 3s, 2m or 1h)");
+	check_error("[install]\ncheck-timeout = 0ms\n",
+		":2: [install] check-timeout: '0ms' is out of range (expected a duration from "
+		"1ms to 24h, such as 500ms, 3s, 2m or 1h)");
+	check_error("[install]\ncheck =\n",
+		":2: [install] check: empty value (expected a shell command)");
+	check_error("[probe \"p\"]\nmax-outage = -1s\n",
+		":2: [probe \"p\"] max-outage: '-1s' is not a duration (expected a duration "
+		"from 1ms to 24h, such as 500ms, 3s, 2m or 1h)");
+	check_error("[probe \"p\"]\nup-timeout = 2d\n",
+		":2: [probe \"p\"] up-timeout: '2d' is not a duration (expected a duration "
+		"from 1ms to 24h, such as 500ms, 3s, 2m or 1h)");
 	check_error("[hook \"h\"]\ntimeout = 25h\n",
 		":2: [hook \"h\"] timeout: '25h' is out of range (expected a duration from 1ms "
 		"to 24h, such as 500ms, 3s, 2m or 1h)");
@@ -742,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_hook_probe_defaults),
 		cmocka_unit_test(test_probe_check),
+		cmocka_unit_test(test_gate_keys),
 		cmocka_unit_test(test_value_forms),
 		cmocka_unit_test(test_text_kept_verbatim),
 		cmocka_unit_test(test_fixture_errors),
