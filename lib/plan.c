@@ -1789,9 +1789,13 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		return 0;
 	}
 	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, &rolling_err)) {
+		char in_place_why[CLU_ERR_MAX];
+
+		/* err->msg is both a source and the target: copied first. */
+		memcpy(in_place_why, err->msg, sizeof(in_place_why));
 		if (ret)
 			return clu_err_set(err, CLU_E_REFUSED, "auto: neither strategy is safe; "
-					   "in-place: %s; rolling: %s", err->msg, rolling_err.msg);
+					   "in-place: %s; rolling: %s", in_place_why, rolling_err.msg);
 		*plan = in_place;
 		plan->choice = clu__xasprintf("auto chose in-place: rolling is not safe here (%s)",
 					      rolling_err.msg);
