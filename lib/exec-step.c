@@ -692,9 +692,9 @@ int exec_run_together(struct executor *x, const struct clu_step *const *steps, s
 		/* Without the journal, nothing more may start. */
 		if (rets[i] == CLU_E_JOURNAL || (!t[i].begun && rets[i]))
 			fatal = rets[i];
-		if (fatal && !t[i].begun)
-			clu_err_set(&errs[i], fatal, "not started: %s", errs[i].msg[0] ? errs[i].msg
-				    : "an earlier step of its wave could not be journalled");
+		if (fatal && !t[i].begun && !errs[i].msg[0])
+			clu_err_set(&errs[i], fatal, "not started: an earlier step of its wave "
+				    "could not be journalled");
 	}
 	/* Each command's watch renews the lock when it is due: once for them all. */
 	together_wait(x, t, n, rets, errs);

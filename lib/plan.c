@@ -1110,6 +1110,34 @@ static const struct clu_node *sim_placement(const struct simulation *sim, const 
 	return NULL;
 }
 
+/* A drain: the node held out for the update, its groups placed elsewhere. */
+static int sim_drain(struct simulation *sim, const struct clu_step *s, struct clu_node *node,
+		     struct clu_err *err)
+{
+	const GArray *ran = sim->ran[node_at(sim, node)];
+
+	sim->n_held += !sim->held[node_at(sim, node)];
+	sim->held[node_at(sim, node)] = true;
+	node->standby = true;
+	for (guint j = 0; j < array_len(ran); j++) {
+		struct clu_group *g = &sim->model.groups[g_array_index(ran, guint, j)];
+		const struct clu_node *to;
+
+		if (!clu__streq(g->owner, node->name))
+			continue;
+		if (!g->managed)
+			return refuse_step(s, sim->plan, err, "no surprise failover: '%s' is pinned "
+					   "on '%s'; draining would move it", g->name, node->name);
+		to = sim_placement(sim, g);
+		if (!to)
+			return refuse_step(s, sim->plan, err, "availability: '%s' would have no "
+					   "node left to run on", g->name);
+		sim_set_owner(sim, g, to->name);
+		mark_group(sim, g);
+	}
+	return 0;
+}
+
 static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 {
 	const struct clu_plan *plan = sim->plan;
@@ -1132,27 +1160,7 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		mark_group(sim, group);
 		break;
 	case CLU_ACTION_DRAIN:
-		sim->n_held += !sim->held[node_at(sim, node)];
-		sim->held[node_at(sim, node)] = true;
-		node->standby = true;
-		ran = sim->ran[node_at(sim, node)];
-		for (guint j = 0; j < array_len(ran); j++) {
-			struct clu_group *g = &sim->model.groups[g_array_index(ran, guint, j)];
-			const struct clu_node *to;
-
-			if (!clu__streq(g->owner, node->name))
-				continue;
-			if (!g->managed)
-				return refuse_step(s, plan, err, "no surprise failover: '%s' is pinned "
-						   "on '%s'; draining would move it", g->name, node->name);
-			to = sim_placement(sim, g);
-			if (!to)
-				return refuse_step(s, plan, err, "availability: '%s' would have no "
-						   "node left to run on", g->name);
-			sim_set_owner(sim, g, to->name);
-			mark_group(sim, g);
-		}
-		break;
+		return sim_drain(sim, s, node, err);
 	case CLU_ACTION_UNDRAIN:
 		sim->n_held -= sim->held[node_at(sim, node)];
 		sim->held[node_at(sim, node)] = false;
