@@ -2,8 +2,9 @@
  * The executor's run (see exec.h): the plan, step by step, against the
  * cluster behind a backend, with the journal as the record of every intent
  * and outcome. This file holds the run's frame: it is journalled, takes
- * the cluster lock, starts the probes, walks the steps (exec-step.c) and
- * gives up passive nodes as max-failed-nodes allows; then it undoes what
+ * the cluster lock, starts the probes, walks the steps (exec-step.c; the
+ * node commands of one kind in a wave of several passive nodes at once)
+ * and gives up passive nodes as max-failed-nodes allows; then it undoes what
  * earlier stopped runs left (exec-recover.c), checks delivered mail
  * (exec-deliver.c), lists what stays after a stop, and releases the lock.
  */
