@@ -19,7 +19,7 @@ DEMO_HDR     := demo/common.h demo/store.h
 
 # Copied verbatim from demo/ (scripts keep their mode).
 DEMO_COPIED := README.md ocf/maild setup-node sim/lab.ini \
-	sp2/sp2.conf sp2/sp2-two-groups.conf sp2/install \
+	sp2/sp2.conf sp2/sp2-two-groups.conf sp2/sp2-waves.conf sp2/install \
 	sp3/sp3.conf sp3/sp3-two-groups.conf sp3/sp3-gates.conf sp3/install
 # Each service pack also carries the shared installer, verify, its payload.
 DEMO_SP_FILES := sp-install.sh verify check-delivered hook-log check-health fail-once \

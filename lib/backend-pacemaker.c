@@ -872,13 +872,13 @@ static int op_refresh(struct clu_backend *b, const char *group, const char *node
 	return pcmk_refresh(of(b), group, node, err);
 }
 
-static int op_run(struct clu_backend *base, const struct clu_node_command *cmd,
-		  struct clu_proc *proc, struct clu_err *err)
+static int op_start(struct clu_backend *base, const struct clu_node_command *cmd,
+		    struct clu_proc *proc, struct clu_err *err)
 {
 	int ret = clu_transport_shell(of(base)->transport, cmd->node, proc, cmd->command,
 				      cmd->env, err);
 
-	return ret ? ret : clu_proc_run(proc, err);
+	return ret ? ret : clu_proc_start(proc, err);
 }
 
 static int op_lock_read(struct clu_backend *b, struct clu_lock_holder *h, bool *exists,
@@ -940,7 +940,7 @@ static const struct clu_backend_ops pacemaker_ops = {
 	.undo = op_undo,
 	.verb_of = op_verb_of,
 	.refresh = op_refresh,
-	.run = op_run,
+	.start = op_start,
 	.lock_read = op_lock_read,
 	.lock_create = op_lock_create,
 	.lock_renew = op_lock_renew,

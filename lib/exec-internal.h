@@ -64,6 +64,17 @@ void exec_event(struct executor *x, int64_t at_mono, const char *kind, const cha
 
 /* exec-step.c: run step s (with its retries); 0 when done. */
 int exec_run_step(struct executor *x, const struct clu_step *s, struct clu_err *err);
+/*
+ * Run the first attempts of n node command steps of one kind (a wave's
+ * installers, or verifies) at once: each journalled and checked, then
+ * every command started, then each ended as soon as it is done (its
+ * retries, if it failed, one after the other). rets[i] and errs[i] are
+ * step i's outcome, as exec_run_step() would give it. Returns non-zero
+ * when the wave could not even be started (the journal or the lock
+ * failed): then steps not begun were not run.
+ */
+int exec_run_together(struct executor *x, const struct clu_step *const *steps, size_t n,
+		      int *rets, struct clu_err *errs);
 /* Journal step s as skipped (its node was given up). */
 int exec_skip_step(struct executor *x, const struct clu_step *s, struct clu_err *err);
 /*

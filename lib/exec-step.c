@@ -205,8 +205,10 @@ static void run_env(const struct executor *x, const char *node, char *env[RUN_EN
 	free(groups);
 }
 
-int exec_node_command(struct executor *x, const char *node, enum clu_command_role role,
-		      const char *command, struct clu_proc *proc, struct clu_err *err)
+/* Start a manifest command on node (see the backend's start op). */
+static int node_command_start(struct executor *x, const char *node,
+			      enum clu_command_role role, const char *command,
+			      struct clu_proc *proc, struct clu_err *err)
 {
 	char *env[RUN_ENV_SIZE];
 	struct clu_node_command cmd = {
@@ -216,18 +218,29 @@ int exec_node_command(struct executor *x, const char *node, enum clu_command_rol
 	int ret;
 
 	run_env(x, node, env);
-	ret = x->backend->ops->run(x->backend, &cmd, proc, err);
+	ret = x->backend->ops->start(x->backend, &cmd, proc, err);
 	for (size_t i = 0; env[i]; i++)
 		free(env[i]);
 	return ret;
 }
 
-int exec_step_command(struct executor *x, const struct clu_step *s, const char *role_name,
-		      enum clu_command_role role, const char *command, unsigned timeout_ms,
-		      struct clu_proc *proc, struct clu_err *err)
+int exec_node_command(struct executor *x, const char *node, enum clu_command_role role,
+		      const char *command, struct clu_proc *proc, struct clu_err *err)
 {
-	int ret;
+	int ret = node_command_start(x, node, role, command, proc, err);
 
+	return !ret && clu_proc_running(proc) ? clu_proc_finish(proc, err) : ret;
+}
+
+/*
+ * Start a step's manifest command on its node; proc keeps its stdout and
+ * stderr together (bounded, the tail kept) for the journal. The caller
+ * ends it with step_command_end() and releases proc.
+ */
+static int step_command(struct executor *x, const struct clu_step *s, const char *role_name,
+			enum clu_command_role role, const char *command, unsigned timeout_ms,
+			struct clu_proc *proc, struct clu_err *err)
+{
 	proc->name = role_name;          /* "'installer' exited with status 28" */
 	proc->timeout_ms = timeout_ms;
 	proc->err.mode = CLU_PROC_STDOUT;
@@ -238,12 +251,7 @@ int exec_step_command(struct executor *x, const struct clu_step *s, const char *
 	proc->watch_ctx = x;
 	proc->watch_ms = 5000;
 	exec_progress(x, CLU_EXEC_STEP_WAIT, s, 1, "running on the node");
-	ret = exec_node_command(x, s->node, role, command, proc, err);
-	/* Lost while it ran: the command's own outcome is journalled, then we stop. */
-	if (x->lock_lost && !ret)
-		ret = clu_err_set(err, CLU_E_LOCKED, "%s (after the %s succeeded)", x->lock_lost,
-				  role_name);
-	return ret;
+	return node_command_start(x, s->node, role, command, proc, err);
 }
 
 static const struct clu_hook *hook_of(const struct executor *x, const struct clu_step *s)
@@ -271,39 +279,78 @@ static int check_verify_output(struct executor *x, const struct clu_step *s,
 			   s->node, (int)len, out, x->manifest->version);
 }
 
-/* Run a node command step once; output goes to *proc for the journal. */
-static int node_step(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
-		     struct clu_err *err)
+/* Start a node command step once; output goes to *proc for the journal. */
+static int node_step_start(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
+			   struct clu_err *err)
 {
 	const struct clu_manifest *m = x->manifest;
 	const struct clu_hook *hook;
-	int ret;
 
 	switch (s->action) {
 	case CLU_ACTION_INSTALL:
-		return exec_step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
+		return step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
 				    m->install_timeout_ms, proc, err);
 	case CLU_ACTION_VERIFY:
-		ret = exec_step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command,
-					60000, proc, err);
+		return step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command, 60000,
+				    proc, err);
+	case CLU_ACTION_PRE_HOOK:
+	case CLU_ACTION_POST_HOOK:
+		hook = hook_of(x, s);
+		return step_command(x, s, s->action == CLU_ACTION_PRE_HOOK ? "pre hook" : "post hook",
+				    CLU_COMMAND_HOOK, s->action == CLU_ACTION_PRE_HOOK ? hook->pre
+				    : hook->post, hook->timeout_ms, proc, err);
+	default:
+		BUG("not a node command: %s", clu_action_name(s->action));
+	}
+}
+
+/* How a command started by step_command() ended (ret: its start's). */
+static int step_command_end(struct executor *x, struct clu_proc *proc, int ret,
+			    struct clu_err *err)
+{
+	if (!ret && clu_proc_running(proc))
+		ret = clu_proc_finish(proc, err);
+	/* Lost while it ran: the command's own outcome is journalled, then we stop. */
+	if (x->lock_lost && !ret)
+		ret = clu_err_set(err, CLU_E_LOCKED, "%s (after the %s succeeded)", x->lock_lost,
+				  proc->name);
+	return ret;
+}
+
+int exec_step_command(struct executor *x, const struct clu_step *s, const char *role_name,
+		      enum clu_command_role role, const char *command, unsigned timeout_ms,
+		      struct clu_proc *proc, struct clu_err *err)
+{
+	int ret = step_command(x, s, role_name, role, command, timeout_ms, proc, err);
+
+	return step_command_end(x, proc, ret, err);
+}
+
+/* How a node command step started by node_step_start() ended (ret: its start's). */
+static int node_step_end(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
+			 int ret, struct clu_err *err)
+{
+	ret = step_command_end(x, proc, ret, err);
+	switch (s->action) {
+	case CLU_ACTION_VERIFY:
 		if (!ret)
 			ret = check_verify_output(x, s, proc, err);
 		return ret ? ret : exec_after_verify(x, s, err);
 	case CLU_ACTION_PRE_HOOK:
-		hook = hook_of(x, s);
-		ret = exec_step_command(x, s, "pre hook", CLU_COMMAND_HOOK, hook->pre,
-					hook->timeout_ms, proc, err);
 		/* The hook's answer, not a mishap: no retry, and the node is not updated. */
 		if (ret && ret != CLU_E_LOCKED)
-			clu_err_prefix(err, "hook '%s' vetoed node '%s'", hook->name, s->node);
+			clu_err_prefix(err, "hook '%s' vetoed node '%s'", hook_of(x, s)->name, s->node);
 		return ret;
-	case CLU_ACTION_POST_HOOK:
-		hook = hook_of(x, s);
-		return exec_step_command(x, s, "post hook", CLU_COMMAND_HOOK, hook->post,
-					 hook->timeout_ms, proc, err);
 	default:
-		BUG("not a node command: %s", clu_action_name(s->action));
+		return ret;
 	}
+}
+
+/* Run a node command step once. */
+static int node_step(struct executor *x, const struct clu_step *s, struct clu_proc *proc,
+		     struct clu_err *err)
+{
+	return node_step_end(x, s, proc, node_step_start(x, s, proc, err), err);
 }
 
 /* ---- cluster actions -------------------------------------------------- */
@@ -542,20 +589,155 @@ static int run_attempt(struct executor *x, const struct clu_step *s, const char 
 	return ret;
 }
 
+/* Attempts of step s from `first` on, while they fail and may be retried. */
+static int run_attempts(struct executor *x, const struct clu_step *s, const char *text,
+			unsigned first, struct clu_err *err)
+{
+	unsigned attempts = clu_action_runs_on_node(s->action) ? x->manifest->retries + 1 : 1;
+	bool again = true;
+	int ret = 0;
+
+	for (unsigned attempt = first; !ret && again && attempt <= attempts; attempt++)
+		ret = run_attempt(x, s, text, attempt, attempts, &again, err);
+	return ret;
+}
+
 int exec_run_step(struct executor *x, const struct clu_step *s, struct clu_err *err)
 {
 	char *text = clu_step_describe(s, x->plan);
-	unsigned attempts = clu_action_runs_on_node(s->action) ? x->manifest->retries + 1 : 1;
-	bool again = true;
 	int ret;
 
 	x->step = s;
 	x->step_start_mono = clu_now_mono_ms();
 	ret = exec_lock_renew(x, false, err);
-	for (unsigned attempt = 1; !ret && again && attempt <= attempts; attempt++)
-		ret = run_attempt(x, s, text, attempt, attempts, &again, err);
+	if (!ret)
+		ret = run_attempts(x, s, text, 1, err);
 	free(text);
 	return ret;
+}
+
+/* ---- steps together (a wave) ------------------------------------------ */
+
+/* One step of a wave, between its start and its end. */
+struct together {
+	const struct clu_step *s;
+	char *text;
+	struct clu_proc proc;
+	bool begun;          /* journalled as begun: its end must be too */
+	bool ended;
+};
+
+/* Journal t's first attempt, check it and start its command; 0: started. */
+static int together_start(struct executor *x, struct together *t, struct clu_err *err)
+{
+	const struct clu_step *s = t->s;
+	int ret;
+
+	x->step = s;
+	x->step_start_mono = clu_now_mono_ms();
+	t->text = clu_step_describe(s, x->plan);
+	clu_proc_init(&t->proc);
+	if ((ret = exec_lock_renew(x, false, err)) ||
+	    (ret = clu_journal_step_begin(x->journal, x->run_id, s->index, 1,
+					  clu_action_name(s->action), s->node, s->group, t->text,
+					  err)))
+		return ret;
+	t->begun = true;
+	exec_progress(x, CLU_EXEC_STEP_START, s, 1, t->text);
+	x->step_wait_ms = 0;
+	if (!(ret = open_guards(x, s, err)) && !(ret = check_live(x, s, false, NULL, err)))
+		ret = node_step_start(x, s, &t->proc, err);
+	return ret;
+}
+
+/*
+ * The end of t's first attempt (ret: how its start went): the checks after
+ * it, its journal record, and its further attempts when it failed and may
+ * be retried, one after the other.
+ */
+static int together_end(struct executor *x, struct together *t, int ret, struct clu_err *err)
+{
+	const struct clu_step *s = t->s;
+	unsigned attempts = x->manifest->retries + 1;
+
+	x->step = s;
+	t->ended = true;
+	if (!t->begun)
+		return ret;
+	ret = node_step_end(x, s, &t->proc, ret, err);
+	if (!ret)
+		ret = check_live(x, s, true, NULL, err);
+	if (!ret)
+		ret = close_guards(x, s, err);
+	record_attempt(x, s, &t->proc);
+	ret = end_attempt(x, s, 1, &t->proc, NULL, ret, err);
+	if (retry(s, &t->proc, 1, attempts, ret)) {
+		exec_progress(x, CLU_EXEC_STEP_RETRY, s, 1, err->msg);
+		return run_attempts(x, s, t->text, 2, err);
+	}
+	if (ret && t->proc.out.buf && t->proc.out.len) {
+		free(x->result->failed_output);
+		x->result->failed_output = clu__xstrdup(t->proc.out.buf);
+	}
+	exec_progress(x, ret ? CLU_EXEC_STEP_FAILED : CLU_EXEC_STEP_DONE, s, 1,
+		      ret ? err->msg : NULL);
+	return ret;
+}
+
+/* Drive the wave's commands until each is done; stop them all on an interruption. */
+static void together_wait(struct executor *x, struct together *t, size_t n, int *rets,
+			  struct clu_err *errs)
+{
+	struct clu_proc **procs = clu__xcalloc(n, sizeof(*procs));
+
+	for (size_t i = 0; i < n; i++)
+		procs[i] = &t[i].proc;
+	for (;;) {
+		bool running = false;
+
+		/* Each one ends as soon as it is done: its journal record says when. */
+		for (size_t i = 0; i < n; i++) {
+			if (t[i].ended)
+				continue;
+			if (clu_proc_running(&t[i].proc) && !clu_proc_done(&t[i].proc))
+				running = true;
+			else
+				rets[i] = together_end(x, &t[i], rets[i], &errs[i]);
+		}
+		if (!running)
+			break;
+		if (exec_interrupted(x))
+			for (size_t i = 0; i < n; i++)
+				clu_proc_kill(&t[i].proc);
+		clu_proc_poll(procs, n, 1000);
+	}
+	free(procs);
+}
+
+int exec_run_together(struct executor *x, const struct clu_step *const *steps, size_t n,
+		      int *rets, struct clu_err *errs)
+{
+	struct together *t = clu__xcalloc(n, sizeof(*t));
+	int fatal = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].s = steps[i];
+		rets[i] = fatal ? fatal : together_start(x, &t[i], &errs[i]);
+		/* Without the journal, nothing more may start. */
+		if (rets[i] == CLU_E_JOURNAL || (!t[i].begun && rets[i]))
+			fatal = rets[i];
+		if (fatal && !t[i].begun && !errs[i].msg[0])
+			clu_err_set(&errs[i], fatal, "not started: an earlier step of its wave "
+				    "could not be journalled");
+	}
+	/* Each command's watch renews the lock when it is due: once for them all. */
+	together_wait(x, t, n, rets, errs);
+	for (size_t i = 0; i < n; i++) {
+		free(t[i].text);
+		clu_proc_release(&t[i].proc);
+	}
+	free(t);
+	return fatal;
 }
 
 int exec_skip_step(struct executor *x, const struct clu_step *s, struct clu_err *err)

@@ -2,8 +2,9 @@
  * The executor's run (see exec.h): the plan, step by step, against the
  * cluster behind a backend, with the journal as the record of every intent
  * and outcome. This file holds the run's frame: it is journalled, takes
- * the cluster lock, starts the probes, walks the steps (exec-step.c) and
- * gives up passive nodes as max-failed-nodes allows; then it undoes what
+ * the cluster lock, starts the probes, walks the steps (exec-step.c; the
+ * node commands of one kind in a wave of several passive nodes at once)
+ * and gives up passive nodes as max-failed-nodes allows; then it undoes what
  * earlier stopped runs left (exec-recover.c), checks delivered mail
  * (exec-deliver.c), lists what stays after a stop, and releases the lock.
  */
@@ -126,6 +127,60 @@ static int step_failed(struct executor *x, const struct clu_step *s, int ret,
 	return ret;
 }
 
+/*
+ * How many steps from i on run at once: node commands of one kind (and
+ * hook) on the nodes of one wave, none of them given up. 1: alone.
+ */
+static size_t together_from(const struct executor *x, size_t i)
+{
+	const struct clu_step *first = &x->plan->steps[i];
+	size_t n = 1;
+
+	if (!clu_action_runs_on_node(first->action))
+		return 1;
+	for (size_t j = i + 1; j < x->plan->n_steps; j++, n++) {
+		const struct clu_step *s = &x->plan->steps[j];
+
+		if (s->action != first->action || s->wave != first->wave ||
+		    (s->hook || first->hook) != clu__streq(s->hook, first->hook) ||
+		    clu__streq(s->node, first->node) ||
+		    skipped(x, s))
+			break;
+	}
+	return n;
+}
+
+/*
+ * Steps i .. i+n-1 at once (a wave's installers, say): each done, or its
+ * node given up, or the first that may not be given up fails the run
+ * once all of them have ended.
+ */
+static int walk_together(struct executor *x, size_t i, size_t n, struct clu_err *err)
+{
+	const struct clu_step **steps = clu__xcalloc(n, sizeof(*steps));
+	struct clu_err *errs = clu__xcalloc(n, sizeof(*errs));
+	int *rets = clu__xcalloc(n, sizeof(*rets));
+	int ret = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		steps[k] = &x->plan->steps[i + k];
+		errs[k] = (struct clu_err)CLU_ERR_INIT;
+	}
+	exec_run_together(x, steps, n, rets, errs);
+	for (size_t k = 0; k < n; k++) {
+		if (!rets[k])
+			x->result->steps_done++;
+		else if (!ret && !give_up_node(x, steps[k], rets[k], &errs[k])) {
+			*err = errs[k];
+			ret = step_failed(x, steps[k], rets[k], err);
+		}
+	}
+	free(steps);
+	free(errs);
+	free(rets);
+	return ret;
+}
+
 /* The steps in order; 0 when every one is done (or skipped with its node). */
 static int walk(struct executor *x, struct clu_err *err)
 {
@@ -149,6 +204,14 @@ static int walk(struct executor *x, struct clu_err *err)
 		}
 		if ((ret = exec_check_budget(x, s, err)))
 			return ret;
+		if (together_from(x, i) > 1) {
+			size_t n = together_from(x, i);
+
+			if ((ret = walk_together(x, i, n, err)))
+				return ret;
+			i += n - 1;
+			continue;
+		}
 		ret = exec_run_step(x, s, err);
 		if (ret && !give_up_node(x, s, ret, err))
 			return step_failed(x, s, ret, err);

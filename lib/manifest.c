@@ -110,6 +110,8 @@ static const struct clu__ini_key update_keys[] = {
 	{ "takeover-compatible", CLU__INI_BOOL, UPDATE(takeover_compatible), .required = false },
 	{ "max-unavailable", CLU__INI_UINT, UPDATE(max_unavailable), .min = 1, .max = 1000 },
 	{ "max-failed-nodes", CLU__INI_UINT, UPDATE(max_failed_nodes), .min = 0, .max = 1000 },
+	{ "require-all-nodes-online", CLU__INI_BOOL, UPDATE(require_all_nodes_online),
+	  .required = false },
 	{ "retries", CLU__INI_UINT, UPDATE(retries), .min = 0, .max = 100 },
 	{ "expected-install-time", CLU__INI_DURATION, UPDATE(expected_install_ms),
 	  .required = false },

@@ -75,6 +75,11 @@ struct json_object *clu__plan_doc(const struct clu_plan *plan)
 		add_string(step, "node", s->node);
 		add_string(step, "group", s->group);
 		add_string(step, "hook", s->hook);
+		json_object_object_add(step, "wave", json_object_new_int((int)s->wave));
+		json_object_object_add(step, "votes_present", json_object_new_int((int)s->votes_present));
+		json_object_object_add(step, "votes_needed", json_object_new_int((int)s->votes_needed));
+		json_object_object_add(step, "quorum_margin",
+				       json_object_new_int((int)s->votes_present - (int)s->votes_needed));
 		add_string(step, "description", text);
 		free(text);
 		json_object_object_add(step, "pre", facts_doc(s->pre, s->n_pre));

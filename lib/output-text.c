@@ -89,6 +89,28 @@ static void print_cluster(FILE *f, struct shown *sh, const struct clu_cluster *c
 	}
 }
 
+/*
+ * The heading of a wave of several nodes (steps from `first` on): they are
+ * out of service together, and each kind of their steps runs at once.
+ */
+static void print_wave(FILE *f, struct shown *sh, const struct clu_plan *plan, size_t first)
+{
+	struct clu__strv nodes = { 0 };
+
+	/* Each node of a wave is installed once. */
+	for (size_t i = first; i < plan->n_steps && plan->steps[i].wave == plan->steps[first].wave;
+	     i++)
+		if (plan->steps[i].action == CLU_ACTION_INSTALL)
+			clu__strv_push(&nodes, plan->steps[i].node);
+	if (nodes.n > 1) {
+		fprintf(f, "  wave %u: %zu nodes together (", plan->steps[first].wave, nodes.n);
+		for (size_t i = 0; i < nodes.n; i++)
+			fprintf(f, "%s'%s'", i ? ", " : "", show(sh, nodes.v[i]));
+		fputs("): drained together, their installers and verifies run at once\n", f);
+	}
+	clu__strv_release(&nodes);
+}
+
 void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manifest *m,
 		    const struct clu_cluster *c)
 {
@@ -108,6 +130,8 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct clu_step *s = &plan->steps[i];
 
+		if (!i || s->wave != plan->steps[i - 1].wave)
+			print_wave(f, &sh, plan, i);
 		fprintf(f, "  %3u. %s\n", s->index,
 			show(&sh, clu_step_label(s, subject, sizeof(subject))));
 		fprintf(f, "%7s%s\n", "", show_owned(&sh, clu_step_describe(s, plan)));
@@ -116,6 +140,9 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 		if (s->n_interrupts)
 			fprintf(f, "%7susers see an interruption of '%s' (predicted %.1f s)\n", "",
 				show(&sh, s->interrupts[0]), s->interrupts_ms / 1000.0);
+		fprintf(f, "%7squorum: %u vote%s present, %u needed, margin %d\n", "",
+			s->votes_present, s->votes_present == 1 ? "" : "s", s->votes_needed,
+			(int)s->votes_present - (int)s->votes_needed);
 	}
 
 	if (plan->n_guards) {

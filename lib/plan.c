@@ -247,6 +247,8 @@ struct builder {
 	GHashTable *open_guards;     /* node -> GArray of the guards (indexes) on it
 					that its verify step closes */
 	size_t steps_alloc, guards_alloc;   /* room in plan->steps, plan->guards */
+	unsigned wave;               /* the wave steps are added to */
+	size_t wave_size;            /* passive nodes that may be updated together */
 };
 
 /* A set of strings that outlive it. */
@@ -293,6 +295,7 @@ static struct clu_step *add_step(struct builder *b, enum clu_action action,
 	s = &plan->steps[plan->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->index = (unsigned)plan->n_steps;
+	s->wave = b->wave;
 	s->action = action;
 	s->node = clu__xstrdup_or_null(node);
 	s->group = clu__xstrdup_or_null(group);
@@ -407,25 +410,30 @@ static void map_hosting(struct builder *b)
 	}
 }
 
-/*
- * The node's own work: pre hooks, install, verify, post hooks. `hosted`
- * are the updated groups running there (pinned), which the installer
- * interrupts.
- */
-static void add_node_work(struct builder *b, const char *node, const struct clu__strv *hosted)
+/* Each node's step of a hook (pre or post), hook by hook. */
+static void add_hook_steps(struct builder *b, const char *const *nodes, size_t n, bool pre)
 {
 	const struct clu_manifest *m = b->manifest;
-	struct clu_step *s;
 
 	for (size_t i = 0; i < m->n_hooks; i++) {
-		if (!m->hooks[i].pre)
+		if (!(pre ? m->hooks[i].pre : m->hooks[i].post))
 			continue;
-		s = add_step(b, CLU_ACTION_PRE_HOOK, node, NULL);
-		s->hook = clu__xstrdup(m->hooks[i].name);
-		PRE(s, CLU_FACT_NODE_ONLINE, node, NULL, NULL);
-	}
+		for (size_t k = 0; k < n; k++) {
+			struct clu_step *s = add_step(b, pre ? CLU_ACTION_PRE_HOOK : CLU_ACTION_POST_HOOK,
+						      nodes[k], NULL);
 
-	s = add_step(b, CLU_ACTION_INSTALL, node, NULL);
+			s->hook = clu__xstrdup(m->hooks[i].name);
+			PRE(s, CLU_FACT_NODE_ONLINE, nodes[k], NULL, NULL);
+		}
+	}
+}
+
+/* The installer on node; `hosted` are the updated groups running there (pinned). */
+static void add_install(struct builder *b, const char *node, const struct clu__strv *hosted)
+{
+	const struct clu_manifest *m = b->manifest;
+	struct clu_step *s = add_step(b, CLU_ACTION_INSTALL, node, NULL);
+
 	PRE(s, CLU_FACT_NODE_ONLINE, node, NULL, NULL);
 	for (size_t i = 0; i < hosted->n; i++) {
 		PRE(s, CLU_FACT_GROUP_ON, node, hosted->v[i], NULL);
@@ -450,40 +458,71 @@ static void add_node_work(struct builder *b, const char *node, const struct clu_
 				    !clu_group_banned(clu_cluster_group(b->cluster, hosted->v[i]), other))
 					add_guard(b, hosted->v[i], other, s->index, 0);
 			}
-
-	s = add_step(b, CLU_ACTION_VERIFY, node, NULL);
-	POST(s, CLU_FACT_NODE_VERSION, node, NULL, m->version);
-	set_add(b->verified, s->node);
-	close_guards(b, node, s->index);
-
-	for (size_t i = 0; i < m->n_hooks; i++) {
-		if (!m->hooks[i].post)
-			continue;
-		s = add_step(b, CLU_ACTION_POST_HOOK, node, NULL);
-		s->hook = clu__xstrdup(m->hooks[i].name);
-		PRE(s, CLU_FACT_NODE_ONLINE, node, NULL, NULL);
-	}
 }
 
-/* A node that runs no updated group: drain, work, undrain (if we drained). */
-static void add_passive(struct builder *b, const char *node)
+/*
+ * The nodes' own work: pre hooks, install, verify, post hooks, each kind
+ * on every node before the next kind (a wave runs each kind at once).
+ * `hosted` are the updated groups running on the node (an owner's,
+ * pinned: then it is the only node), which the installer interrupts.
+ */
+static void add_node_work(struct builder *b, const char *const *nodes, size_t n,
+			  const struct clu__strv *hosted)
 {
-	const struct clu_node *n = clu_cluster_node(b->cluster, node);
+	if (hosted->n && n != 1)
+		BUG("an owner is updated alone");
+	add_hook_steps(b, nodes, n, true);
+	for (size_t k = 0; k < n; k++)
+		add_install(b, nodes[k], hosted);
+	for (size_t k = 0; k < n; k++) {
+		struct clu_step *s = add_step(b, CLU_ACTION_VERIFY, nodes[k], NULL);
+
+		POST(s, CLU_FACT_NODE_VERSION, nodes[k], NULL, b->manifest->version);
+		set_add(b->verified, s->node);
+		close_guards(b, nodes[k], s->index);
+	}
+	add_hook_steps(b, nodes, n, false);
+}
+
+/*
+ * A wave of nodes that run no updated group: drained together, their
+ * work, undrained together (those we drained, or an earlier run did).
+ */
+static void add_wave(struct builder *b, const char *const *nodes, size_t n)
+{
 	struct clu__strv none = { 0 };
 	struct clu_step *s;
 
-	if (!n->standby) {
-		s = add_step(b, CLU_ACTION_DRAIN, node, NULL);
-		PRE(s, CLU_FACT_NODE_ACTIVE, node, NULL, NULL);
-		PRE(s, CLU_FACT_NODE_HOSTS_NONE, node, NULL, NULL);
-		POST(s, CLU_FACT_NODE_STANDBY, node, NULL, NULL);
+	b->wave++;
+	for (size_t k = 0; k < n; k++) {
+		if (clu_cluster_node(b->cluster, nodes[k])->standby)
+			continue;
+		s = add_step(b, CLU_ACTION_DRAIN, nodes[k], NULL);
+		PRE(s, CLU_FACT_NODE_ACTIVE, nodes[k], NULL, NULL);
+		PRE(s, CLU_FACT_NODE_HOSTS_NONE, nodes[k], NULL, NULL);
+		POST(s, CLU_FACT_NODE_STANDBY, nodes[k], NULL, NULL);
 	}
-	add_node_work(b, node, &none);
+	add_node_work(b, nodes, n, &none);
 	/* Back in service, unless an administrator had drained it. */
-	if (!n->standby || n->drained_by_clupdate) {
-		s = add_step(b, CLU_ACTION_UNDRAIN, node, NULL);
-		PRE(s, CLU_FACT_NODE_VERSION, node, NULL, b->manifest->version);
-		POST(s, CLU_FACT_NODE_ACTIVE, node, NULL, NULL);
+	for (size_t k = 0; k < n; k++) {
+		const struct clu_node *node = clu_cluster_node(b->cluster, nodes[k]);
+
+		if (node->standby && !node->drained_by_clupdate)
+			continue;
+		s = add_step(b, CLU_ACTION_UNDRAIN, nodes[k], NULL);
+		PRE(s, CLU_FACT_NODE_VERSION, nodes[k], NULL, b->manifest->version);
+		POST(s, CLU_FACT_NODE_ACTIVE, nodes[k], NULL, NULL);
+	}
+}
+
+/* Every passive node, in waves of at most b->wave_size. */
+static void add_passives(struct builder *b)
+{
+	for (size_t i = 0; i < b->passives.n; i += b->wave_size) {
+		size_t n = b->passives.n - i;
+
+		add_wave(b, (const char *const *)b->passives.v + i,
+			 n < b->wave_size ? n : b->wave_size);
 	}
 }
 
@@ -494,13 +533,14 @@ static void add_owner_in_place(struct builder *b, const char *node)
 	struct clu_step *s;
 
 	groups_on(b, node, &hosted);
+	b->wave++;
 	for (size_t i = 0; i < hosted.n; i++) {
 		s = add_step(b, CLU_ACTION_PIN, node, hosted.v[i]);
 		PRE(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
 		POST(s, CLU_FACT_GROUP_PINNED, NULL, hosted.v[i], NULL);
 		POST(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
 	}
-	add_node_work(b, node, &hosted);
+	add_node_work(b, &node, 1, &hosted);
 	for (size_t i = 0; i < hosted.n; i++) {
 		s = add_step(b, CLU_ACTION_UNPIN, node, hosted.v[i]);
 		PRE(s, CLU_FACT_GROUP_PINNED, NULL, hosted.v[i], NULL);
@@ -552,6 +592,7 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 	int ret = 0;
 
 	groups_on(b, node, &hosted);
+	b->wave++;
 	for (size_t i = 0; i < hosted.n; i++) {
 		const struct clu_group *g = clu_cluster_group(b->cluster, hosted.v[i]);
 		const char *target = takeover_node(b, g, placed);
@@ -601,7 +642,7 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 		placed[clu_cluster_node(b->cluster, target) - b->cluster->nodes]++;
 		clu__strv_push(moved, g->name);
 	}
-	add_node_work(b, node, &none);
+	add_node_work(b, &node, 1, &none);
 out:
 	clu__strv_release(&hosted);
 	return ret;
@@ -699,6 +740,10 @@ struct simulation {
 	const struct clu_manifest *manifest;
 	struct clu_cluster model;
 	const char *working;         /* node between its install and verify/hooks */
+	bool *held;                  /* per node: in standby for this update (drained
+					by the plan, or left drained by an earlier run) */
+	size_t n_held;
+	size_t online;               /* nodes online (no step changes it) */
 	GHashTable *added_bans;      /* group -> GPtrArray of the nodes the plan banned
 					it from, in order (a node again after a clear) */
 	size_t out;                  /* nodes out_of_service() */
@@ -929,8 +974,14 @@ static void sim_init(struct simulation *sim)
 			sorted_add(array_at(sim->ran_updated, node_at(sim, owner)),
 				   g_array_index(entries, guint, k));
 	}
-	for (size_t i = 0; i < c->n_nodes; i++)
+	sim->held = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(bool));
+	for (size_t i = 0; i < c->n_nodes; i++) {
 		sim->out += out_of_service(&c->nodes[i]);
+		sim->held[i] = c->nodes[i].online && c->nodes[i].standby &&
+			       c->nodes[i].drained_by_clupdate;
+		sim->n_held += sim->held[i];
+	}
+	sim->online = clu_cluster_online(c);
 	sim->opening = arrays_new(plan->n_steps + 1);
 	sim->closing = arrays_new(plan->n_steps + 1);
 	sim->bans = clu__xcalloc(c->n_groups ? c->n_groups : 1, sizeof(*sim->bans));
@@ -984,6 +1035,7 @@ static void sim_release(struct simulation *sim)
 	g_hash_table_destroy(sim->added_bans);
 	arrays_free(sim->entries, sim->model.n_groups);
 	free(sim->hosted);
+	free(sim->held);
 	arrays_free(sim->ran, sim->model.n_nodes);
 	arrays_free(sim->ran_updated, sim->model.n_nodes);
 	arrays_free(sim->opening, sim->plan->n_steps + 1);
@@ -1058,6 +1110,34 @@ static const struct clu_node *sim_placement(const struct simulation *sim, const 
 	return NULL;
 }
 
+/* A drain: the node held out for the update, its groups placed elsewhere. */
+static int sim_drain(struct simulation *sim, const struct clu_step *s, struct clu_node *node,
+		     struct clu_err *err)
+{
+	const GArray *ran = sim->ran[node_at(sim, node)];
+
+	sim->n_held += !sim->held[node_at(sim, node)];
+	sim->held[node_at(sim, node)] = true;
+	node->standby = true;
+	for (guint j = 0; j < array_len(ran); j++) {
+		struct clu_group *g = &sim->model.groups[g_array_index(ran, guint, j)];
+		const struct clu_node *to;
+
+		if (!clu__streq(g->owner, node->name))
+			continue;
+		if (!g->managed)
+			return refuse_step(s, sim->plan, err, "no surprise failover: '%s' is pinned "
+					   "on '%s'; draining would move it", g->name, node->name);
+		to = sim_placement(sim, g);
+		if (!to)
+			return refuse_step(s, sim->plan, err, "availability: '%s' would have no "
+					   "node left to run on", g->name);
+		sim_set_owner(sim, g, to->name);
+		mark_group(sim, g);
+	}
+	return 0;
+}
+
 static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 {
 	const struct clu_plan *plan = sim->plan;
@@ -1080,26 +1160,10 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		mark_group(sim, group);
 		break;
 	case CLU_ACTION_DRAIN:
-		node->standby = true;
-		ran = sim->ran[node_at(sim, node)];
-		for (guint j = 0; j < array_len(ran); j++) {
-			struct clu_group *g = &sim->model.groups[g_array_index(ran, guint, j)];
-			const struct clu_node *to;
-
-			if (!clu__streq(g->owner, node->name))
-				continue;
-			if (!g->managed)
-				return refuse_step(s, plan, err, "no surprise failover: '%s' is pinned "
-						   "on '%s'; draining would move it", g->name, node->name);
-			to = sim_placement(sim, g);
-			if (!to)
-				return refuse_step(s, plan, err, "availability: '%s' would have no "
-						   "node left to run on", g->name);
-			sim_set_owner(sim, g, to->name);
-			mark_group(sim, g);
-		}
-		break;
+		return sim_drain(sim, s, node, err);
 	case CLU_ACTION_UNDRAIN:
+		sim->n_held -= sim->held[node_at(sim, node)];
+		sim->held[node_at(sim, node)] = false;
 		node->standby = false;
 		break;
 	case CLU_ACTION_PRE_HOOK:
@@ -1281,8 +1345,44 @@ static bool sim_unsafe(struct simulation *sim, unsigned step)
 	return unsafe;
 }
 
+/*
+ * Votes present: nodes online, less those this update holds out of
+ * service (drained for it, or under work): a service pack may restart a
+ * node's cluster stack, and a node drained for an update is one the
+ * operator has taken away. Standby set by an administrator still votes.
+ */
+static size_t votes_present(const struct simulation *sim)
+{
+	const struct clu_node *working = sim_node(sim, sim->working);
+	size_t held = sim->n_held;
+
+	if (working && working->online && !sim->held[node_at(sim, working)])
+		held++;
+	return sim->online > held ? sim->online - held : 0;
+}
+
+/*
+ * The quorum margin after step s, recorded in it: a step that lowers the
+ * votes present below those needed is refused, naming it.
+ */
+static int quorum_after(struct clu_step *s, const struct clu_plan *plan,
+			const struct simulation *sim, size_t present_before, struct clu_err *err)
+{
+	size_t n_nodes = sim->model.n_nodes, offline = n_nodes - sim->online;
+
+	s->votes_needed = clu_plan_votes_needed(n_nodes);
+	s->votes_present = (unsigned)votes_present(sim);
+	if (s->votes_present >= s->votes_needed || s->votes_present >= present_before)
+		return 0;
+	return refuse_step(s, plan, err, "quorum: %u of %zu votes would be present after it "
+			   "(%zu node%s offline, %zu held out of service by the update), the "
+			   "cluster needs %u", s->votes_present, n_nodes, offline,
+			   offline == 1 ? "" : "s", sim->online - s->votes_present,
+			   s->votes_needed);
+}
+
 /* Simulate the whole plan from the starting state; 0 if it stays safe. */
-static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
+static int simulate(struct clu_plan *plan, const struct clu_manifest *m,
 		    const struct clu_cluster *start, struct clu_err *err)
 {
 	struct simulation sim = { .plan = plan, .manifest = m };
@@ -1296,9 +1396,9 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 		goto out;
 	}
 	for (size_t i = 0; i < plan->n_steps; i++) {
-		const struct clu_step *s = &plan->steps[i];
+		struct clu_step *s = &plan->steps[i];
 		const struct clu_node *node = sim_node(&sim, s->node);
-		size_t out_before = count_out(&sim);
+		size_t out_before = count_out(&sim), present_before = votes_present(&sim);
 		size_t out_after;
 		bool was_out = node && out_of_service(node);
 
@@ -1323,6 +1423,8 @@ static int simulate(const struct clu_plan *plan, const struct clu_manifest *m,
 					  out_after, m->max_unavailable);
 			goto out;
 		}
+		if ((ret = quorum_after(s, plan, &sim, present_before, err)))
+			goto out;
 		/* The whole check, for its message, only where it may fail. */
 		if (sim_unsafe(&sim, s->index)) {
 			sim_sync_bans(&sim);
@@ -1526,6 +1628,37 @@ static void add_clears(struct builder *b, const struct clu__strv *moved)
 	g_hash_table_destroy(bans);
 }
 
+unsigned clu_plan_votes_needed(size_t n_nodes)
+{
+	return n_nodes == 2 ? 1 : (unsigned)(n_nodes / 2 + 1);
+}
+
+/*
+ * How many passive nodes a wave may take out of service at once: as many
+ * as max-unavailable allows, and as leave the votes the cluster needs,
+ * less the nodes already out of service for another reason (offline,
+ * drained by an administrator and not to be updated, in maintenance).
+ * At least 1: a plan that cannot even do that is refused by the
+ * simulation, naming the step.
+ */
+static size_t wave_size(const struct builder *b)
+{
+	const struct clu_cluster *c = b->cluster;
+	size_t out = 0, online = clu_cluster_online(c), needed = clu_plan_votes_needed(c->n_nodes);
+	size_t by_quorum = online > needed ? online - needed : 0, by_availability;
+	GHashTable *passive = set_new();
+
+	for (size_t i = 0; i < b->passives.n; i++)
+		set_add(passive, b->passives.v[i]);
+	for (size_t i = 0; i < c->n_nodes; i++)
+		out += out_of_service(&c->nodes[i]) && !set_has(passive, c->nodes[i].name);
+	g_hash_table_destroy(passive);
+	by_availability = b->manifest->max_unavailable > out ? b->manifest->max_unavailable - out : 0;
+	if (by_quorum > by_availability)
+		by_quorum = by_availability;
+	return by_quorum ? by_quorum : 1;
+}
+
 static int build(struct clu_plan *plan, const struct clu_manifest *m,
 		 const struct clu_cluster *c, enum clu_strategy strategy, struct clu_err *err)
 {
@@ -1543,7 +1676,9 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	ret = classify_nodes(&b, err);
 	if (ret)
 		goto out;
+	b.wave_size = wave_size(&b);
 	/* Back in service first: updated nodes an earlier run left drained. */
+	b.wave += b.undrain.n > 0;
 	for (size_t i = 0; i < b.undrain.n; i++) {
 		struct clu_step *s = add_step(&b, CLU_ACTION_UNDRAIN, b.undrain.v[i], NULL);
 
@@ -1554,15 +1689,14 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	if (strategy == CLU_STRATEGY_IN_PLACE) {
 		for (size_t i = 0; i < b.owners.n; i++)
 			add_owner_in_place(&b, b.owners.v[i]);
-		for (size_t i = 0; i < b.passives.n; i++)
-			add_passive(&b, b.passives.v[i]);
+		add_passives(&b);
 	} else {
-		for (size_t i = 0; i < b.passives.n; i++)
-			add_passive(&b, b.passives.v[i]);
+		add_passives(&b);
 		for (size_t i = 0; i < b.owners.n && !ret; i++)
 			ret = add_owner_rolling(&b, b.owners.v[i], placed, &moved, err);
 		if (ret)
 			goto out;
+		b.wave += moved.n > 0;
 		add_clears(&b, &moved);
 	}
 	for (size_t i = 0; i < plan->n_guards; i++)
@@ -1604,6 +1738,31 @@ static int refuse_rolling(const struct clu_manifest *m, struct clu_err *err)
 			   m->path ? m->path : m->name);
 }
 
+/* require-all-nodes-online: refused, naming the offline nodes, when any is. */
+static int check_all_online(const struct clu_manifest *m, const struct clu_cluster *c,
+			    struct clu_err *err)
+{
+	struct clu__strv offline = { 0 };
+	char *names;
+	int ret;
+
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (!c->nodes[i].online)
+			clu__strv_push(&offline, c->nodes[i].name);
+	if (!m->require_all_nodes_online || !offline.n) {
+		clu__strv_release(&offline);
+		return 0;
+	}
+	names = clu__join(offline.v, offline.n, "', '");
+	ret = clu_err_set(err, CLU_E_REFUSED, "require-all-nodes-online = yes in '%s', but %zu "
+			  "of %zu nodes %s offline: '%s'; bring %s online first",
+			  m->path ? m->path : m->name, offline.n, c->n_nodes,
+			  offline.n == 1 ? "is" : "are", names, offline.n == 1 ? "it" : "them");
+	free(names);
+	clu__strv_release(&offline);
+	return ret;
+}
+
 int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		  const struct clu_cluster *c, int strategy, struct clu_err *err)
 {
@@ -1614,6 +1773,8 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 	if (strategy < 0)
 		strategy = m->strategy;
 	memset(plan, 0, sizeof(*plan));
+	if ((ret = check_all_online(m, c, err)))
+		return ret;
 
 	if (strategy == CLU_STRATEGY_IN_PLACE)
 		return build(plan, m, c, CLU_STRATEGY_IN_PLACE, err);
@@ -1636,9 +1797,13 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		return 0;
 	}
 	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, &rolling_err)) {
+		char in_place_why[CLU_ERR_MAX];
+
+		/* err->msg is both a source and the target: copied first. */
+		memcpy(in_place_why, err->msg, sizeof(in_place_why));
 		if (ret)
 			return clu_err_set(err, CLU_E_REFUSED, "auto: neither strategy is safe; "
-					   "in-place: %s; rolling: %s", err->msg, rolling_err.msg);
+					   "in-place: %s; rolling: %s", in_place_why, rolling_err.msg);
 		*plan = in_place;
 		plan->choice = clu__xasprintf("auto chose in-place: rolling is not safe here (%s)",
 					      rolling_err.msg);

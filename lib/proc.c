@@ -655,6 +655,11 @@ bool clu_proc_done(const struct clu_proc *proc)
 	return proc->run && proc->run->ended;
 }
 
+bool clu_proc_running(const struct clu_proc *proc)
+{
+	return proc->run != NULL;
+}
+
 int clu_proc_poll(struct clu_proc *const *procs, size_t n, int timeout_ms)
 {
 	struct pollfd *pfd = clu__xcalloc(4 * n + 1, sizeof(*pfd));

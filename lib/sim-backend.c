@@ -421,8 +421,9 @@ static int act(struct clu_sim *sim, struct clu_proc *proc, const struct clu_node
 	return 0;
 }
 
-static int sim_run(struct clu_backend *b, const struct clu_node_command *cmd,
-		   struct clu_proc *proc, struct clu_err *err)
+/* A simulated command runs at once, on the virtual clock: proc is finished. */
+static int sim_start(struct clu_backend *b, const struct clu_node_command *cmd,
+		     struct clu_proc *proc, struct clu_err *err)
 {
 	struct clu_sim *sim = sim_of(b);
 	struct clu__sim_outcome o;
@@ -560,7 +561,7 @@ const struct clu_backend_ops clu__sim_ops = {
 	.undo = sim_undo,
 	.verb_of = sim_verb_of,
 	.refresh = sim_refresh,
-	.run = sim_run,
+	.start = sim_start,
 	.lock_read = sim_lock_read,
 	.lock_create = sim_lock_create,
 	.lock_renew = sim_lock_renew,

@@ -74,10 +74,15 @@ const struct cmd cmd_plan_entry = {
 "the reason:\n"
 "  version guard     a group never runs on, and cannot fail over to, a node\n"
 "                    whose installed version is older than the group's data\n"
-"  availability      never more nodes out of service than max-unavailable,\n"
-"                    and never without quorum\n"
+"  availability      never more nodes out of service than max-unavailable\n"
+"  quorum            no step leaves fewer votes present than the cluster\n"
+"                    needs (a majority), counting nodes already offline;\n"
+"                    each step shows the votes present, needed and margin\n"
 "  no surprise       a group under its installer is pinned: the engine will\n"
-"  failover          not move it\n",
+"  failover          not move it\n"
+"With max-unavailable above 1, passive nodes are updated in waves, as many\n"
+"at once as it and the quorum margin allow: drained together, their\n"
+"installers and verifies run at once, undrained together.\n",
 	.epilogue =
 "examples:\n"
 "  clupdate plan demo/sp2/sp2.conf\n"

@@ -185,11 +185,17 @@ struct clu_backend_ops {
 	int (*refresh)(struct clu_backend *b, const char *group, const char *node,
 		       struct clu_err *err);
 
-	/* Run a manifest command on its node. proc is initialised by the
-	 * caller (captures, timeout, watch, stdin); on return it holds the
-	 * result as clu_proc_run() leaves it. */
-	int (*run)(struct clu_backend *b, const struct clu_node_command *cmd,
-		   struct clu_proc *proc, struct clu_err *err);
+	/* Start a manifest command on its node, without waiting for it, so
+	 * that several run at once (a wave's installers). proc is initialised
+	 * by the caller (captures, timeout, watch, stdin). On 0, proc is
+	 * either started (clu_proc_running(): the caller drives it with
+	 * clu_proc_poll() and ends it with clu_proc_finish(), which says how
+	 * it ended), or already finished, its result final, when the engine
+	 * runs commands at once (the simulated cluster). Otherwise it did not
+	 * run, or (at once) failed: proc finished, err says why, as
+	 * clu_proc_run() would. */
+	int (*start)(struct clu_backend *b, const struct clu_node_command *cmd,
+		     struct clu_proc *proc, struct clu_err *err);
 
 	/* The lock (see struct clu_lock_holder). read: *exists false when
 	 * free. create: *created false when another holds it. renew: *held

@@ -113,7 +113,10 @@ struct clu_exec_result {
 
 /*
  * Apply plan (made from manifest) to the cluster behind backend (node
- * commands too), journalling into journal. Returns 0
+ * commands too), journalling into journal: step by step, except that the
+ * node commands of one kind on the nodes of one wave (their installers,
+ * their verifies, a hook) run at once, each journalled on its own; a
+ * failing one does not stop the others. Returns 0
  * when every step is done; CLU_E_STEP when a step failed (err names the
  * step, node and reason; result says what remains), CLU_E_LOCKED when
  * another run holds the cluster, CLU_E_ABORTED when interrupted, or the

@@ -8,6 +8,7 @@
  *
  *   [update]     name, version, groups, strategy, data-migration,
  *                takeover-compatible, max-unavailable, max-failed-nodes,
+ *                require-all-nodes-online,
  *                retries, expected-install-time, expected-switchover-time,
  *                version-attribute
  *   [install]    command, verify, rollback, timeout, check, check-timeout, soak
@@ -81,6 +82,7 @@ struct clu_manifest {
 	bool takeover_compatible;        /* default no: the new version may take over old data */
 	unsigned max_unavailable;        /* nodes out of service at once; default 1 */
 	unsigned max_failed_nodes;       /* node failures tolerated before stopping; default 0 */
+	bool require_all_nodes_online;   /* default no: refuse to start with any node offline */
 	unsigned retries;                /* retries of a failed step; default 0 */
 	unsigned expected_install_ms;    /* the installer's estimated run; default 60 s */
 	unsigned expected_switchover_ms; /* estimated switchover outage; default 5 s */

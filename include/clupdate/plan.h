@@ -26,6 +26,14 @@
  *             the move preferences. No failback.
  *   auto      the permitted strategy with the smaller predicted interruption
  *             (in-place when equal: it is the seed's procedure).
+ *
+ * Waves: passive nodes are updated several at once when max-unavailable
+ * allows it and the quorum margin stays >= 0: a wave drains its nodes,
+ * runs their pre hooks, installers, verifies and post hooks (each kind
+ * at once on every node of the wave), then undrains them. Owners are
+ * always one node per wave. No step may leave fewer votes present than
+ * the cluster needs, counting nodes already offline; with the manifest's
+ * require-all-nodes-online, no node may be offline at all.
  */
 #ifndef CLUPDATE_PLAN_H
 #define CLUPDATE_PLAN_H
@@ -88,6 +96,22 @@ struct clu_step {
 	unsigned interrupts_ms;    /* predicted interruption caused by this step, 0 if none */
 	char **interrupts;         /* the groups it interrupts */
 	size_t n_interrupts;
+	/*
+	 * The wave the step belongs to (1-based): the steps of one node, or
+	 * of several passive nodes updated together (drained together, their
+	 * installers and verifies run at once, undrained together). A plan
+	 * with max-unavailable 1 has one node per wave.
+	 */
+	unsigned wave;
+	/*
+	 * Quorum after the step, as the simulation saw it: votes present
+	 * (nodes online and in service: a node drained, in maintenance,
+	 * offline or under work is not counted on) and votes needed (a
+	 * majority of the cluster's nodes; 1 of a two-node cluster, as
+	 * corosync's two_node). The margin is present - needed, never < 0.
+	 */
+	unsigned votes_present;
+	unsigned votes_needed;
 };
 
 /*
@@ -162,6 +186,12 @@ int clu_plan_check_state(const struct clu_plan *plan, const struct clu_manifest 
 int clu_plan_check_between(const struct clu_plan *plan, const struct clu_manifest *manifest,
 			   const struct clu_cluster *cluster, unsigned step,
 			   struct clu_err *err);
+
+/*
+ * The votes a cluster of n_nodes needs for quorum: a majority, or 1 of a
+ * two-node cluster (corosync's two_node).
+ */
+unsigned clu_plan_votes_needed(size_t n_nodes);
 
 /* Whether fact holds in cluster. */
 bool clu_fact_holds(const struct clu_fact *fact, const struct clu_cluster *cluster,

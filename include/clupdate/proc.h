@@ -239,6 +239,12 @@ int clu_proc_poll(struct clu_proc *const *procs, size_t n, int timeout_ms);
 bool clu_proc_done(const struct clu_proc *proc);
 
 /*
+ * Whether proc is started: clu_proc_start() succeeded and clu_proc_finish()
+ * (or clu_proc_release()) has not been called yet, done or not.
+ */
+bool clu_proc_running(const struct clu_proc *proc);
+
+/*
  * Wait for a started proc to end, driving it as clu_proc_poll() does, fill
  * proc->result and the captures, and end the proc's run (the proc is
  * finished). Returns what clu_proc_run() would have returned for it, with

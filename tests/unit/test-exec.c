@@ -65,15 +65,21 @@ static const char five_nodes_two_groups[] =
 	"[group \"mail\"]\nowner = n1\n"
 	"[group \"web\"]\nowner = n2\n";
 
+/* mail on n1; with max-unavailable 2, n2 and n3 are one wave, n4 and n5 the next. */
+static const char five_nodes[] =
+	NODE("n1") NODE("n2") NODE("n3") NODE("n4") NODE("n5")
+	"[group \"mail\"]\nowner = n1\n";
+
 static const char add_on_three_nodes[] =
 	NODE("n1") NODE("n2") NODE("n3")
 	"[group \"add-on-svc\"]\nowner = n1\n";
 
-#define UPDATE(groups, strategy, extra) \
+#define UPDATE_N(groups, strategy, max_unavailable, extra) \
 	"[update]\nname = sp\nversion = 2\ngroups = " groups "\nstrategy = " strategy "\n" \
-	"data-migration = yes\ntakeover-compatible = yes\nmax-unavailable = 1\n" \
-	"version-attribute = v\n" extra \
+	"data-migration = yes\ntakeover-compatible = yes\nmax-unavailable = " max_unavailable \
+	"\nversion-attribute = v\n" extra \
 	"[install]\ncommand = install\nverify = verify\n"
+#define UPDATE(groups, strategy, extra) UPDATE_N(groups, strategy, "1", extra)
 
 static const char in_place[] = UPDATE("mail", "in-place", "");
 static const char rolling[] = UPDATE("mail", "rolling", "");
@@ -81,6 +87,9 @@ static const char two_groups[] = UPDATE("mail, web", "in-place", "");
 static const char add_on_in_place[] = UPDATE("add-on-svc", "in-place", "");
 static const char retry_once[] = UPDATE("mail", "in-place", "retries = 1\n");
 static const char one_may_fail[] = UPDATE("mail", "in-place", "max-failed-nodes = 1\n");
+static const char waves[] = UPDATE_N("mail", "in-place", "2", "");
+static const char waves_one_may_fail[] = UPDATE_N("mail", "in-place", "2",
+						  "max-failed-nodes = 1\n");
 static const char with_hook[] = UPDATE("mail", "in-place", "")
 	"[hook \"flush\"]\npre = flush-queue\npost = self-test\n";
 static const char veto_given_up[] = UPDATE("mail", "in-place",
@@ -474,6 +483,62 @@ static void test_node_given_up(void **state)
 	assert_true(clu_cluster_node(e.c, "n3")->standby);       /* stays out of service */
 	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n3"));   /* the guard */
 	assert_true(clu_cluster_group(e.c, "mail")->managed);
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+}
+
+/* A wave's installers and verifies run together; then nothing is left to do. */
+static void test_waves(void **state)
+{
+	(void)state;
+	run_clean(five_nodes, waves);
+}
+
+/*
+ * One installer of a wave fails (n3, every time) while the other (n2)
+ * succeeds: with max-failed-nodes 1, n3 is given up (stays drained,
+ * banned), its verify and undrain skipped, and the next wave goes on.
+ */
+static void test_wave_one_fails(void **state)
+{
+	struct clu_sim_fault always = { .kind = CLU_SIM_INSTALL_FAILS, .node = "n3",
+					.on = CLU_COMMAND_INSTALL, .on_nth = 1, .times = 9 };
+	struct trial t;
+	struct apply a;
+	struct end e;
+	char *tries;
+
+	(void)state;
+	a = stops_safely(&t, five_nodes, waves_one_may_fail, &always);
+	assert_non_null(strstr(a.err.msg, "the other nodes are updated, but 1 node failed"));
+	tries = attempts_of(&t, "install", "n2");
+	assert_string_equal(tries, "1=done");
+	free(tries);
+	tries = attempts_of(&t, "verify", "n3");
+	assert_string_equal(tries, "1=skipped");
+	free(tries);
+	end_open(&t, &e);
+	for (size_t i = 0; i < e.c->n_nodes; i++) {
+		const struct clu_node *n = &e.c->nodes[i];
+		bool failed = !strcmp(n->name, "n3");
+
+		assert_string_equal(n->version, failed ? "1" : "2");
+		assert_int_equal(n->standby, failed);
+	}
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n3"));
+	clu_sim_close(e.sim);
+	trial_remove(&t);
+
+	/* No failure allowed: n2's installer still ends (done), then the run stops. */
+	a = stops_safely(&t, five_nodes, waves, &always);
+	assert_non_null(strstr(a.err.msg, "step 8 (install on n3) failed"));
+	tries = attempts_of(&t, "install", "n2");
+	assert_string_equal(tries, "1=done");
+	free(tries);
+	end_open(&t, &e);
+	assert_string_equal(clu_cluster_node(e.c, "n2")->version, "2");
+	assert_true(clu_cluster_node(e.c, "n3")->standby);
+	assert_true(clu_group_banned(clu_cluster_group(e.c, "mail"), "n3"));
 	clu_sim_close(e.sim);
 	trial_remove(&t);
 }
@@ -877,7 +942,33 @@ static int crash_at(struct trial *t, unsigned long k, struct apply *done)
 	return WEXITSTATUS(status);
 }
 
-static unsigned crash_everywhere(const char *what, const char *cluster, const char *manifest)
+/* How many installers the journal's last run shows running at once. */
+static size_t installs_running(struct trial *t)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal;
+	struct clu_run_record run;
+	int64_t last;
+	size_t n = 0;
+
+	assert_int_equal(clu_journal_open(&journal, t->journal, &err), 0);
+	assert_int_equal(clu_journal_last_run(journal, &last, &err), 0);
+	assert_int_equal(clu_journal_run_load(journal, last, &run, &err), 0);
+	for (size_t i = 0; i < run.n_steps; i++)
+		n += !strcmp(run.steps[i].action, "install") &&
+		     run.steps[i].state == CLU_STEP_RUNNING;
+	clu_run_record_release(&run);
+	clu_journal_close(journal);
+	return n;
+}
+
+/*
+ * Crash at every journal write in turn, run again, check the end. Returns
+ * the points tried; *most_installs (may be NULL): the most installers
+ * found running at once at a crash.
+ */
+static unsigned crash_everywhere_at_once(const char *what, const char *cluster,
+					 const char *manifest, size_t *most_installs)
 {
 	unsigned points = 0;
 
@@ -891,6 +982,8 @@ static unsigned crash_everywhere(const char *what, const char *cluster, const ch
 			break;   /* the run ended before write k: every point tried */
 		}
 		points++;
+		if (most_installs && installs_running(&t) > *most_installs)
+			*most_installs = installs_running(&t);
 		a = apply(&t, 0);
 		if (a.ret)
 			fail_msg("%s, crashed at write %lu: the next run failed: %s", what, k,
@@ -903,6 +996,11 @@ static unsigned crash_everywhere(const char *what, const char *cluster, const ch
 	return points;
 }
 
+static unsigned crash_everywhere(const char *what, const char *cluster, const char *manifest)
+{
+	return crash_everywhere_at_once(what, cluster, manifest, NULL);
+}
+
 static void test_crash_in_place(void **state)
 {
 	(void)state;
@@ -913,6 +1011,20 @@ static void test_crash_rolling(void **state)
 {
 	(void)state;
 	crash_everywhere("3 nodes, rolling", three_nodes, rolling);
+}
+
+/*
+ * Waves: five nodes, max-unavailable 2. A crash at every journal write
+ * ends clean when run again; at some of them two installers were running
+ * at once (begun, not ended): the wave's installers overlap.
+ */
+static void test_crash_waves(void **state)
+{
+	size_t most = 0;
+
+	(void)state;
+	crash_everywhere_at_once("5 nodes, waves of 2", five_nodes, waves, &most);
+	assert_int_equal(most, 2);
 }
 
 static void test_crash_two_groups(void **state)
@@ -1306,6 +1418,9 @@ int main(void)
 		cmocka_unit_test(test_crash_in_place),
 		cmocka_unit_test(test_crash_rolling),
 		cmocka_unit_test(test_crash_two_groups),
+		cmocka_unit_test(test_waves),
+		cmocka_unit_test(test_wave_one_fails),
+		cmocka_unit_test(test_crash_waves),
 		cmocka_unit_test(test_abort_after_stop),
 		cmocka_unit_test(test_abort_refused),
 		cmocka_unit_test(test_abort_crash_in_place),

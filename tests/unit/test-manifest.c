@@ -474,8 +474,8 @@ static void test_fixture_errors(void **state)
 	check_fixture_error("bad-unknown-key.conf", CLU_E_MANIFEST,
 		":7: [update] unknown key 'stratgy', did you mean 'strategy'? (expected one of: "
 		"name, version, groups, strategy, data-migration, takeover-compatible, "
-		"max-unavailable, max-failed-nodes, retries, expected-install-time, "
-		"expected-switchover-time, version-attribute)");
+		"max-unavailable, max-failed-nodes, require-all-nodes-online, retries, "
+		"expected-install-time, expected-switchover-time, version-attribute)");
 	check_fixture_error("bad-boolean.conf", CLU_E_MANIFEST,
 		":4: [update] data-migration: 'maybe' is not a boolean (expected yes or no)");
 	check_fixture_error("bad-syntax.conf", CLU_E_MANIFEST,
@@ -576,8 +576,8 @@ static void test_key_errors(void **state)
 	check_error(UPDATE_OK "verify = x\n",
 		":6: [update] unknown key 'verify' (expected one of: name, version, groups, "
 		"strategy, data-migration, takeover-compatible, max-unavailable, "
-		"max-failed-nodes, retries, expected-install-time, expected-switchover-time, "
-		"version-attribute)");
+		"max-failed-nodes, require-all-nodes-online, retries, expected-install-time, "
+		"expected-switchover-time, version-attribute)");
 	check_error(UPDATE_OK "[install]\ncommand =\nverify = v\n",
 		":7: [install] command: empty value (expected a shell command)");
 }

@@ -388,14 +388,27 @@ static void test_offline_banned_node_skipped(void **state)
 	struct clu_err err = CLU_ERR_INIT;
 	(void)state;
 
+	/* Of 3 nodes, n3 offline: the owner under its installer would leave 1 vote of 2. */
 	make_cluster(&c, "n1:1 n2:1 n3:1:offline", "mail@n2!n3");
 	make_manifest(&m, 1);
 	m.max_unavailable = 2;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), CLU_E_REFUSED);
+	assert_string_equal(err.msg, "in-place plan refused at step 2 (install 'n2'): quorum: "
+			    "1 of 3 votes would be present after it (1 node offline, 1 held out "
+			    "of service by the update), the cluster needs 2");
+	clu_cluster_release(&c);
+
+	/* Of 5, one offline: skipped, and the others one at a time (the margin is 1). */
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1 n5:1:offline", "mail@n2!n5");
 	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
 	assert_plan(&plan, "pin mail@n2, install n2, verify n2, unpin mail@n2, "
-			   "drain n1, install n1, verify n1, undrain n1");
+			   "drain n1, install n1, verify n1, undrain n1, "
+			   "drain n3, install n3, verify n3, undrain n3, "
+			   "drain n4, install n4, verify n4, undrain n4");
 	assert_int_equal(plan.n_notes, 1);
-	assert_non_null(strstr(plan.notes[0], "'n3' is offline and banned"));
+	assert_non_null(strstr(plan.notes[0], "'n5' is offline and banned"));
+	assert_int_equal(plan.steps[1].votes_present, 3);
+	assert_int_equal(plan.steps[1].votes_needed, 3);
 	clu_plan_release(&plan);
 	clu_cluster_release(&c);
 }
@@ -582,6 +595,180 @@ static void test_check_state_guards(void **state)
 	clu_cluster_release(&c);
 }
 
+/* "1:pin 2:drain ..." wave by step, to compare whole sequences. */
+static char *waves_of(const struct clu_plan *plan)
+{
+	char *out = clu__xstrdup("");
+
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		char *next = clu__xasprintf("%s%s%u", out, i ? " " : "", plan->steps[i].wave);
+
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static void assert_waves(const struct clu_plan *plan, const char *expected)
+{
+	char *got = waves_of(plan);
+
+	assert_string_equal(got, expected);
+	free(got);
+}
+
+/* Votes present after each step, "3 2 3 ...". */
+static void assert_votes(const struct clu_plan *plan, const char *expected)
+{
+	char *out = clu__xstrdup("");
+
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		char *next = clu__xasprintf("%s%s%u", out, i ? " " : "", plan->steps[i].votes_present);
+
+		free(out);
+		out = next;
+	}
+	assert_string_equal(out, expected);
+	free(out);
+}
+
+/* One node at a time: each node its own wave, the margin after every step. */
+static void test_waves_one_at_a_time(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n2");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n2, install n2, verify n2, unpin mail@n2, "
+			   "drain n1, install n1, verify n1, undrain n1, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	assert_waves(&plan, "1 1 1 1 2 2 2 2 3 3 3 3");
+	assert_votes(&plan, "3 2 2 3 2 2 2 3 2 2 2 3");
+	for (size_t i = 0; i < plan.n_steps; i++)
+		assert_int_equal(plan.steps[i].votes_needed, 2);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+/*
+ * max-unavailable 2 on 5 nodes: the owner alone, then the passives two at
+ * a time, each kind of step on both before the next kind; quorum 3 of 5.
+ */
+static void test_waves_in_place(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1 n5:1", "mail@n1");
+	make_manifest(&m, 1);
+	m.max_unavailable = 2;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n1, install n1, verify n1, unpin mail@n1, "
+			   "drain n2, drain n3, install n2, install n3, verify n2, verify n3, "
+			   "undrain n2, undrain n3, "
+			   "drain n4, drain n5, install n4, install n5, verify n4, verify n5, "
+			   "undrain n4, undrain n5");
+	assert_waves(&plan, "1 1 1 1 2 2 2 2 2 2 2 2 3 3 3 3 3 3 3 3");
+	assert_votes(&plan, "5 4 4 5 4 3 3 3 3 3 4 5 4 3 3 3 3 3 4 5");
+	/* The guard of each passive ends at its own verify, inside the wave. */
+	assert_int_equal(find_guard(&plan, "mail", "n3")->until, 10);
+	clu_plan_release(&plan);
+
+	/* max-unavailable 4: the quorum margin keeps waves at 2 (3 votes of 5 needed). */
+	m.max_unavailable = 4;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_waves(&plan, "1 1 1 1 2 2 2 2 2 2 2 2 3 3 3 3 3 3 3 3");
+	clu_plan_release(&plan);
+
+	/* An odd number: the last wave is smaller; rolling updates the passives first. */
+	make_manifest(&m, 1);
+	m.max_unavailable = 3;
+	m.data_migration = false;
+	m.strategy = CLU_STRATEGY_ROLLING;
+	clu_cluster_release(&c);
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1 n5:1 n6:1 n7:1", "mail@n1");
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "drain n2, drain n3, drain n4, install n2, install n3, install n4, "
+			   "verify n2, verify n3, verify n4, undrain n2, undrain n3, undrain n4, "
+			   "drain n5, drain n6, drain n7, install n5, install n6, install n7, "
+			   "verify n5, verify n6, verify n7, undrain n5, undrain n6, undrain n7, "
+			   "ban mail@n1, move mail@n2, install n1, verify n1, clear mail");
+	assert_int_equal(plan.steps[5].votes_present, 4);
+	assert_int_equal(plan.steps[5].votes_needed, 4);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
+/* Nodes already offline count against both limits; hooks run kind by kind. */
+static void test_waves_offline_and_hooks(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_hook hook = { .name = "h", .pre = "true", .post = "true" };
+	(void)state;
+
+	/* 7 nodes, n7 offline: 6 votes, 4 needed: waves of 2 (and max-unavailable 3 less 1). */
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1 n5:1 n6:1 n7:1:offline", "mail@n1!n7");
+	make_manifest(&m, 1);
+	m.max_unavailable = 3;
+	m.hooks = &hook;
+	m.n_hooks = 1;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n1, pre-hook n1, install n1, verify n1, post-hook n1, "
+			   "unpin mail@n1, "
+			   "drain n2, drain n3, pre-hook n2, pre-hook n3, install n2, install n3, "
+			   "verify n2, verify n3, post-hook n2, post-hook n3, undrain n2, undrain n3, "
+			   "drain n4, drain n5, pre-hook n4, pre-hook n5, install n4, install n5, "
+			   "verify n4, verify n5, post-hook n4, post-hook n5, undrain n4, undrain n5, "
+			   "drain n6, pre-hook n6, install n6, verify n6, post-hook n6, undrain n6");
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+
+	/* 5 nodes, 2 offline: taking one more out loses quorum, at the step that does. */
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1:offline n5:1:offline", "mail@n2!n4,n5");
+	m.n_hooks = 0;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), CLU_E_REFUSED);
+	assert_string_equal(err.msg, "in-place plan refused at step 2 (install 'n2'): quorum: "
+			    "2 of 5 votes would be present after it (2 nodes offline, 1 held out "
+			    "of service by the update), the cluster needs 3");
+	clu_cluster_release(&c);
+}
+
+/* require-all-nodes-online: any node offline refuses, naming them all. */
+static void test_require_all_nodes_online(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1 n4:1:offline n5:1:offline", "mail@n2!n4,n5");
+	make_manifest(&m, 1);
+	m.max_unavailable = 3;
+	m.require_all_nodes_online = true;
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), CLU_E_REFUSED);
+	assert_string_equal(err.msg, "require-all-nodes-online = yes in 'sp2.conf', but 2 of 5 "
+			    "nodes are offline: 'n4', 'n5'; bring them online first");
+	clu_cluster_release(&c);
+
+	/* All online: planned as without it. */
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@n2");
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
 static void test_version_cmp(void **state)
 {
 	(void)state;
@@ -618,6 +805,10 @@ int main(void)
 		cmocka_unit_test(test_hooks_around_install),
 		cmocka_unit_test(test_resume_after_crash),
 		cmocka_unit_test(test_check_state_guards),
+		cmocka_unit_test(test_waves_one_at_a_time),
+		cmocka_unit_test(test_waves_in_place),
+		cmocka_unit_test(test_waves_offline_and_hooks),
+		cmocka_unit_test(test_require_all_nodes_online),
 		cmocka_unit_test(test_version_cmp),
 	};
 
