@@ -67,9 +67,24 @@ expect "sps/sp9/sp9.conf" plan sps/sp9/
 expect "" show sps/sp9/
 
 # The lab: its subcommands, their options, lab names, --fencing's words.
-expect "client down exec kill start status up" lab ""
+# (every one the help's usage lines name, whatever subcommands come later)
+got=$(complete_line lab "")
+for sub in client down exec kill start status up; do
+	[[ " $got " == *" $sub "* ]] || fail "lab subcommands: '$sub' missing from '$got'"
+done
+for sub in $got; do
+	"$CLUPDATE" lab --help | grep -Eq "^(usage:|      ) clupdate lab $sub( |\$)" ||
+		fail "lab subcommand '$sub' offered, not in the lab's help"
+done
 expect "--help" lab --
-expect "--fencing --name --nodes" lab up --
+got=$(complete_line lab up --)
+for option in --fencing --name --nodes; do
+	[[ " $got " == *" $option "* ]] || fail "lab up options: '$option' missing from '$got'"
+done
+for option in $got; do
+	"$CLUPDATE" lab --help | grep "clupdate lab up " | grep -q -- "\[$option" ||
+		fail "lab up option '$option' offered, not in the lab's help"
+done
 expect "alpha beta" lab down --name ""
 expect "lab none" lab up --fencing ""
 
