@@ -286,7 +286,8 @@ static int node_step(struct executor *x, const struct clu_step *s, struct clu_pr
 
 	switch (s->action) {
 	case CLU_ACTION_INSTALL:
-		return step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
+		return step_command(x, s, "installer", CLU_COMMAND_INSTALL,
+				    s->command ? s->command : m->install_command,
 				    m->install_timeout_ms, proc, err);
 	case CLU_ACTION_VERIFY:
 		ret = step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command, 60000,

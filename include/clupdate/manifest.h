@@ -9,8 +9,8 @@
  *   [update]     name, version, groups, strategy, data-migration,
  *                takeover-compatible, max-unavailable, max-failed-nodes,
  *                retries, expected-install-time, expected-switchover-time,
- *                version-attribute
- *   [install]    command, verify, rollback, timeout
+ *                version-attribute, previous-version
+ *   [install]    command, verify, rollback, down-migration, timeout
  *   [hook "N"]   pre, post, timeout               (zero or more)
  *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms, check
  *                                                 (zero or more)
@@ -82,11 +82,16 @@ struct clu_manifest {
 	unsigned expected_switchover_ms; /* estimated switchover outage; default 5 s */
 	char *version_attribute;         /* node attribute holding the installed version;
 					    default "clupdate-version" */
+	char *previous_version;  /* optional: the version `clupdate rollback` puts back;
+				    NULL: learnt from the cluster (rollback.h) */
 
 	/* [install] */
 	char *install_command;   /* required: the "Update.exe", run on one node by a shell */
 	char *verify_command;    /* required: prints the version installed on the node */
-	char *rollback_command;  /* optional */
+	char *rollback_command;  /* optional: puts the previous version back on a node
+				    (`clupdate rollback`, rollback.h) */
+	char *down_migration_command;    /* optional: converts migrated data back to the
+					    previous version's format, on the owner */
 	unsigned install_timeout_ms;     /* default 30 min */
 
 	struct clu_hook *hooks;
