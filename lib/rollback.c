@@ -159,48 +159,64 @@ static void add_down_migrations(struct clu_plan *plan, const struct clu_manifest
 	}
 }
 
-int clu_rollback_plan(struct clu_plan *plan, struct clu_manifest *rollback,
-		      const struct clu_manifest *m, const struct clu_cluster *c,
-		      struct clu_err *err)
+int clu_rollback_prepare(struct clu_rollback *r, const struct clu_manifest *m,
+			 const struct clu_cluster *c, struct clu_err *err)
 {
 	const char *previous = NULL, *from = NULL, *group = NULL, *node = NULL;
-	bool migrated;
 	int ret;
 
-	memset(rollback, 0, sizeof(*rollback));
+	memset(r, 0, sizeof(*r));
 	if (!m->rollback_command)
 		return clu_err_set(err, CLU_E_REFUSED, "rollback of %s: '%s' declares no rollback "
 				   "command ([install] rollback)", m->name, where(m));
 	if ((ret = previous_version(m, c, &previous, &from, err)))
 		return ret;
-	migrated = data_migrated(m, c, previous, &group, &node);
-	if (migrated && !m->down_migration_command)
+	r->migrated = data_migrated(m, c, previous, &group, &node);
+	if (r->migrated && !m->down_migration_command)
 		return refuse_migrated(m, group, node, previous, err);
 
-	manifest_copy(rollback, m);
-	clu_set_string(&rollback->version, previous);
-	clu_set_string(&rollback->install_command, m->rollback_command);
-	rollback->strategy = CLU_STRATEGY_IN_PLACE;
-	rollback->takeover_compatible = false;
+	manifest_copy(&r->manifest, m);
+	clu_set_string(&r->manifest.version, previous);
+	/* What the rollback replaces: the update's version (its runs' leftovers are ours). */
+	clu_set_string(&r->manifest.previous_version, m->version);
+	clu_set_string(&r->manifest.install_command, m->rollback_command);
+	r->manifest.strategy = CLU_STRATEGY_IN_PLACE;
+	r->manifest.takeover_compatible = false;
 	/* Down-migrated data is older than the nodes not yet rolled back: guard them. */
-	rollback->data_migration = m->data_migration && m->down_migration_command;
-	if ((ret = clu_plan_make_rollback(plan, rollback, c, err))) {
-		clu_manifest_release(rollback);
-		return ret;
-	}
-	add_note(plan, clu__xasprintf("rollback of %s %s to version %s (from %s)", m->name,
-				      m->version, previous, from));
-	if (migrated) {
-		add_down_migrations(plan, m);
-		add_note(plan, clu__xasprintf("the data of '%s' is migrated (%s%s%s): the "
+	r->manifest.data_migration = m->data_migration && m->down_migration_command;
+	r->note_version = clu__xasprintf("rollback of %s %s to version %s (from %s)", m->name,
+					 m->version, previous, from);
+	if (r->migrated)
+		r->note_data = clu__xasprintf("the data of '%s' is migrated (%s%s%s): the "
 					      "down-migration runs on the owner, pinned, before "
 					      "its rollback", group, node ? "its owner '" : "",
 					      node ? node : "the group is stopped",
-					      node ? "' is newer than the version put back" : ""));
-	} else {
-		add_note(plan, clu__xstrdup(m->data_migration ? "the data is not migrated: "
+					      node ? "' is newer than the version put back" : "");
+	else
+		r->note_data = clu__xstrdup(m->data_migration ? "the data is not migrated: "
 					    "every node may simply be rolled back"
-					    : "data-migration = no: the data stays as it is"));
-	}
+					    : "data-migration = no: the data stays as it is");
 	return 0;
+}
+
+int clu_rollback_plan(struct clu_plan *plan, const struct clu_rollback *r,
+		      const struct clu_cluster *c, struct clu_err *err)
+{
+	int ret = clu_plan_make_rollback(plan, &r->manifest, c, err);
+
+	if (ret)
+		return ret;
+	if (r->migrated)
+		add_down_migrations(plan, &r->manifest);
+	add_note(plan, clu__xstrdup(r->note_version));
+	add_note(plan, clu__xstrdup(r->note_data));
+	return 0;
+}
+
+void clu_rollback_release(struct clu_rollback *r)
+{
+	clu_manifest_release(&r->manifest);
+	free(r->note_version);
+	free(r->note_data);
+	memset(r, 0, sizeof(*r));
 }

@@ -29,6 +29,7 @@
 #include "clupdate/journal.h"
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
+#include "clupdate/rollback.h"
 #include "clupdate/target.h"
 
 struct clu_apply {
@@ -64,7 +65,8 @@ struct clu_apply {
 	struct clu_cluster cluster;
 	struct clu_plan plan;
 	bool planned;
-	struct clu_manifest rollback_manifest;        /* what a rollback runs */
+	struct clu_rollback rollback_decided;         /* what a rollback runs */
+	bool have_rollback;
 	struct clu_probe_target *probes;
 };
 

@@ -35,20 +35,39 @@
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
 
+/* A rollback decided (clu_rollback_prepare), to be planned. */
+struct clu_rollback {
+	/*
+	 * The manifest the plan and the executor follow: the update's name,
+	 * groups, hooks and probes; version: the previous one; previous_version:
+	 * the update's version (so the leftovers of its stopped runs, and of
+	 * this rollback's, are adopted); the rollback as the installer; strategy
+	 * in-place; data-migration when a down-migration may run.
+	 */
+	struct clu_manifest manifest;
+	bool migrated;           /* the data is migrated: the owners down-migrate it */
+	char *note_version;      /* the plan's notes: which version, learnt where */
+	char *note_data;         /* and what the data needs */
+};
+
 /*
- * Decide as above and plan the rollback of manifest on cluster. Fills
- * *rollback with the manifest the plan and the executor follow (which it
- * initialises: the same update name, groups, hooks and probes; version:
- * the previous one; the rollback as the installer; strategy in-place;
- * data-migration when a down-migration may run), and *plan
- * (clu_plan_make_rollback(), with the owners' down-migration steps and
- * notes saying where the previous version came from and what the data
- * needs). Returns 0; CLU_E_REFUSED (no rollback command, no previous
- * version, migrated data without a down-migration, or an unsafe plan);
- * CLU_E_CLUSTER as clu_plan_make(). On error neither holds anything.
+ * Decide as above for manifest on cluster, and fill *r (which it
+ * initialises). Returns 0, or CLU_E_REFUSED (no rollback command, no
+ * previous version, migrated data without a down-migration) with the
+ * reason in err; then *r holds nothing.
  */
-int clu_rollback_plan(struct clu_plan *plan, struct clu_manifest *rollback,
-		      const struct clu_manifest *manifest, const struct clu_cluster *cluster,
-		      struct clu_err *err);
+int clu_rollback_prepare(struct clu_rollback *r, const struct clu_manifest *manifest,
+			 const struct clu_cluster *cluster, struct clu_err *err);
+
+/*
+ * Plan the rollback r on cluster (clu_plan_make_rollback(), with r's
+ * manifest), with the owners' down-migration steps and r's notes. Returns
+ * 0, or the planner's error (CLU_E_REFUSED, CLU_E_CLUSTER).
+ */
+int clu_rollback_plan(struct clu_plan *plan, const struct clu_rollback *r,
+		      const struct clu_cluster *cluster, struct clu_err *err);
+
+/* Free the contents of *r and zero it. */
+void clu_rollback_release(struct clu_rollback *r);
 
 #endif
