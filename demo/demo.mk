@@ -9,8 +9,9 @@
 #   stamp                     prints the instant on CLOCK_MONOTONIC and UTC
 #   ocf/maild                 the OCF resource agent (ocf:clupdate:maild)
 #   setup-node                installs a version into /opt/clupdate-mail
-#   sp2/ sp3/                 service packs: manifest, install, verify and
-#                             their payload (maild, stamp), each complete
+#   sp2/ sp3/                 service packs: manifest, install, verify,
+#                             rollback and their payload (maild, stamp);
+#                             the rollback takes the previous maild-N here
 
 DEMO_CFLAGS  = -D_GNU_SOURCE $(WARN) $(CFLAGS)
 DEMO_LIB_SRC := demo/common.c demo/store.c
@@ -20,7 +21,7 @@ DEMO_HDR     := demo/common.h demo/store.h
 DEMO_COPIED := README.md ocf/maild setup-node sim/lab.ini \
 	sp2/sp2.conf sp2/install sp3/sp3.conf sp3/install
 # Each service pack also carries the shared installer, verify, its payload.
-DEMO_SP_FILES := sp-install.sh verify check-delivered maild stamp
+DEMO_SP_FILES := sp-install.sh verify rollback check-delivered maild stamp
 DEMO_FILES := maild-1 maild-2 maild-3 smtp-send stamp $(DEMO_COPIED) \
 	$(addprefix sp2/,$(DEMO_SP_FILES)) $(addprefix sp3/,$(DEMO_SP_FILES))
 
@@ -47,6 +48,10 @@ $(1)/sp%/sp-install.sh: demo/sp-common/sp-install.sh
 	cp -p $$< $$@
 
 $(1)/sp%/verify: demo/sp-common/verify
+	@mkdir -p $$(dir $$@)
+	cp -p $$< $$@
+
+$(1)/sp%/rollback: demo/sp-common/rollback
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 

@@ -3,6 +3,13 @@
 #   SP_VERSION       the maild version this pack installs
 #   SP_STORE_FORMAT  the store format that version serves
 #   SP_MIGRATE       yes: this pack upgrades an older store on the owner
+# and, for the demo's rollback (sp-common/rollback), which puts an older
+# maild back:
+#   SP_ROLLBACK      yes: a node with a newer maild is expected, not refused
+#   SP_PAYLOAD       the maild to install (default: the pack's own maild)
+#   SP_PACK          its name in messages (default mail-spVERSION)
+# A store newer than the format this maild serves is refused on the node
+# that holds it (a rollback needs the store down-migrated first).
 #
 # On this node it stops maild if it runs here (via the pidfile, waiting
 # until it exited), installs the pack's maild into the node-private prefix,
@@ -37,11 +44,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-pack=mail-sp$SP_VERSION
+pack=${SP_PACK:-mail-sp$SP_VERSION}
 prefix=${MAIL_PREFIX:-/opt/clupdate-mail}
 rundir=${MAIL_RUN:-/run/clupdate-mail}
 attribute=${MAIL_ATTRIBUTE:-mail-version}
-payload=$here/maild
+payload=${SP_PAYLOAD:-$here/maild}
 params_file=$rundir/maild.params
 restart_file=$rundir/maild.restart
 
@@ -181,7 +188,7 @@ payload_version=$("$payload" --version) || die "'$payload --version' failed"
 
 installed=none
 [[ -r $prefix/VERSION ]] && read -r installed <"$prefix/VERSION"
-if [[ $installed =~ ^[0-9]+$ ]] && ((installed > SP_VERSION)); then
+if [[ ${SP_ROLLBACK:-no} != yes && $installed =~ ^[0-9]+$ ]] && ((installed > SP_VERSION)); then
 	die "this node already has maild $installed, newer than this service pack ($SP_VERSION)"
 fi
 
@@ -209,6 +216,10 @@ if [[ -f $store/FORMAT ]]; then
 		die "cannot read the format of store '$store'"
 fi
 needs_migration=no
+if [[ $store_format =~ ^[0-9]+$ ]] && ((store_format > SP_STORE_FORMAT)); then
+	die "store '$store' is at format $store_format, newer than maild $SP_VERSION serves" \
+		"($SP_STORE_FORMAT): down-migrate it first"
+fi
 if [[ $store_format =~ ^[0-9]+$ ]] && ((store_format < SP_STORE_FORMAT)); then
 	[[ $SP_MIGRATE == yes ]] ||
 		die "store '$store' is at format $store_format, and this service pack does not" \
