@@ -9,7 +9,8 @@
 #   stamp                     prints the instant on CLOCK_MONOTONIC and UTC
 #   ocf/maild                 the OCF resource agent (ocf:clupdate:maild)
 #   setup-node                installs a version into /opt/clupdate-mail
-#   sp2/ sp3/                 service packs: manifest, install, verify,
+#   sp2/ sp3/ sp2d/           service packs (sp2d: sp2 with a down-migration
+#                             of the store, down-migrate): manifest, install, verify,
 #                             rollback and their payload (maild, stamp);
 #                             the rollback takes the previous maild-N here
 
@@ -19,11 +20,12 @@ DEMO_HDR     := demo/common.h demo/store.h
 
 # Copied verbatim from demo/ (scripts keep their mode).
 DEMO_COPIED := README.md ocf/maild setup-node sim/lab.ini \
-	sp2/sp2.conf sp2/install sp3/sp3.conf sp3/install
+	sp2/sp2.conf sp2/install sp3/sp3.conf sp3/install sp2d/sp2d.conf sp2d/down-migrate
 # Each service pack also carries the shared installer, verify, its payload.
 DEMO_SP_FILES := sp-install.sh verify rollback check-delivered maild stamp
 DEMO_FILES := maild-1 maild-2 maild-3 smtp-send stamp $(DEMO_COPIED) \
-	$(addprefix sp2/,$(DEMO_SP_FILES)) $(addprefix sp3/,$(DEMO_SP_FILES))
+	$(addprefix sp2/,$(DEMO_SP_FILES)) $(addprefix sp3/,$(DEMO_SP_FILES)) \
+	$(addprefix sp2d/,$(DEMO_SP_FILES) install)
 
 # One runtime directory: $(1) is where, $(2) the extra compiler flags.
 define demo_variant
@@ -60,6 +62,15 @@ $(1)/sp%/check-delivered: demo/sp-common/check-delivered
 	cp -p $$< $$@
 
 $(1)/sp%/maild: $(1)/maild-%
+	@mkdir -p $$(dir $$@)
+	cp -p $$< $$@
+
+# sp2d is sp2 with a down-migration: sp2's installer and maild.
+$(1)/sp2d/install: demo/sp2/install
+	@mkdir -p $$(dir $$@)
+	cp -p $$< $$@
+
+$(1)/sp2d/maild: $(1)/maild-2
 	@mkdir -p $$(dir $$@)
 	cp -p $$< $$@
 

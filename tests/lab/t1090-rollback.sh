@@ -86,4 +86,41 @@ done
 snapshot >"$WORK/cib-after.xml"
 diff -u "$WORK/cib-before.xml" "$WORK/cib-after.xml" >&2 || fail "the refused rollback changed the CIB"
 note "2. rollback refused: $(cat "$WORK/rollback.err")"
+
+# --- 3. sp2d applied, then rolled back in place with its down-migration ------
+reset
+owner=$(owner_of mail) || fail "mail is not running"
+"$CLUPDATE" apply "$demo/sp2d/sp2d.conf" --cluster "lab:$LAB" --state-dir "$state" --yes \
+	--output-as json >"$WORK/apply.json" 2>"$WORK/apply.err" ||
+	{ cat "$WORK/apply.err" >&2; fail "apply of sp2d failed"; }
+at_version 2
+[[ $(<"$LAB_ROOT/$LAB/store/FORMAT") == 2 ]] || fail "sp2d did not migrate the store"
+no_loss "$WORK/apply.json"
+rollback "$demo/sp2d/sp2d.conf" || { cat "$WORK/rollback.err" >&2; fail "rollback of sp2d failed"; }
+run=$(jq -r .run.id "$WORK/rollback.json")
+at_version 1
+assert_clean
+[[ $(<"$LAB_ROOT/$LAB/store/FORMAT") == 1 ]] || fail "the store is not back at format 1"
+[[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
+no_loss "$WORK/rollback.json"     # check-delivered, on the owner, with maild 1
+# The group never ran on a node older than its data, nor on one its data is
+# too old for: in every snapshot it runs on the owner, at 2 until the
+# owner's step (2: down-migration and rollback) and at 1 from then on.
+sqlite3 "$state/journal.db" "SELECT step, phase, cluster_json FROM snapshots
+	WHERE run_id = $run ORDER BY id" >"$WORK/snapshots"
+[[ -s $WORK/snapshots ]] || fail "the journal has no state snapshots"
+while IFS='|' read -r step phase json; do
+	read -r on_node version < <(jq -r '. as $c | $c.groups[] | select(.name == "mail") as $g |
+		$c.nodes[] | select(.name == $g.owner) | "\(.name) \(.version)"' <<<"$json")
+	want=1
+	((step < 2)) || [[ $step == 2 && $phase != after ]] && want=2
+	[[ -z ${on_node:-} ]] || [[ $on_node == "$owner" && $version == "$want" ]] ||
+		fail "snapshot $phase step $step: mail runs on $on_node at version $version"
+done <"$WORK/snapshots"
+"$CLUPDATE" report "$run" --state-dir "$state" --output-as json >"$WORK/report.json"
+[[ $(jq '.report.outages | length' "$WORK/report.json") == 1 ]] ||
+	fail "expected exactly one outage window: $(jq -c .report.outages "$WORK/report.json")"
+[[ $(jq -r '.report.outages[0] | "\(.step_action) \(.step_node)"' "$WORK/report.json") == "install $owner" ]] ||
+	fail "the outage is not attributed to the owner's rollback on $owner"
+note "3. one outage of $(jq '.report.outages[0].duration_ms' "$WORK/report.json") ms"
 exit 0
