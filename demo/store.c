@@ -738,6 +738,34 @@ static int remove_format1(struct store *store, char *err, size_t errsize)
 		: STORE_OK;
 }
 
+/*
+ * For a conversion of the store (open in store->dirfd) from format `from`:
+ * take the lock, read the format into *format, and when it is `from`, open
+ * the temporary directory, the destination (store->maildirfd: to_dir) and
+ * the source (*from_fd: from_dir), the leftovers of a crashed write dropped.
+ */
+static int begin_conversion(struct store *store, int from, const char *from_dir,
+			    const char *to_dir, int *from_fd, int *format, char *err,
+			    size_t errsize)
+{
+	int rc = take_lock(store->dirfd, store->path, err, errsize);
+
+	if (rc < 0)
+		return rc;
+	store->lockfd = rc;
+	rc = read_format_at(store->dirfd, store->path, format, err, errsize);
+	if (rc < 0 || *format != from)
+		return rc;
+	store->tmpfd = open_subdir(store->dirfd, TMP_DIR, true);
+	store->maildirfd = open_subdir(store->dirfd, to_dir, true);
+	*from_fd = open_subdir(store->dirfd, from_dir, true);
+	if (store->tmpfd < 0 || store->maildirfd < 0 || *from_fd < 0)
+		return fail(err, errsize, STORE_E_IO, "cannot prepare store '%s': %s",
+			    store->path, strerror(errno));
+	clean_tmp(store->tmpfd);
+	return STORE_OK;
+}
+
 int store_migrate(const char *path, unsigned *migrated, char *err, size_t errsize)
 {
 	struct store store;
@@ -764,23 +792,10 @@ int store_migrate(const char *path, unsigned *migrated, char *err, size_t errsiz
 	if (rc < 0 || format == 0 ||
 	    (format == 2 && !subdir_exists(store.dirfd, MAIL1_DIR)))
 		goto out;
-	rc = take_lock(store.dirfd, path, err, errsize);
-	if (rc < 0)
-		goto out;
-	store.lockfd = rc;
-	rc = read_format_at(store.dirfd, path, &format, err, errsize);
+	rc = begin_conversion(&store, 1, MAIL1_DIR, MAIL2_DIR, &old_fd, &format, err, errsize);
 	if (rc < 0 || format == 0)
 		goto out;
 	if (format == 1) {
-		store.tmpfd = open_subdir(store.dirfd, TMP_DIR, true);
-		store.maildirfd = open_subdir(store.dirfd, MAIL2_DIR, true);
-		old_fd = open_subdir(store.dirfd, MAIL1_DIR, true);
-		if (store.tmpfd < 0 || store.maildirfd < 0 || old_fd < 0) {
-			rc = fail(err, errsize, STORE_E_IO, "cannot prepare store '%s': %s",
-				  path, strerror(errno));
-			goto out;
-		}
-		clean_tmp(store.tmpfd);
 		if (collect_ids(old_fd, "", &ids, &n_ids, &alloc) < 0) {
 			rc = fail(err, errsize, STORE_E_IO, "cannot list '%s/%s': %s",
 				  path, MAIL1_DIR, strerror(errno));
@@ -950,23 +965,10 @@ int store_downgrade(const char *path, unsigned *copied, char *err, size_t errsiz
 			  strerror(errno));
 		goto out;
 	}
-	rc = take_lock(store.dirfd, path, err, errsize);
-	if (rc < 0)
-		goto out;
-	store.lockfd = rc;
-	rc = read_format_at(store.dirfd, path, &format, err, errsize);
+	rc = begin_conversion(&store, 2, MAIL2_DIR, MAIL1_DIR, &mail2fd, &format, err, errsize);
 	if (rc < 0 || format == 0)
 		goto out;
 	if (format == 2) {
-		store.tmpfd = open_subdir(store.dirfd, TMP_DIR, true);
-		store.maildirfd = open_subdir(store.dirfd, MAIL1_DIR, true);
-		mail2fd = open_subdir(store.dirfd, MAIL2_DIR, true);
-		if (store.tmpfd < 0 || store.maildirfd < 0 || mail2fd < 0) {
-			rc = fail(err, errsize, STORE_E_IO, "cannot prepare store '%s': %s",
-				  path, strerror(errno));
-			goto out;
-		}
-		clean_tmp(store.tmpfd);
 		if ((rc = copy_down(&store, mail2fd, copied, err, errsize)) < 0)
 			goto out;
 		/* The commit point: from here on only format 1 opens the store. */

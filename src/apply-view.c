@@ -193,3 +193,13 @@ int apply_view_present(struct apply_view *v, const struct clu_apply *a, struct c
 	clu_output_finish(out, ret, ret ? err->msg : NULL);
 	return ret ? cmd_fail(ret, "%s", err->msg) : 0;
 }
+
+int apply_view_run(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *ctx)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	int ret = clu_apply_run(a, &err);
+	int status = apply_view_present(v, a, ctx, ret, &err);
+
+	clu_apply_release(a);
+	return status;
+}

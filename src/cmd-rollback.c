@@ -65,29 +65,22 @@ static int run_rollback(struct cmd_ctx *ctx)
 {
 	struct apply_view v;
 	struct clu_apply a;
-	struct clu_err err = CLU_ERR_INIT;
-	int ret, status;
+	int status;
 
 	apply_view_init(&v, &a, ctx, &ctx->target, &ctx->manifest, ctx->opt.cluster);
 	a.rollback = true;
 	if (ctx->opt.dry_run) {
 		status = dry_run(ctx, &a);
-	} else {
-		if (!ctx->opt.yes)
-			a.confirm = confirm;
-		ret = clu_apply_run(&a, &err);
-		status = apply_view_present(&v, &a, ctx, ret, &err);
+		clu_apply_release(&a);
+		return status;
 	}
-	clu_apply_release(&a);
-	return status;
+	if (!ctx->opt.yes)
+		a.confirm = confirm;
+	return apply_view_run(&v, &a, ctx);
 }
 
 static const struct cmd_option options[] = {
-	CMD_OPTION_CLUSTER("C",
-		"pacemaker (the default: clupdate runs on a node of the\n"
-		"cluster), ssh:HOST[,HOST...] (from an admin host),\n"
-		"lab:NAME (a 'clupdate lab') or sim:FILE (a simulated\n"
-		"cluster, for a rehearsal: doc/sim.md)"),
+	APPLY_VIEW_OPTION_CLUSTER,
 	{ "dry-run", 'n', CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(dry_run), 0,
 	  "show the rollback's plan (as 'clupdate plan' shows an\n"
 	  "update's, in --output-as) and change nothing" },

@@ -20,13 +20,6 @@ rc=0; "$m2" --downgrade-store s 2>err || rc=$?
 ((rc == 4)) || fail "downgrade under a running maild 2: exit $rc, $(cat err)"
 stop_pid "$PID"
 
-bodies() {
-	local id
-	for id in $("$2" --list-store "$1"); do
-		echo "== $id"
-		"$2" --read-message "$1" "$id"
-	done
-}
 bodies s "$m2" >before
 [[ $(grep -c '^== ' before) == 8 ]] || fail "expected 8 messages: $(grep -c '^== ' before)"
 rc=0; "$m1" --downgrade-store s 2>err || rc=$?
