@@ -6,17 +6,17 @@
 # running the down-migration then the rollback, and the rollback puts every
 # node back at 1, journalled as a run of strategy 'rollback', the guard
 # never broken. Then a partial run (one node updated, the data not
-# migrated) rolled back with the version learnt from the other nodes.
+# migrated) rolled back with the version learnt from the other nodes, and
+# again with its rollback failing once: resume goes on as a rollback.
 source "$SRCDIR/tests/lib/cli.sh"
 
 cp "$SRCDIR/demo/sim/lab.ini" .
-# sp2 with a rollback (and previous-version: after a whole run every node is at 2).
-sed -e 's/^version = 2$/version = 2\nprevious-version = 1/' \
-	-e 's/^timeout = 2m$/rollback = "$CLU_MANIFEST_DIR\/rollback"\ntimeout = 2m/' \
-	"$SRCDIR/demo/sp2/sp2.conf" >sp2.conf
+# sp2 (it has a rollback) with previous-version: after a whole run every node is at 2.
+sed -e 's/^version = 2$/version = 2\nprevious-version = 1/' "$SRCDIR/demo/sp2/sp2.conf" >sp2.conf
 sed 's/^timeout = 2m$/down-migration = "$CLU_MANIFEST_DIR\/down-migrate"\ntimeout = 2m/' \
 	sp2.conf >sp2d.conf
-grep -q '^down-migration' sp2d.conf && grep -q '^previous-version = 1' sp2.conf ||
+grep -q '^down-migration' sp2d.conf && grep -q '^previous-version = 1' sp2.conf &&
+	grep -q '^rollback = ' sp2.conf ||
 	fail "the test's manifests were not made"
 run() { "$CLUPDATE" "$@" --cluster sim:lab.ini --state-dir state; }
 
@@ -76,4 +76,21 @@ grep -v '^previous-version' sp2.conf >sp2-part.conf
 [[ $(jq -r '[.run.steps[] | "\(.action) \(.node)"] | join(", ")' out.json) == \
 	"drain n2, install n2, verify n2, undrain n2" ]] || fail "steps: $(jq -c .run.steps out.json)"
 grep -q "^version = 2" part.ini.state && fail "n2 is still at 2"
+
+# A rollback stopped by a failed rollback command goes on as a rollback on resume.
+rm -f part.ini.state*
+cat >>part.ini <<'EOF'
+[fault "n2-rollback-fails"]
+what = install-fails
+node = n2
+EOF
+expect_status 9 "$CLUPDATE" rollback sp2-part.conf --cluster sim:part.ini --state-dir state3 \
+	--yes >/dev/null 2>err.txt
+grep -q "^standby = yes" part.ini.state || fail "the failed rollback did not leave n2 drained"
+"$CLUPDATE" resume --state-dir state3 --yes --output-as json >out.json 2>err.txt ||
+	fail "resume of the rollback: $(cat err.txt)"
+[[ $(jq -r '.run.strategy + " " + .run.version + " " + .run.state' out.json) == "rollback 1 succeeded" ]] ||
+	fail "resumed as: $(jq -c '.run | {strategy, version, state}' out.json)"
+grep -q "^version = 2" part.ini.state && fail "n2 is still at 2 after the resume"
+grep -q "^standby = yes" part.ini.state && fail "n2 is left drained"
 exit 0

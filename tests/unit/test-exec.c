@@ -13,6 +13,12 @@
  * guard never broken (from the simulation's own count), and every change
  * of every run closed in the journal.
  *
+ * Rollback (rollback.h), planned and run as `clupdate rollback` does it:
+ * data not migrated (a partial run's node put back), migrated without a
+ * down-migration (refused, nothing changed, no run journalled), with one
+ * (the owner's step first, pinned), and a crash at every journal write of
+ * two rollbacks, each rerun to every node at the previous version.
+ *
  * Each trial has its own directory (in /dev/shm when there is one: the
  * journal fsyncs every write): the description, its state file, the
  * manifest and the journal.
