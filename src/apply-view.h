@@ -63,6 +63,13 @@ bool apply_view_ask(const char *question);
 		"lab:NAME (a 'clupdate lab') or sim:FILE (a simulated\n" \
 		"cluster, for a rehearsal: doc/sim.md)")
 
+/* Where the journal of a new run lives (`apply`, `rollback`). */
+#define APPLY_VIEW_OPTION_STATE_DIR \
+	CMD_OPTION_STATE_DIR( \
+		"where the journal lives (default /var/lib/clupdate): a\n" \
+		"directory of yours, not a link, not writable by group\n" \
+		"or others (else refused, exit 8)")
+
 /* The options of a run, as `apply` and `resume` both take them. */
 #define APPLY_VIEW_OPTION_BREAK_LOCK \
 	{ "break-lock", 0, CMD_ARG_SECONDS, true, "S", 3600, CMD_FIELD(lock_stale_ms), \

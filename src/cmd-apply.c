@@ -47,10 +47,7 @@ static const struct cmd_option options[] = {
 	APPLY_VIEW_OPTION_CLUSTER,
 	CMD_OPTION_STRATEGY("in-place, rolling or auto, instead of the manifest's"),
 	APPLY_VIEW_OPTION_YES,
-	CMD_OPTION_STATE_DIR(
-		"where the journal lives (default /var/lib/clupdate): a\n"
-		"directory of yours, not a link, not writable by group\n"
-		"or others (else refused, exit 8)"),
+	APPLY_VIEW_OPTION_STATE_DIR,
 	APPLY_VIEW_OPTIONS_RUN,
 	APPLY_VIEW_OPTION_DEADLINE(
 	  "stop safely at the first step boundary after D (90s,\n"

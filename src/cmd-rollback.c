@@ -85,10 +85,7 @@ static const struct cmd_option options[] = {
 	  "show the rollback's plan (as 'clupdate plan' shows an\n"
 	  "update's, in --output-as) and change nothing" },
 	APPLY_VIEW_OPTION_YES,
-	CMD_OPTION_STATE_DIR(
-		"where the journal lives (default /var/lib/clupdate): a\n"
-		"directory of yours, not a link, not writable by group\n"
-		"or others (else refused, exit 8)"),
+	APPLY_VIEW_OPTION_STATE_DIR,
 	APPLY_VIEW_OPTIONS_RUN,
 	APPLY_VIEW_OPTION_DEADLINE(
 	  "stop safely at the first step boundary after D (90s,\n"
