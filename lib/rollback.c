@@ -62,8 +62,8 @@ static const char *where(const struct clu_manifest *m)
 
 /*
  * The version to put back, and where it was learnt (a static phrase):
- * previous-version, else the one version of the nodes not at the
- * manifest's version.
+ * previous-version, else the one version of the nodes older than the
+ * manifest's version (those its run has not reached).
  */
 static int previous_version(const struct clu_manifest *m, const struct clu_cluster *c,
 			    const char **version, const char **from, struct clu_err *err)
@@ -78,18 +78,18 @@ static int previous_version(const struct clu_manifest *m, const struct clu_clust
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		const char *v = c->nodes[i].version;
 
-		if (!v || !clu_version_cmp(v, m->version))
+		if (!v || clu_version_cmp(v, m->version) >= 0)
 			continue;
 		if (seen && clu_version_cmp(seen, v))
 			return clu_err_set(err, CLU_E_REFUSED, "rollback of %s: cannot tell the "
-					   "version to put back: nodes not at version %s have "
+					   "version to put back: nodes older than version %s have "
 					   "versions %s and %s; set previous-version in [update] "
 					   "of '%s'", m->name, m->version, seen, v, where(m));
 		seen = v;
 	}
 	if (!seen)
 		return clu_err_set(err, CLU_E_REFUSED, "rollback of %s: cannot tell the version "
-				   "to put back: no node has a version other than %s; set "
+				   "to put back: no node has a version older than %s; set "
 				   "previous-version in [update] of '%s'", m->name, m->version,
 				   where(m));
 	*version = seen;

@@ -24,7 +24,7 @@
  *     manifest declares no down-migration.
  *
  * The previous version is the manifest's `previous-version`, else the one
- * version that the nodes not at the manifest's version have (a partial
+ * version that the nodes older than the manifest's version have (a partial
  * run); with neither, the rollback is refused and asks for the key.
  */
 #ifndef CLUPDATE_ROLLBACK_H
