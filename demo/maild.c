@@ -1022,6 +1022,36 @@ static int migrate(const char *path)
 #endif
 }
 
+/* --downgrade-store: format 2 back to 1, for a rollback to maild 1. */
+static int downgrade(const char *path)
+{
+#if MAILD_VERSION >= 2
+	char err[1024];
+	unsigned copied;
+	int before;
+
+	if (store_read_format(path, &before, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maild: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	int rc = store_downgrade(path, &copied, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "maild: %s\n", err);
+		return store_exit_status(rc);
+	}
+	if (before == 0)
+		printf("store '%s' is empty: nothing to downgrade\n", path);
+	else
+		printf("store '%s' is at format 1 (%u messages copied from format 2)\n", path,
+		       copied);
+	return 0;
+#else
+	fprintf(stderr, "maild: maild 1 cannot downgrade store '%s': it knows format 1 only\n",
+		path);
+	return EXIT_STORE_FORMAT;
+#endif
+}
+
 /* A cheap health check for the OCF monitor: greeting, QUIT, 221. */
 static int probe(const char *spec, unsigned timeout_ms)
 {
@@ -1121,6 +1151,8 @@ static void usage(FILE *out)
 		"  --read-message DIR ID  print a stored message as received\n"
 		"  --store-format DIR   print the store's format: 1, 2, or none (empty)\n"
 		"  --migrate-store DIR  upgrade a format-1 store to format 2 (maild 2+)\n"
+		"  --downgrade-store DIR  downgrade a format-2 store to format 1, for a\n"
+		"                       rollback to maild 1 (maild 2+; the daemon stopped)\n"
 		"  --probe IP:PORT      exit 0 when an SMTP server answers there\n"
 		"\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 3 store format this version\n"
@@ -1130,7 +1162,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LIST = 256, OPT_READ, OPT_FORMAT, OPT_MIGRATE, OPT_PROBE,
+	enum { OPT_LIST = 256, OPT_READ, OPT_FORMAT, OPT_MIGRATE, OPT_DOWNGRADE, OPT_PROBE,
 	       OPT_IDLE, OPT_TIMEOUT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -1143,6 +1175,7 @@ int main(int argc, char **argv)
 		{ "read-message", required_argument, NULL, OPT_READ },
 		{ "store-format", required_argument, NULL, OPT_FORMAT },
 		{ "migrate-store", required_argument, NULL, OPT_MIGRATE },
+		{ "downgrade-store", required_argument, NULL, OPT_DOWNGRADE },
 		{ "probe", required_argument, NULL, OPT_PROBE },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -1176,7 +1209,7 @@ int main(int argc, char **argv)
 			}
 			opt.timeout_ms = (unsigned)number;
 			break;
-		case OPT_LIST: case OPT_READ: case OPT_FORMAT: case OPT_MIGRATE:
+		case OPT_LIST: case OPT_READ: case OPT_FORMAT: case OPT_MIGRATE: case OPT_DOWNGRADE:
 		case OPT_PROBE: case OPT_VERSION:
 			if (mode) {
 				fprintf(stderr, "maild: give one of --list-store, --read-message,"
@@ -1210,6 +1243,8 @@ int main(int argc, char **argv)
 		return store_format(mode_arg);
 	case OPT_MIGRATE:
 		return migrate(mode_arg);
+	case OPT_DOWNGRADE:
+		return downgrade(mode_arg);
 	case OPT_PROBE:
 		return probe(mode_arg, opt.timeout_ms);
 	}

@@ -738,6 +738,34 @@ static int remove_format1(struct store *store, char *err, size_t errsize)
 		: STORE_OK;
 }
 
+/*
+ * For a conversion of the store (open in store->dirfd) from format `from`:
+ * take the lock, read the format into *format, and when it is `from`, open
+ * the temporary directory, the destination (store->maildirfd: to_dir) and
+ * the source (*from_fd: from_dir), the leftovers of a crashed write dropped.
+ */
+static int begin_conversion(struct store *store, int from, const char *from_dir,
+			    const char *to_dir, int *from_fd, int *format, char *err,
+			    size_t errsize)
+{
+	int rc = take_lock(store->dirfd, store->path, err, errsize);
+
+	if (rc < 0)
+		return rc;
+	store->lockfd = rc;
+	rc = read_format_at(store->dirfd, store->path, format, err, errsize);
+	if (rc < 0 || *format != from)
+		return rc;
+	store->tmpfd = open_subdir(store->dirfd, TMP_DIR, true);
+	store->maildirfd = open_subdir(store->dirfd, to_dir, true);
+	*from_fd = open_subdir(store->dirfd, from_dir, true);
+	if (store->tmpfd < 0 || store->maildirfd < 0 || *from_fd < 0)
+		return fail(err, errsize, STORE_E_IO, "cannot prepare store '%s': %s",
+			    store->path, strerror(errno));
+	clean_tmp(store->tmpfd);
+	return STORE_OK;
+}
+
 int store_migrate(const char *path, unsigned *migrated, char *err, size_t errsize)
 {
 	struct store store;
@@ -764,23 +792,10 @@ int store_migrate(const char *path, unsigned *migrated, char *err, size_t errsiz
 	if (rc < 0 || format == 0 ||
 	    (format == 2 && !subdir_exists(store.dirfd, MAIL1_DIR)))
 		goto out;
-	rc = take_lock(store.dirfd, path, err, errsize);
-	if (rc < 0)
-		goto out;
-	store.lockfd = rc;
-	rc = read_format_at(store.dirfd, path, &format, err, errsize);
+	rc = begin_conversion(&store, 1, MAIL1_DIR, MAIL2_DIR, &old_fd, &format, err, errsize);
 	if (rc < 0 || format == 0)
 		goto out;
 	if (format == 1) {
-		store.tmpfd = open_subdir(store.dirfd, TMP_DIR, true);
-		store.maildirfd = open_subdir(store.dirfd, MAIL2_DIR, true);
-		old_fd = open_subdir(store.dirfd, MAIL1_DIR, true);
-		if (store.tmpfd < 0 || store.maildirfd < 0 || old_fd < 0) {
-			rc = fail(err, errsize, STORE_E_IO, "cannot prepare store '%s': %s",
-				  path, strerror(errno));
-			goto out;
-		}
-		clean_tmp(store.tmpfd);
 		if (collect_ids(old_fd, "", &ids, &n_ids, &alloc) < 0) {
 			rc = fail(err, errsize, STORE_E_IO, "cannot list '%s/%s': %s",
 				  path, MAIL1_DIR, strerror(errno));
@@ -824,6 +839,151 @@ out:
 	if (old_fd >= 0)
 		close(old_fd);
 	store_free_ids(ids, n_ids);
+	store_close(&store);
+	return rc;
+}
+
+/* ---- downgrade (format 2 -> 1), for a rollback ---------------------------- */
+
+/* Each id of format-2 bucket `bucket` (under mail2fd) into ids. */
+static int collect_bucket(int mail2fd, unsigned bucket, char ***ids, size_t *n, size_t *alloc)
+{
+	char name[3];
+	int fd, rc;
+
+	snprintf(name, sizeof(name), "%02x", bucket);
+	fd = open_subdir(mail2fd, name, false);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = collect_ids(fd, ".msg", ids, n, alloc);
+	close(fd);
+	return rc;
+}
+
+/* Copy every format-2 message into format 1 (a copy already made is kept). */
+static int copy_down(struct store *store, int mail2fd, unsigned *copied, char *err,
+		     size_t errsize)
+{
+	char **ids = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+
+	for (unsigned b = 0; b < 256 && rc == 0; b++)
+		rc = collect_bucket(mail2fd, b, &ids, &n, &alloc);
+	if (rc < 0)
+		rc = fail(err, errsize, STORE_E_IO, "cannot list '%s/%s': %s", store->path,
+			  MAIL2_DIR, strerror(errno));
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct store_message msg;
+		char bucket[3], name[STORE_ID_SIZE + 8];
+		int fd;
+
+		bucket_of(ids[i], bucket);
+		snprintf(name, sizeof(name), "%s.msg", ids[i]);
+		fd = open_subdir(mail2fd, bucket, false);
+		rc = fd < 0 ? STORE_E_IO : load_file(fd, name, 2, &msg);
+		if (fd >= 0)
+			close(fd);
+		if (rc < 0) {
+			rc = fail(err, errsize, rc, "cannot downgrade message '%s' of store '%s': %s",
+				  ids[i], store->path, rc == STORE_E_CORRUPT ? "damaged file"
+				  : strerror(errno));
+			break;
+		}
+		rc = write_message(store, 1, msg.id, msg.from, msg.to, msg.n_to, msg.received,
+				   msg.body, msg.body_len);
+		store_message_release(&msg);
+		if (rc < 0 && rc != -EEXIST) {
+			rc = fail(err, errsize, STORE_E_IO, "cannot write message '%s' to '%s': %s",
+				  ids[i], store->path, strerror(-rc));
+			break;
+		}
+		*copied += rc == 0;
+		rc = 0;
+	}
+	store_free_ids(ids, n);
+	return rc;
+}
+
+/* Remove what is left of format 2 once FORMAT says 1. */
+static int remove_format2(struct store *store, char *err, size_t errsize)
+{
+	int mail2fd = open_subdir(store->dirfd, MAIL2_DIR, false);
+	int rc = 0;
+
+	if (mail2fd < 0)
+		return errno == ENOENT ? STORE_OK
+			: fail(err, errsize, STORE_E_IO, "cannot open '%s/%s': %s",
+			       store->path, MAIL2_DIR, strerror(errno));
+	for (unsigned b = 0; b < 256 && rc == 0; b++) {
+		char **ids = NULL, name[3], file[STORE_ID_SIZE + 8];
+		size_t n = 0, alloc = 0;
+		int fd;
+
+		snprintf(name, sizeof(name), "%02x", b);
+		if ((fd = open_subdir(mail2fd, name, false)) < 0) {
+			rc = errno == ENOENT ? 0 : -1;
+			continue;
+		}
+		rc = collect_ids(fd, ".msg", &ids, &n, &alloc);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			snprintf(file, sizeof(file), "%s.msg", ids[i]);
+			if (unlinkat(fd, file, 0) < 0 && errno != ENOENT)
+				rc = -1;
+		}
+		store_free_ids(ids, n);
+		close(fd);
+		if (rc == 0 && unlinkat(mail2fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			rc = -1;
+	}
+	int saved = errno;
+	close(mail2fd);
+	if (rc == 0 && unlinkat(store->dirfd, MAIL2_DIR, AT_REMOVEDIR) < 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc < 0)
+		return fail(err, errsize, STORE_E_IO, "cannot remove format-2 files from '%s': %s",
+			    store->path, strerror(saved));
+	return fsync_dir(store->dirfd) < 0
+		? fail(err, errsize, STORE_E_IO, "cannot sync '%s'", store->path)
+		: STORE_OK;
+}
+
+int store_downgrade(const char *path, unsigned *copied, char *err, size_t errsize)
+{
+	struct store store;
+	int format, mail2fd = -1;
+	int rc;
+
+	*copied = 0;
+	store_init_closed(&store);
+	store.path = xstrdup(path);
+	store.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (store.dirfd < 0) {
+		rc = fail(err, errsize, STORE_E_IO, "cannot open store '%s': %s", path,
+			  strerror(errno));
+		goto out;
+	}
+	rc = begin_conversion(&store, 2, MAIL2_DIR, MAIL1_DIR, &mail2fd, &format, err, errsize);
+	if (rc < 0 || format == 0)
+		goto out;
+	if (format == 2) {
+		if ((rc = copy_down(&store, mail2fd, copied, err, errsize)) < 0)
+			goto out;
+		/* The commit point: from here on only format 1 opens the store. */
+		rc = write_format(store.dirfd, 1);
+		if (rc < 0) {
+			rc = fail(err, errsize, STORE_E_IO, "cannot write '%s/%s': %s", path,
+				  FORMAT_FILE, strerror(-rc));
+			goto out;
+		}
+		maybe_crash("commit", 0);
+	}
+	rc = remove_format2(&store, err, errsize);
+out:
+	if (mail2fd >= 0)
+		close(mail2fd);
 	store_close(&store);
 	return rc;
 }

@@ -108,6 +108,16 @@ void store_message_release(struct store_message *msg);
  */
 int store_migrate(const char *path, unsigned *migrated, char *err, size_t errsize);
 
+/*
+ * The reverse, for a rollback to maild 1: downgrade the store at path from
+ * format 2 to format 1, or finish an interrupted downgrade; a no-op on a
+ * store at 1 with nothing of format 2 left (or empty). *copied counts the
+ * messages copied by this call. Takes the lock: the daemon must be
+ * stopped. Crash-safe as store_migrate(): FORMAT switches to 1 only once
+ * every message is in format 1, and the format-2 files go after that.
+ */
+int store_downgrade(const char *path, unsigned *copied, char *err, size_t errsize);
+
 /* Whether text is a well-formed message id (guards paths built from it). */
 bool store_id_valid(const char *text);
 

@@ -21,10 +21,18 @@ static int make_plan(struct clu_apply *a, struct clu_err *err)
 		ret = clu_exec_check_lock(b, err);
 	if (!ret)
 		ret = clu_target_read(a->target, &a->cluster, err);
+	/* A rollback: from here on, its manifest is the one that runs. */
+	if (!ret && a->rollback &&
+	    !(ret = clu_rollback_prepare(&a->rollback_decided, a->manifest, &a->cluster, err))) {
+		a->have_rollback = true;
+		a->manifest = &a->rollback_decided.manifest;
+	}
 	/* Nodes left drained by an unfinished earlier run are ours to undrain. */
 	if (!ret)
 		ret = clu_exec_mark_leftovers(b, a->journal, a->manifest, &a->cluster, err);
-	if (!ret)
+	if (!ret && a->rollback)
+		ret = clu_rollback_plan(&a->plan, &a->rollback_decided, &a->cluster, err);
+	else if (!ret)
 		ret = clu_plan_make(&a->plan, a->manifest, &a->cluster, a->strategy, err);
 	a->planned = !ret;
 	return ret;
@@ -93,6 +101,9 @@ void clu_apply_release(struct clu_apply *a)
 	clu_probe_targets_free(a->probes, a->n_probes);
 	if (a->planned)
 		clu_plan_release(&a->plan);
+	if (a->have_rollback)
+		clu_rollback_release(&a->rollback_decided);
+	a->have_rollback = false;
 	clu_cluster_release(&a->cluster);
 	a->have_run = a->planned = false;
 	a->run_load_error = NULL;

@@ -29,8 +29,11 @@ int exec_each_leftover(struct clu_journal *journal, const struct clu_manifest *m
 		struct clu_change *changes = NULL;
 		size_t n = 0;
 
+		/* Of this update: to its version, or back from it (a rollback's runs). */
 		if (runs[i].id == this_run || runs[i].state == CLU_RUN_SUCCEEDED ||
-		    !clu__streq(runs[i].update, m->name) || !clu__streq(runs[i].version, m->version))
+		    !clu__streq(runs[i].update, m->name) ||
+		    (!clu__streq(runs[i].version, m->version) &&
+		     !clu__streq(runs[i].version, m->previous_version)))
 			continue;
 		ret = clu_journal_changes_open(journal, runs[i].id, &changes, &n, err);
 		for (size_t k = 0; !ret && k < n; k++)

@@ -288,7 +288,8 @@ static int node_step_start(struct executor *x, const struct clu_step *s, struct 
 
 	switch (s->action) {
 	case CLU_ACTION_INSTALL:
-		return step_command(x, s, "installer", CLU_COMMAND_INSTALL, m->install_command,
+		return step_command(x, s, "installer", CLU_COMMAND_INSTALL,
+				    s->command ? s->command : m->install_command,
 				    m->install_timeout_ms, proc, err);
 	case CLU_ACTION_VERIFY:
 		return step_command(x, s, "verify", CLU_COMMAND_VERIFY, m->verify_command, 60000,

@@ -290,7 +290,7 @@ static int begin_run(struct executor *x, struct clu_err *err)
 	struct clu_run_begin begin = {
 		.update = m->name, .version = m->version,
 		.manifest_path = m->path, .manifest_text = m->text ? m->text : "",
-		.strategy = clu_strategy_name(x->plan->strategy),
+		.strategy = x->plan->rollback ? "rollback" : clu_strategy_name(x->plan->strategy),
 		.cluster = x->opt.cluster_source ? x->opt.cluster_source : "pacemaker",
 		.plan_json = plan_json, .n_steps = (unsigned)x->plan->n_steps,
 	};

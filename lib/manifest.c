@@ -118,6 +118,7 @@ static const struct clu__ini_key update_keys[] = {
 	{ "expected-switchover-time", CLU__INI_DURATION, UPDATE(expected_switchover_ms),
 	  .required = false },
 	{ "version-attribute", CLU__INI_NAME, UPDATE(version_attribute), .required = false },
+	{ "previous-version", CLU__INI_VERSION, UPDATE(previous_version), .required = false },
 	{ .name = NULL },
 };
 
@@ -125,6 +126,7 @@ static const struct clu__ini_key install_keys[] = {
 	{ "command", CLU__INI_COMMAND, UPDATE(install_command), .required = true },
 	{ "verify", CLU__INI_COMMAND, UPDATE(verify_command), .required = true },
 	{ "rollback", CLU__INI_COMMAND, UPDATE(rollback_command), .required = false },
+	{ "down-migration", CLU__INI_COMMAND, UPDATE(down_migration_command), .required = false },
 	{ "timeout", CLU__INI_DURATION, UPDATE(install_timeout_ms), .required = false },
 	{ "check", CLU__INI_COMMAND, UPDATE(check_command), .required = false },
 	{ "check-timeout", CLU__INI_DURATION, UPDATE(check_timeout_ms), .required = false },
@@ -404,6 +406,8 @@ void clu_manifest_release(struct clu_manifest *manifest)
 	free(manifest->verify_command);
 	free(manifest->rollback_command);
 	free(manifest->check_command);
+	free(manifest->down_migration_command);
+	free(manifest->previous_version);
 	for (size_t i = 0; i < manifest->n_hooks; i++) {
 		free(manifest->hooks[i].name);
 		free(manifest->hooks[i].pre);

@@ -117,8 +117,9 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 	struct shown sh = { 0 };
 	char subject[256];
 
-	fprintf(f, "Plan: %s, version %s, strategy %s\n", show(&sh, plan->update),
-		show(&sh, plan->version), clu_strategy_name(plan->strategy));
+	fprintf(f, "Plan: %s, version %s, strategy %s%s\n", show(&sh, plan->update),
+		show(&sh, plan->version), clu_strategy_name(plan->strategy),
+		plan->rollback ? " (a rollback: the previous version put back)" : "");
 	if (plan->choice)
 		fprintf(f, "  (%s)\n", show(&sh, plan->choice));
 	fputc('\n', f);

@@ -147,6 +147,13 @@ char *clu_step_describe(const struct clu_step *s, const struct clu_plan *plan)
 		return clu__xasprintf("run hook '%s' (pre) on '%s'; failure vetoes the node",
 				      s->hook, s->node);
 	case CLU_ACTION_INSTALL:
+		if (plan && plan->rollback && s->command)
+			return clu__xasprintf("roll '%s' back to version %s: %s's down-migration, "
+					      "then its rollback, while '%s' stays pinned there",
+					      s->node, plan->version, plan->update, s->interrupts[0]);
+		if (plan && plan->rollback)
+			return clu__xasprintf("roll '%s' back to version %s (%s's rollback)", s->node,
+					      plan->version, plan->update);
 		if (s->n_interrupts)
 			return clu__xasprintf("install %s %s on '%s' (the installer stops and "
 					      "restarts '%s' there: users see an interruption)",
@@ -192,6 +199,7 @@ static void step_release(struct clu_step *s)
 	free(s->node);
 	free(s->group);
 	free(s->hook);
+	free(s->command);
 	for (size_t i = 0; i < s->n_pre; i++)
 		fact_release(&s->pre[i]);
 	for (size_t i = 0; i < s->n_post; i++)
@@ -236,6 +244,8 @@ struct builder {
 	struct clu_plan *plan;
 	const struct clu_manifest *manifest;
 	const struct clu_cluster *cluster;   /* the state the plan starts from */
+	bool rollback;               /* nodes newer than the manifest's version are the
+					ones to work on (clu_plan_make_rollback) */
 	struct clu__strv owners;     /* nodes running updated groups, to update */
 	GHashTable *owner_set;       /* the same, as a set */
 	struct clu__strv passives;   /* other nodes to update */
@@ -1539,8 +1549,13 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 		int cmp = clu_version_cmp(n->version, m->version);
 		bool may_host_any = banned_by[i] < m->n_groups;
 
-		if (cmp > 0) {
+		if (b->rollback ? cmp < 0 : cmp > 0) {
 			free(banned_by);
+			if (b->rollback)
+				return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, "
+						   "older than the version %s rolls back to (%s)",
+						   n->name, n->version ? n->version : "unknown",
+						   m->name, m->version);
 			return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, newer than "
 					   "%s's %s: clupdate does not downgrade", n->name, n->version,
 					   m->name, m->version);
@@ -1660,10 +1675,12 @@ static size_t wave_size(const struct builder *b)
 }
 
 static int build(struct clu_plan *plan, const struct clu_manifest *m,
-		 const struct clu_cluster *c, enum clu_strategy strategy, struct clu_err *err)
+		 const struct clu_cluster *c, enum clu_strategy strategy, bool rollback,
+		 struct clu_err *err)
 {
-	struct builder b = { .plan = plan, .manifest = m, .cluster = c, .owner_set = set_new(),
-			     .verified = set_new(), .open_guards = indexes_new() };
+	struct builder b = { .plan = plan, .manifest = m, .cluster = c, .rollback = rollback,
+			     .owner_set = set_new(), .verified = set_new(),
+			     .open_guards = indexes_new() };
 	struct clu__strv moved = { 0 };
 	size_t *placed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
 	int ret;
@@ -1672,6 +1689,7 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	plan->update = clu__xstrdup(m->name);
 	plan->version = clu__xstrdup(m->version);
 	plan->strategy = strategy;
+	plan->rollback = rollback;
 
 	ret = classify_nodes(&b, err);
 	if (ret)
@@ -1777,15 +1795,15 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		return ret;
 
 	if (strategy == CLU_STRATEGY_IN_PLACE)
-		return build(plan, m, c, CLU_STRATEGY_IN_PLACE, err);
+		return build(plan, m, c, CLU_STRATEGY_IN_PLACE, false, err);
 	if (strategy == CLU_STRATEGY_ROLLING) {
 		if (rolling_forbidden(m))
 			return refuse_rolling(m, err);
-		return build(plan, m, c, CLU_STRATEGY_ROLLING, err);
+		return build(plan, m, c, CLU_STRATEGY_ROLLING, false, err);
 	}
 
 	/* auto: the permitted strategy with the smaller predicted interruption. */
-	ret = build(&in_place, m, c, CLU_STRATEGY_IN_PLACE, err);
+	ret = build(&in_place, m, c, CLU_STRATEGY_IN_PLACE, false, err);
 	if (ret == CLU_E_CLUSTER)
 		return ret;
 	if (rolling_forbidden(m)) {
@@ -1796,7 +1814,7 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 					    "(data-migration = yes, takeover-compatible = no)");
 		return 0;
 	}
-	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, &rolling_err)) {
+	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, false, &rolling_err)) {
 		char in_place_why[CLU_ERR_MAX];
 
 		/* err->msg is both a source and the target: copied first. */
@@ -1831,4 +1849,10 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		clu_plan_release(&rolling);
 	}
 	return 0;
+}
+
+int clu_plan_make_rollback(struct clu_plan *plan, const struct clu_manifest *m,
+			   const struct clu_cluster *c, struct clu_err *err)
+{
+	return build(plan, m, c, CLU_STRATEGY_IN_PLACE, true, err);
 }

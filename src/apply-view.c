@@ -67,9 +67,14 @@ static void show_start(void *ctx, const struct clu_plan *plan)
 {
 	const struct apply_view *v = ctx;
 
-	fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
-		v->manifest->name, v->manifest->version, v->source,
-		clu_strategy_name(plan->strategy), plan->n_steps, v->state_dir);
+	if (plan->rollback)
+		fprintf(stderr, "clupdate: rolling %s %s back to version %s on %s (%zu steps); "
+			"journal in %s\n", v->manifest->name, v->manifest->version, plan->version,
+			v->source, plan->n_steps, v->state_dir);
+	else
+		fprintf(stderr, "clupdate: applying %s %s to %s (%s, %zu steps); journal in %s\n",
+			v->manifest->name, v->manifest->version, v->source,
+			clu_strategy_name(plan->strategy), plan->n_steps, v->state_dir);
 }
 
 void apply_view_init(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *ctx,
@@ -187,4 +192,14 @@ int apply_view_present(struct apply_view *v, const struct clu_apply *a, struct c
 	}
 	clu_output_finish(out, ret, ret ? err->msg : NULL);
 	return ret ? cmd_fail(ret, "%s", err->msg) : 0;
+}
+
+int apply_view_run(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *ctx)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	int ret = clu_apply_run(a, &err);
+	int status = apply_view_present(v, a, ctx, ret, &err);
+
+	clu_apply_release(a);
+	return status;
 }

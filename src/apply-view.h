@@ -39,6 +39,12 @@ void apply_view_init(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *
 int apply_view_present(struct apply_view *v, const struct clu_apply *a, struct cmd_ctx *ctx,
 		       int ret, const struct clu_err *err);
 
+/*
+ * The pipeline *a (set up by apply_view_init(), a->confirm as the command
+ * wants) run, presented as above and released: the exit status.
+ */
+int apply_view_run(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *ctx);
+
 /* The plan as a runbook, on stdout (before the question). */
 void apply_view_runbook(const struct clu_plan *plan, const struct clu_manifest *manifest,
 			const struct clu_cluster *cluster);
@@ -48,6 +54,21 @@ void apply_view_runbook(const struct clu_plan *plan, const struct clu_manifest *
  * true for y or Y; otherwise say that nothing was changed.
  */
 bool apply_view_ask(const char *question);
+
+/* The target of the commands that start a run (`apply`, `rollback`). */
+#define APPLY_VIEW_OPTION_CLUSTER \
+	CMD_OPTION_CLUSTER("C", \
+		"pacemaker (the default: clupdate runs on a node of the\n" \
+		"cluster), ssh:HOST[,HOST...] (from an admin host),\n" \
+		"lab:NAME (a 'clupdate lab') or sim:FILE (a simulated\n" \
+		"cluster, for a rehearsal: doc/sim.md)")
+
+/* Where the journal of a new run lives (`apply`, `rollback`). */
+#define APPLY_VIEW_OPTION_STATE_DIR \
+	CMD_OPTION_STATE_DIR( \
+		"where the journal lives (default /var/lib/clupdate): a\n" \
+		"directory of yours, not a link, not writable by group\n" \
+		"or others (else refused, exit 8)")
 
 /* The options of a run, as `apply` and `resume` both take them. */
 #define APPLY_VIEW_OPTION_BREAK_LOCK \

@@ -36,30 +36,18 @@ static int run_apply(struct cmd_ctx *ctx)
 {
 	struct apply_view v;
 	struct clu_apply a;
-	struct clu_err err = CLU_ERR_INIT;
-	int ret, status;
 
 	apply_view_init(&v, &a, ctx, &ctx->target, &ctx->manifest, ctx->opt.cluster);
 	if (!ctx->opt.yes)
 		a.confirm = confirm;
-	ret = clu_apply_run(&a, &err);
-	status = apply_view_present(&v, &a, ctx, ret, &err);
-	clu_apply_release(&a);
-	return status;
+	return apply_view_run(&v, &a, ctx);
 }
 
 static const struct cmd_option options[] = {
-	CMD_OPTION_CLUSTER("C",
-		"pacemaker (the default: clupdate runs on a node of the\n"
-		"cluster), ssh:HOST[,HOST...] (from an admin host),\n"
-		"lab:NAME (a 'clupdate lab') or sim:FILE (a simulated\n"
-		"cluster, for a rehearsal: doc/sim.md)"),
+	APPLY_VIEW_OPTION_CLUSTER,
 	CMD_OPTION_STRATEGY("in-place, rolling or auto, instead of the manifest's"),
 	APPLY_VIEW_OPTION_YES,
-	CMD_OPTION_STATE_DIR(
-		"where the journal lives (default /var/lib/clupdate): a\n"
-		"directory of yours, not a link, not writable by group\n"
-		"or others (else refused, exit 8)"),
+	APPLY_VIEW_OPTION_STATE_DIR,
 	APPLY_VIEW_OPTIONS_RUN,
 	APPLY_VIEW_OPTION_DEADLINE(
 	  "stop safely at the first step boundary after D (90s,\n"

@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clupdate/apply.h"
 #include "clupdate/output.h"
@@ -112,6 +113,8 @@ static int run_resume(struct cmd_ctx *ctx)
 	if (!ret) {
 		show_run(&v);
 		a.strategy = clu_strategy_parse(run.strategy);
+		/* A rollback's run goes on as a rollback (its strategy says so). */
+		a.rollback = run.strategy && !strcmp(run.strategy, "rollback");
 		a.confirm = confirm;
 		ret = clu_apply_run(&a, &err);
 	}

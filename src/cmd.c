@@ -22,8 +22,8 @@
 #include "cmd.h"
 
 const struct cmd *const commands[] = {
-	&cmd_plan_entry, &cmd_apply_entry, &cmd_resume_entry, &cmd_abort_entry, &cmd_status_entry,
-	&cmd_history_entry, &cmd_show_entry, &cmd_report_entry, &cmd_probe_entry, &cmd_lab_entry,
+	&cmd_plan_entry, &cmd_apply_entry, &cmd_rollback_entry, &cmd_resume_entry,
+	&cmd_abort_entry, &cmd_status_entry, &cmd_history_entry, &cmd_show_entry, &cmd_report_entry, &cmd_probe_entry, &cmd_lab_entry,
 	NULL,
 };
 
@@ -238,7 +238,8 @@ int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_ctx *ctx)
 		return operand_error(cmd);
 	ctx->opt.operands = argv + optind;
 	ctx->opt.n_operands = operands;
-	if ((cmd->needs & CMD_ASKS) && !ctx->opt.yes && !isatty(STDIN_FILENO))
+	if ((cmd->needs & CMD_ASKS) && !ctx->opt.yes && !ctx->opt.dry_run &&
+	    !isatty(STDIN_FILENO))
 		return cmd_fail(CLU_E_USAGE, "%s: stdin is not a terminal, so clupdate cannot "
 				"ask before changing the cluster: pass --yes", cmd->name);
 	return -1;

@@ -71,6 +71,7 @@ struct cmd_options {
 	int format;                     /* --output-as, default CLU_FORMAT_TEXT */
 	int strategy;                   /* --strategy, -1: the manifest's */
 	bool yes;                       /* --yes */
+	bool dry_run;                   /* --dry-run: the plan only, nothing changed */
 	bool no_probes;                 /* --no-probes */
 	bool break_lock;                /* --break-lock given */
 	unsigned lock_stale_ms;         /* --break-lock=S, 0: the executor's default */
@@ -130,7 +131,7 @@ extern const struct cmd *const commands[];
 
 extern const struct cmd cmd_plan_entry, cmd_apply_entry, cmd_status_entry, cmd_history_entry,
 	cmd_show_entry, cmd_report_entry, cmd_probe_entry, cmd_lab_entry, cmd_abort_entry,
-	cmd_resume_entry;
+	cmd_resume_entry, cmd_rollback_entry;
 
 const struct cmd *cmd_find(const char *name);
 

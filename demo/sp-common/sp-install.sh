@@ -5,6 +5,13 @@
 #   SP_MIGRATE       yes: this pack upgrades an older store on the owner
 #   SP_SERVICE_PAUSE_MS  optional: how long this pack's work keeps the service
 #                    down (default 300; MAIL_SERVICE_PAUSE_MS overrides it)
+# and, for the demo's rollback (sp-common/rollback), which puts an older
+# maild back:
+#   SP_ROLLBACK      yes: a node with a newer maild is expected, not refused
+#   SP_PAYLOAD       the maild to install (default: the pack's own maild)
+#   SP_PACK          its name in messages (default mail-spVERSION)
+# A store newer than the format this maild serves is refused on the node
+# that holds it (a rollback needs the store down-migrated first).
 #
 # On this node it stops every instance of maild that runs here (via its
 # pidfile, waiting until it exited; see instance_dirs below), installs the
@@ -42,11 +49,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-pack=mail-sp$SP_VERSION
+pack=${SP_PACK:-mail-sp$SP_VERSION}
 prefix=${MAIL_PREFIX:-/opt/clupdate-mail}
 rundir=${MAIL_RUN:-/run/clupdate-mail}
 attribute=${MAIL_ATTRIBUTE:-mail-version}
-payload=$here/maild
+payload=${SP_PAYLOAD:-$here/maild}
 
 say() { echo "$pack: $*"; }
 die() {
@@ -182,7 +189,7 @@ payload_version=$("$payload" --version) || die "'$payload --version' failed"
 
 installed=none
 [[ -r $prefix/VERSION ]] && read -r installed <"$prefix/VERSION"
-if [[ $installed =~ ^[0-9]+$ ]] && ((installed > SP_VERSION)); then
+if [[ ${SP_ROLLBACK:-no} != yes && $installed =~ ^[0-9]+$ ]] && ((installed > SP_VERSION)); then
 	die "this node already has maild $installed, newer than this service pack ($SP_VERSION)"
 fi
 
@@ -244,6 +251,10 @@ mapfile -t dirs < <(instance_dirs)
 for dir in "${dirs[@]}"; do
 	load_instance "$dir"
 	migrate=no
+	if [[ $store_format =~ ^[0-9]+$ ]] && ((store_format > SP_STORE_FORMAT)); then
+		die "store '$store' is at format $store_format, newer than maild $SP_VERSION serves" \
+			"($SP_STORE_FORMAT): down-migrate it first"
+	fi
 	if [[ $store_format =~ ^[0-9]+$ ]] && ((store_format < SP_STORE_FORMAT)); then
 		[[ $SP_MIGRATE == yes ]] ||
 			die "store '$store' is at format $store_format, and this service pack does not" \

@@ -7,7 +7,8 @@
  *   2. read     the live state of the target
  *   3. recover  nodes an unfinished earlier run of this update drained are
  *               marked, so the plan updates and undrains them first
- *   4. plan     the ordered, checked plan (clu_plan_make)
+ *   4. plan     the ordered, checked plan (clu_plan_make; for a rollback,
+ *               clu_rollback_plan, and its manifest is the one that runs)
  *   5. confirm  the front end shows the plan and says whether to go on
  *   6. check    every node the plan runs a command on answers as itself
  *   7. probes   the manifest's probes, resolved for this target (none on a
@@ -28,6 +29,7 @@
 #include "clupdate/journal.h"
 #include "clupdate/manifest.h"
 #include "clupdate/plan.h"
+#include "clupdate/rollback.h"
 #include "clupdate/target.h"
 
 struct clu_apply {
@@ -36,6 +38,8 @@ struct clu_apply {
 	const struct clu_manifest *manifest;
 	struct clu_journal *journal;
 	int strategy;                         /* -1: the manifest's */
+	bool rollback;                        /* put the previous version back
+						 (rollback.h) instead of applying */
 	bool no_probes;
 	struct clu_exec_options exec;         /* progress, interruption, timeouts */
 	/* The plan is made: show it, return whether to go on (NULL: go on). */
@@ -61,6 +65,8 @@ struct clu_apply {
 	struct clu_cluster cluster;
 	struct clu_plan plan;
 	bool planned;
+	struct clu_rollback rollback_decided;         /* what a rollback runs */
+	bool have_rollback;
 	struct clu_probe_target *probes;
 };
 

@@ -10,8 +10,9 @@
  *                takeover-compatible, max-unavailable, max-failed-nodes,
  *                require-all-nodes-online,
  *                retries, expected-install-time, expected-switchover-time,
- *                version-attribute
- *   [install]    command, verify, rollback, timeout, check, check-timeout, soak
+ *                version-attribute, previous-version
+ *   [install]    command, verify, rollback, down-migration, timeout, check,
+ *                check-timeout, soak
  *   [hook "N"]   pre, post, timeout               (zero or more)
  *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms, check,
  *                max-outage, up-timeout          (zero or more)
@@ -88,11 +89,16 @@ struct clu_manifest {
 	unsigned expected_switchover_ms; /* estimated switchover outage; default 5 s */
 	char *version_attribute;         /* node attribute holding the installed version;
 					    default "clupdate-version" */
+	char *previous_version;  /* optional: the version `clupdate rollback` puts back;
+				    NULL: learnt from the cluster (rollback.h) */
 
 	/* [install] */
 	char *install_command;   /* required: the "Update.exe", run on one node by a shell */
 	char *verify_command;    /* required: prints the version installed on the node */
-	char *rollback_command;  /* optional */
+	char *rollback_command;  /* optional: puts the previous version back on a node
+				    (`clupdate rollback`, rollback.h) */
+	char *down_migration_command;    /* optional: converts migrated data back to the
+					    previous version's format, on the owner */
 	unsigned install_timeout_ms;     /* default 30 min */
 	char *check_command;     /* optional health gate: run on a node after its verify;
 				    exit 0 = the service can run there, else the node failed */

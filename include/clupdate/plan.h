@@ -87,6 +87,9 @@ struct clu_step {
 				      drain/install/...: the node; clear: NULL */
 	char *group;               /* pin/unpin/move/ban/clear; NULL otherwise */
 	char *hook;                /* pre-hook/post-hook: the hook's name */
+	char *command;             /* install: shell text run instead of the manifest's
+				      installer (a rollback's down-migration then rollback
+				      on the owner); NULL: the manifest's `command` */
 	struct clu_fact *pre;      /* must hold before the step */
 	size_t n_pre;
 	struct clu_fact *post;     /* must hold after the step */
@@ -139,6 +142,8 @@ struct clu_plan {
 	char *update;              /* manifest name */
 	char *version;             /* target version */
 	enum clu_strategy strategy;        /* the one planned (never auto) */
+	bool rollback;             /* a rollback plan (clu_plan_make_rollback): each
+				      install puts `version`, the previous one, back */
 	char *choice;              /* why this strategy (for auto), or NULL */
 	struct clu_step *steps;
 	size_t n_steps;
@@ -164,6 +169,17 @@ struct clu_plan {
 int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *manifest,
 		  const struct clu_cluster *cluster, int strategy,
 		  struct clu_err *err);
+
+/*
+ * Plan a rollback: manifest is the one clu_rollback_manifest() derives
+ * (version: the version put back; command: the rollback), and the nodes
+ * newer than its version are the ones to work on, in place: each owner
+ * first with its groups pinned, then each other node drained. The same
+ * simulation and invariants as clu_plan_make(); a node older than the
+ * version put back is refused. plan->rollback is set.
+ */
+int clu_plan_make_rollback(struct clu_plan *plan, const struct clu_manifest *manifest,
+			   const struct clu_cluster *cluster, struct clu_err *err);
 
 /* Free the contents of *plan and zero it. */
 void clu_plan_release(struct clu_plan *plan);

@@ -163,3 +163,12 @@ ocf() {
 	OCF_RC=0
 	OCF_OUT=$(OCF_RESOURCE_INSTANCE=mail-daemon "$AGENT" "$1" 2>&1) || OCF_RC=$?
 }
+
+# bodies STORE MAILD: every message's body, in id order, for comparison.
+bodies() {
+	local id
+	for id in $("$2" --list-store "$1"); do
+		echo "== $id"
+		"$2" --read-message "$1" "$id"
+	done
+}

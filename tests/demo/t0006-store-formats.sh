@@ -20,14 +20,6 @@ fill() {
 	stop_pid "$PID"
 }
 
-# bodies STORE MAILD: every message's body, in id order, for comparison.
-bodies() {
-	local id
-	for id in $("$2" --list-store "$1"); do
-		echo "== $id"
-		"$2" --read-message "$1" "$id"
-	done
-}
 
 # New stores take the daemon's format.
 fill 1 s1 10

@@ -15,6 +15,12 @@
  * guard never broken (from the simulation's own count), and every change
  * of every run closed in the journal.
  *
+ * Rollback (rollback.h), planned and run as `clupdate rollback` does it:
+ * data not migrated (a partial run's node put back), migrated without a
+ * down-migration (refused, nothing changed, no run journalled), with one
+ * (the owner's step first, pinned), and a crash at every journal write of
+ * two rollbacks, each rerun to every node at the previous version.
+ *
  * Each trial has its own directory (in /dev/shm when there is one: the
  * journal fsyncs every write): the description, its state file, the
  * manifest and the journal.
@@ -36,6 +42,7 @@
 
 #include "clupdate/abort.h"
 #include "clupdate/exec.h"
+#include "clupdate/rollback.h"
 #include "clupdate/sim.h"
 #include "util.h"
 
@@ -173,6 +180,9 @@ struct apply {
 	unsigned long late_at;       /* at this write, time passes: the deadline */
 	int64_t deadline_mono_ms;
 	bool probes;                 /* run the manifest's (command) probes */
+	bool rollback;               /* `clupdate rollback` instead of apply */
+	char plan_notes[1024];       /* a rollback's plan notes, one per line */
+	unsigned owner_command_step; /* the step that runs a command of its own */
 	struct clu_backend *backend;
 };
 
@@ -206,10 +216,24 @@ static const struct clu_exec_options fast = {
 	.cluster_source = "sim",
 };
 
+/* What a rollback's plan says, for the tests to check. */
+static void rollback_facts(const struct clu_plan *plan, struct apply *a)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < plan->n_notes && len < sizeof(a->plan_notes); i++)
+		len += (size_t)snprintf(a->plan_notes + len, sizeof(a->plan_notes) - len, "%s\n",
+					plan->notes[i]);
+	for (size_t i = 0; i < plan->n_steps; i++)
+		if (plan->steps[i].command && !a->owner_command_step)
+			a->owner_command_step = plan->steps[i].index;
+}
+
 static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 			const struct clu_manifest *m, struct apply *a)
 {
 	struct clu_backend *b = clu_sim_backend(sim);
+	struct clu_rollback rollback;
 	struct clu_exec_result result;
 	struct clu_cluster cluster;
 	struct clu_plan plan;
@@ -221,12 +245,20 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 		ret = b->ops->read(b, true, &cluster, &a->err);
 	if (ret)
 		return ret;
-	ret = clu_exec_mark_leftovers(b, journal, m, &cluster, &a->err);
+	if (a->rollback && !(ret = clu_rollback_prepare(&rollback, m, &cluster, &a->err)))
+		m = &rollback.manifest;
 	if (!ret)
+		ret = clu_exec_mark_leftovers(b, journal, m, &cluster, &a->err);
+	if (!ret && a->rollback)
+		ret = clu_rollback_plan(&plan, &rollback, &cluster, &a->err);
+	else if (!ret)
 		ret = clu_plan_make(&plan, m, &cluster, -1, &a->err);
 	clu_cluster_release(&cluster);
+	if (ret && a->rollback && m == &rollback.manifest)
+		clu_rollback_release(&rollback);
 	if (ret)
 		return ret;
+	rollback_facts(&plan, a);
 	/* Renewals at every chance: an abort request is seen at the next one. */
 	if (a->abort_at)
 		o.lock_renew_ms = 1;
@@ -241,6 +273,8 @@ static int plan_and_run(struct clu_sim *sim, struct clu_journal *journal,
 	a->n_remaining = result.n_remaining;
 	clu_exec_result_release(&result);
 	clu_plan_release(&plan);
+	if (a->rollback)
+		clu_rollback_release(&rollback);
 	return ret;
 }
 
@@ -326,8 +360,8 @@ static void assert_journal_closed(struct trial *t)
 	clu_journal_close(journal);
 }
 
-/* The update is complete and nothing of clupdate's is left in the cluster. */
-static void assert_clean_end(struct trial *t)
+/* Every node at version, and nothing of clupdate's is left in the cluster. */
+static void assert_clean_end_at(struct trial *t, const char *version)
 {
 	struct clu_lock_holder holder;
 	struct clu_err err = CLU_ERR_INIT;
@@ -337,7 +371,7 @@ static void assert_clean_end(struct trial *t)
 
 	end_open(t, &e);
 	for (size_t i = 0; i < e.c->n_nodes; i++) {
-		assert_string_equal(e.c->nodes[i].version, "2");
+		assert_string_equal(e.c->nodes[i].version, version);
 		assert_false(e.c->nodes[i].standby);
 	}
 	for (size_t i = 0; i < e.c->n_groups; i++) {
@@ -354,6 +388,12 @@ static void assert_clean_end(struct trial *t)
 	clu_sim_close(e.sim);
 	assert_guard_kept(t);
 	assert_journal_closed(t);
+}
+
+/* The update is complete and nothing of clupdate's is left in the cluster. */
+static void assert_clean_end(struct trial *t)
+{
+	assert_clean_end_at(t, "2");
 }
 
 static void assert_ok(const struct apply *a)
@@ -921,22 +961,24 @@ static void test_lock_taken_over(void **state)
 
 /* ---- a crash at every journal point ------------------------------------- */
 
-/* Run in a child that _exits at journal write k: 99 when it did. */
-static int crash_at(struct trial *t, unsigned long k, struct apply *done)
+/* Run (a rollback: rollback) in a child that _exits at journal write k: 99 when it did. */
+static int crash_run_at(struct trial *t, unsigned long k, bool rollback, struct apply *done)
 {
 	int status;
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct apply a = apply(t, k);
+		struct apply a = apply_run(t, (struct apply){ .err = CLU_ERR_INIT, .crash_at = k,
+							      .rollback = rollback });
 
 		_exit(a.ret ? 1 : 0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) == 1) {
-		*done = apply(t, 0);   /* let the parent say why */
+		/* let the parent say why */
+		*done = apply_run(t, (struct apply){ .err = CLU_ERR_INIT, .rollback = rollback });
 		fail_msg("the run failed before write %lu: %s", k, done->err.msg);
 	}
 	return WEXITSTATUS(status);
@@ -962,13 +1004,20 @@ static size_t installs_running(struct trial *t)
 	return n;
 }
 
+static int crash_at(struct trial *t, unsigned long k, struct apply *done)
+{
+	return crash_run_at(t, k, false, done);
+}
+
 /*
- * Crash at every journal write in turn, run again, check the end. Returns
- * the points tried; *most_installs (may be NULL): the most installers
- * found running at once at a crash.
+ * Crash the run (a rollback: rollback) at every journal write in turn, run
+ * it again, and expect every node at version and nothing left. Returns the
+ * points tried; *most_installs (may be NULL): the most installers found
+ * running at once at a crash.
  */
-static unsigned crash_everywhere_at_once(const char *what, const char *cluster,
-					 const char *manifest, size_t *most_installs)
+static unsigned crash_run_everywhere(const char *what, const char *cluster,
+				     const char *manifest, bool rollback, const char *version,
+				     size_t *most_installs)
 {
 	unsigned points = 0;
 
@@ -977,18 +1026,18 @@ static unsigned crash_everywhere_at_once(const char *what, const char *cluster,
 		struct apply a;
 
 		trial_init(&t, cluster, manifest);
-		if (crash_at(&t, k, &a) != 99) {
+		if (crash_run_at(&t, k, rollback, &a) != 99) {
 			trial_remove(&t);
 			break;   /* the run ended before write k: every point tried */
 		}
 		points++;
 		if (most_installs && installs_running(&t) > *most_installs)
 			*most_installs = installs_running(&t);
-		a = apply(&t, 0);
+		a = apply_run(&t, (struct apply){ .err = CLU_ERR_INIT, .rollback = rollback });
 		if (a.ret)
 			fail_msg("%s, crashed at write %lu: the next run failed: %s", what, k,
 				 a.err.msg);
-		assert_clean_end(&t);
+		assert_clean_end_at(&t, version);
 		trial_remove(&t);
 	}
 	print_message("crash points: %s: %u tried, each run again to a clean end\n", what, points);
@@ -998,7 +1047,7 @@ static unsigned crash_everywhere_at_once(const char *what, const char *cluster,
 
 static unsigned crash_everywhere(const char *what, const char *cluster, const char *manifest)
 {
-	return crash_everywhere_at_once(what, cluster, manifest, NULL);
+	return crash_run_everywhere(what, cluster, manifest, false, "2", NULL);
 }
 
 static void test_crash_in_place(void **state)
@@ -1023,7 +1072,7 @@ static void test_crash_waves(void **state)
 	size_t most = 0;
 
 	(void)state;
-	crash_everywhere_at_once("5 nodes, waves of 2", five_nodes, waves, &most);
+	crash_run_everywhere("5 nodes, waves of 2", five_nodes, waves, false, "2", &most);
 	assert_int_equal(most, 2);
 }
 
@@ -1392,6 +1441,116 @@ static void test_deadline(void **state)
 	trial_remove(&t);
 }
 
+/* ---- rollback ------------------------------------------------------------ */
+
+#define NODE_AT(n, v) "[node \"" n "\"]\nversion = " v "\n"
+
+/* sp applied everywhere: the data migrated on n1. */
+static const char updated[] =
+	NODE_AT("n1", "2") NODE_AT("n2", "2") NODE_AT("n3", "2")
+	"[group \"mail\"]\nowner = n1\naddress = 10.0.0.10\ndata-version = 2\n";
+/* A run stopped after its first passive node: the owner and its data still at 1. */
+static const char partly_updated[] =
+	NODE_AT("n1", "1") NODE_AT("n2", "2") NODE_AT("n3", "1")
+	"[group \"mail\"]\nowner = n1\naddress = 10.0.0.10\ndata-version = 1\n";
+
+static const char with_rollback[] = UPDATE("mail", "in-place", "") "rollback = roll-back\n";
+static const char previous_without_down[] =
+	UPDATE("mail", "in-place", "previous-version = 1\n") "rollback = roll-back\n";
+static const char with_down_migration[] =
+	UPDATE("mail", "in-place", "previous-version = 1\n")
+	"rollback = roll-back\ndown-migration = down-migrate\n";
+
+static struct apply roll_back(struct trial *t)
+{
+	return apply_run(t, (struct apply){ .err = CLU_ERR_INIT, .rollback = true });
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+	if (!strstr(text, part))
+		fail_msg("'%s' does not say '%s'", text, part);
+}
+
+/* Not migrated: the passive node that got the update goes back; the owner is left alone. */
+static void test_rollback_not_migrated(void **state)
+{
+	struct trial t;
+	struct apply a;
+
+	(void)state;
+	trial_init(&t, partly_updated, with_rollback);
+	a = roll_back(&t);
+	assert_ok(&a);
+	assert_int_equal(a.steps_done, 4);    /* drain, rollback, verify, undrain 'n2' */
+	assert_int_equal(a.owner_command_step, 0);
+	assert_contains(a.plan_notes, "to version 1 (from the nodes the update has not reached)");
+	assert_contains(a.plan_notes, "the data is not migrated");
+	assert_clean_end_at(&t, "1");
+	a = roll_back(&t);                    /* again: nothing newer than 1 is left */
+	assert_ok(&a);
+	assert_int_equal(a.steps_done, 0);
+	trial_remove(&t);
+}
+
+/* Migrated and no down-migration: refused, naming the group and the node; nothing changes. */
+static void test_rollback_refused(void **state)
+{
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_journal *journal;
+	struct clu_run_record *runs;
+	size_t n_runs, n_constraints;
+	struct trial t;
+	struct apply a;
+	struct end e;
+
+	(void)state;
+	trial_init(&t, updated, previous_without_down);
+	a = roll_back(&t);
+	assert_int_equal(a.ret, CLU_E_REFUSED);
+	assert_contains(a.err.msg, "the data of group 'mail' is migrated");
+	assert_contains(a.err.msg, "on 'n1', its owner");
+	assert_contains(a.err.msg, "declares no down-migration command");
+	end_open(&t, &e);
+	for (size_t i = 0; i < e.c->n_nodes; i++)
+		assert_string_equal(e.c->nodes[i].version, "2");
+	assert_true(e.c->groups[0].managed);
+	clu_sim_constraints(e.sim, &n_constraints);
+	assert_int_equal(n_constraints, 0);
+	clu_sim_close(e.sim);
+	assert_int_equal(clu_journal_open(&journal, t.journal, &err), 0);
+	assert_int_equal(clu_journal_runs(journal, &runs, &n_runs, &err), 0);
+	assert_int_equal(n_runs, 0);
+	clu_journal_close(journal);
+	trial_remove(&t);
+}
+
+/* With a down-migration: the owner first, pinned, down-migration then rollback, in one step. */
+static void test_rollback_down_migration(void **state)
+{
+	struct trial t;
+	struct apply a;
+
+	(void)state;
+	trial_init(&t, updated, with_down_migration);
+	a = roll_back(&t);
+	assert_ok(&a);
+	assert_int_equal(a.owner_command_step, 2);    /* right after the pin of 'mail' on 'n1' */
+	assert_int_equal(a.steps_done, 12);
+	assert_contains(a.plan_notes, "the data of 'mail' is migrated (its owner 'n1'");
+	assert_clean_end_at(&t, "1");
+	trial_remove(&t);
+}
+
+static void test_rollback_crash(void **state)
+{
+	(void)state;
+	crash_run_everywhere("rollback of 3 nodes, down-migration", updated, with_down_migration,
+			     true, "1", NULL);
+	crash_run_everywhere("rollback of a partial run", partly_updated, with_rollback, true, "1",
+			     NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1429,6 +1588,10 @@ int main(void)
 		cmocka_unit_test(test_abort_holder_elsewhere),
 		cmocka_unit_test(test_abort_holder_here),
 		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_rollback_not_migrated),
+		cmocka_unit_test(test_rollback_refused),
+		cmocka_unit_test(test_rollback_down_migration),
+		cmocka_unit_test(test_rollback_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -475,7 +475,7 @@ static void test_fixture_errors(void **state)
 		":7: [update] unknown key 'stratgy', did you mean 'strategy'? (expected one of: "
 		"name, version, groups, strategy, data-migration, takeover-compatible, "
 		"max-unavailable, max-failed-nodes, require-all-nodes-online, retries, "
-		"expected-install-time, expected-switchover-time, version-attribute)");
+		"expected-install-time, expected-switchover-time, version-attribute, previous-version)");
 	check_fixture_error("bad-boolean.conf", CLU_E_MANIFEST,
 		":4: [update] data-migration: 'maybe' is not a boolean (expected yes or no)");
 	check_fixture_error("bad-syntax.conf", CLU_E_MANIFEST,
@@ -577,7 +577,7 @@ static void test_key_errors(void **state)
 		":6: [update] unknown key 'verify' (expected one of: name, version, groups, "
 		"strategy, data-migration, takeover-compatible, max-unavailable, "
 		"max-failed-nodes, require-all-nodes-online, retries, expected-install-time, "
-		"expected-switchover-time, version-attribute)");
+		"expected-switchover-time, version-attribute, previous-version)");
 	check_error(UPDATE_OK "[install]\ncommand =\nverify = v\n",
 		":7: [install] command: empty value (expected a shell command)");
 }
@@ -776,6 +776,26 @@ static void test_probe_type_names(void **state)
 	assert_string_equal(clu_probe_type_name((enum clu_probe_type)42), "unknown");
 }
 
+/* The keys of `clupdate rollback`: the version put back, the down-migration. */
+static void test_rollback_keys(void **state)
+{
+	struct clu_manifest m;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	write_manifest(UPDATE_OK "previous-version = 1.9\n" INSTALL_OK
+		       "rollback = ./rollback\ndown-migration = ./store-down --to \"$CLU_VERSION\"\n",
+		       SIZE_MAX);
+	assert_int_equal(clu_manifest_load(&m, manifest_path, &err), 0);
+	assert_string_equal(m.previous_version, "1.9");
+	assert_string_equal(m.rollback_command, "./rollback");
+	assert_string_equal(m.down_migration_command, "./store-down --to \"$CLU_VERSION\"");
+	clu_manifest_release(&m);
+	check_error(UPDATE_OK "previous-version = 1 9\n" INSTALL_OK,
+		    ":6: [update] previous-version: '1 9' is not a valid version (expected "
+		    "letters, digits, '.', '_', '+', '~', ':' and '-', without spaces)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_demo_sp2),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_rollback_keys),
 		cmocka_unit_test(test_hook_probe_defaults),
 		cmocka_unit_test(test_probe_check),
 		cmocka_unit_test(test_gate_keys),

@@ -781,6 +781,47 @@ static void test_version_cmp(void **state)
 	assert_int_equal(clu_version_cmp(NULL, NULL), 0);
 }
 
+/*
+ * A rollback plan: the nodes newer than the version put back are the ones
+ * worked on, in place, the owner first pinned; with migration (a
+ * down-migration), the other nodes are guarded until each is rolled back;
+ * a node older than that version is refused.
+ */
+static void test_rollback_plan(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+
+	(void)state;
+	make_manifest(&m, 1);
+	m.version = "1";                  /* what clu_rollback_prepare() derives */
+	make_cluster(&c, "n1:2 n2:2 n3:1", "mail@n1!n3");   /* n3: a guard ban of the update's run */
+	assert_int_equal(clu_plan_make_rollback(&plan, &m, &c, &err), 0);
+	assert_true(plan.rollback);
+	assert_plan(&plan, "pin mail@n1, install n1, verify n1, unpin mail@n1, "
+		    "drain n2, install n2, verify n2, undrain n2");
+	assert_non_null(find_guard(&plan, "mail", "n2"));
+	assert_null(find_guard(&plan, "mail", "n3"));     /* already at 1 */
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+
+	m.data_migration = false;         /* not migrated: no guard */
+	make_cluster(&c, "n1:1 n2:2 n3:1", "mail@n1");
+	assert_int_equal(clu_plan_make_rollback(&plan, &m, &c, &err), 0);
+	assert_plan(&plan, "drain n2, install n2, verify n2, undrain n2");
+	assert_int_equal(plan.n_guards, 0);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+
+	make_cluster(&c, "n1:2 n2:0", "mail@n1");
+	assert_int_equal(clu_plan_make_rollback(&plan, &m, &c, &err), CLU_E_REFUSED);
+	assert_string_equal(err.msg, "node 'n2' has version 0, older than the version "
+			    "mail-sp2 rolls back to (1)");
+	clu_cluster_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -810,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_waves_offline_and_hooks),
 		cmocka_unit_test(test_require_all_nodes_online),
 		cmocka_unit_test(test_version_cmp),
+		cmocka_unit_test(test_rollback_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
