@@ -13,7 +13,7 @@
 #     snapshots), every node at 1 and every acknowledged message in the
 #     store (check-delivered, through the report).
 source "$SRCDIR/tests/lib/lab.sh"
-lab_start "t1090-$$" 3
+lab_start "t1200-$$" 3
 state=$WORK/state
 demo=$SRCDIR/build/demo
 
