@@ -6,18 +6,23 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*" >&2; }
 
-# lab_start NAME NODES: bring up lab NAME (down first: a killed earlier run
-# may have left it half-built), and arrange for it to go on exit.
+# lab_start NAME NODES [up options]: bring up lab NAME (down first: a
+# killed earlier run may have left it half-built), and arrange for it to go
+# on exit.
 lab_start() {
 	LAB=$1
+	local nodes=$2
+	shift 2
 	"$CLUPDATE" lab down --name "$LAB" >/dev/null 2>&1 || true
 	trap 'lab_stop' EXIT
-	"$CLUPDATE" lab up --name "$LAB" --nodes "$2" >"$WORK/lab-up.log" 2>&1 ||
+	"$CLUPDATE" lab up --name "$LAB" --nodes "$nodes" "$@" >"$WORK/lab-up.log" 2>&1 ||
 		{ cat "$WORK/lab-up.log" >&2; fail "cannot bring up lab '$LAB'"; }
 }
 
 lab_stop() {
-	local rc=$?
+	local rc=$? job
+	# The test's own background jobs (an apply, a sampler), by PID.
+	for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done
 	"$CLUPDATE" lab down --name "$LAB" >/dev/null 2>&1 || echo "warning: lab down failed" >&2
 	rm -rf "$WORK"
 	exit $rc
