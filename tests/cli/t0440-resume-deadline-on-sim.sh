@@ -8,13 +8,7 @@
 # finishes the update, and the guard never broke.
 source "$SRCDIR/tests/lib/cli.sh"
 
-cp "$SRCDIR/demo/sim/lab.ini" lab.ini
-cat >>lab.ini <<'INI'
-
-[fault "n2-fails"]
-what = install-fails
-node = n2
-INI
+sim_lab n2-fails install-fails n2
 sp2=$SRCDIR/demo/sp2/sp2.conf
 expect_status 9 "$CLUPDATE" apply "$sp2" --cluster sim:lab.ini --state-dir state --yes \
 	>/dev/null 2>err.txt

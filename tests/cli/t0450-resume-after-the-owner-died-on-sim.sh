@@ -5,14 +5,7 @@
 # nowhere (the lab found it kept, mail down for good: t1110 'install').
 source "$SRCDIR/tests/lib/cli.sh"
 
-cp "$SRCDIR/demo/sim/lab.ini" lab.ini
-cat >>lab.ini <<'INI'
-
-[fault "n1-dies"]
-what = node-dies
-node = n1
-on = install
-INI
+sim_lab n1-dies node-dies n1 install
 expect_status 9 "$CLUPDATE" apply "$SRCDIR/demo/sp2/sp2.conf" --cluster sim:lab.ini --state-dir state \
 	--yes >/dev/null 2>err.txt
 grep -A8 '^\[group "mail"\]' lab.ini.state | grep -q "managed = no" || fail "not pinned: $(cat lab.ini.state)"

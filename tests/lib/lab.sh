@@ -137,3 +137,16 @@ probe_lost() {
 		fail "check-delivered on $owner could not look"
 	echo "$(sed '/^$/d' <<<"$ids" | wc -l) $(sed '/^$/d' <<<"$lost" | wc -l)"
 }
+
+# assert_no_marks NODE WHAT: nothing of clupdate's is left in the CIB (read
+# on NODE): no constraint of its, no is-managed, no node in standby, no lock.
+assert_no_marks() {
+	local node=$1 what=$2 cib
+	cib=$(on "$node" cibadmin --query)
+	grep -q '<rsc_location id="clupdate-' <<<"$cib" &&
+		fail "$what: a clupdate constraint is left: $(grep '<rsc_location id="clupdate-' <<<"$cib")"
+	grep -q 'name="is-managed"' <<<"$cib" && fail "$what: an is-managed meta attribute is left"
+	grep -q 'name="standby" value="on"' <<<"$cib" && fail "$what: a node is left in standby"
+	grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "$what: the cluster lock is left"
+	return 0
+}
