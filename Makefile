@@ -102,8 +102,8 @@ fuzz-replay := $(FUZZ_NAMES:%=build/asan/fuzz/replay-%)
 .SECONDARY: $(foreach v,build/fuzz build/asan build/cov,\
 		$(patsubst %.c,$(v)/obj/%.o,$(wildcard tests/fuzz/*.c)))
 
-.PHONY: all deps check check-unit check-cli check-fuzz check-lab demo install clean lint \
-	fuzz fuzz-deps fuzz-long man deb check-deb
+.PHONY: all deps check check-unit check-cli check-fuzz check-lab check-faults demo install \
+	clean lint fuzz fuzz-deps fuzz-long man deb check-deb
 .DEFAULT_GOAL := all
 
 all: build/clupdate demo-build man
@@ -134,6 +134,11 @@ check-fuzz: deps $(fuzz-replay)
 
 check-lab: deps all
 	@tests/run-lab build/clupdate
+
+# The long fault trials on the lab (tests/faults: a node killed in every
+# phase; about 30 min on a loaded 2-core machine), apart from check.
+check-faults: deps all
+	@tests/run-lab build/clupdate faults
 
 # Every group runs even when an earlier one fails; the summary says which.
 check: deps

@@ -3,7 +3,9 @@
  * and for each smtp probe with a `check` command, the group's owner is
  * asked which of the messages acknowledged during the run its store does
  * not have (ids on stdin, one a line; the missing ones on stdout). An
- * update that lost acknowledged mail did not succeed.
+ * update that lost acknowledged mail did not succeed. Also after a run
+ * that stopped early: where the group runs is read once the engine has
+ * settled, if it was between nodes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +78,38 @@ static int check_probe(struct executor *x, const struct clu_probe_target *t,
 	return ret;
 }
 
-/* The owner of the probe's group; CLU_E_STEP when it runs nowhere. */
+/* Between looks while the engine settles: the lock only. A run stopped by
+ * an interruption or an abort request still checks what it acknowledged. */
+static int check_tick(void *ctx, const char *unmet, struct clu_err *err)
+{
+	(void)unmet;
+	return exec_lock_renew(ctx, false, err);
+}
+
+/*
+ * The live state into *live once the engine has settled: a run stopped in
+ * the middle of a step (an unpin's refresh, a switchover) may leave the
+ * group between two nodes for a moment, and the store is only read where
+ * the group runs.
+ */
+static int settled_state(struct executor *x, struct clu_cluster *live, struct clu_err *err)
+{
+	struct clu_settle how = {
+		.manifest = x->manifest, .timeout_ms = x->opt.settle_timeout_ms,
+		.poll_ms = x->opt.poll_ms,
+		.failures_before = (const char *const *)x->failures_before.v,
+		.n_failures_before = x->failures_before.n,
+		.tick = check_tick, .ctx = x, .last = live,
+	};
+
+	return x->backend->ops->settle(x->backend, &how, err);
+}
+
+/*
+ * The owner of the probe's group, from the live state (read once; when the
+ * group runs nowhere, read again once the engine has settled); CLU_E_STEP
+ * when it still runs nowhere.
+ */
 static int probe_owner(struct executor *x, const struct clu_probe_target *t,
 		       struct clu_cluster *live, bool *have_live, const char **owner,
 		       struct clu_err *err)
@@ -88,6 +121,14 @@ static int probe_owner(struct executor *x, const struct clu_probe_target *t,
 		return ret;
 	*have_live = true;
 	group = clu_cluster_group(live, t->spec->group);
+	if (group && !group->owner) {
+		clu_cluster_release(live);
+		*have_live = false;
+		if ((ret = settled_state(x, live, err)))
+			return ret;
+		*have_live = true;
+		group = clu_cluster_group(live, t->spec->group);
+	}
 	*owner = group ? group->owner : NULL;
 	if (!*owner)
 		return clu_err_set(err, CLU_E_STEP, "probe '%s': cannot check the acknowledged "

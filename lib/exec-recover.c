@@ -70,7 +70,8 @@ static int undo_leftover(struct executor *x, const struct clu_change *c, struct 
 /*
  * Whether a change left by an earlier stopped run may go now that this run
  * completed the same update: its node (for a ban or a drain) or the
- * group's owner (for a pin) is at the target version; a preference always.
+ * group's owner (for a pin) is at the target version; a preference always;
+ * a pin of a group that runs nowhere too.
  */
 static bool leftover_resolved(const struct executor *x, const struct clu_change *c,
 			      const struct clu_cluster *live)
@@ -85,6 +86,11 @@ static bool leftover_resolved(const struct executor *x, const struct clu_change 
 		return true;
 	case CLU_VERB_PIN:
 		g = clu_cluster_group(live, c->group);
+		/* Its owner died under the pin: the group runs nowhere, and only
+		 * the pin keeps the engine from starting it again. The update is
+		 * complete; the guard's bans, where they stay, still hold. */
+		if (g && !g->owner)
+			return true;
 		node = g ? g->owner : NULL;
 		break;
 	case CLU_VERB_BAN:

@@ -195,8 +195,9 @@ static int walk(struct executor *x, struct clu_err *err)
 			return clu_err_set(err, CLU_E_ABORTED, "interrupted before step %u", s->index);
 		if (x->opt.deadline_mono_ms && clu_now_mono_ms() >= x->opt.deadline_mono_ms)
 			return clu_err_set(err, CLU_E_ABORTED, "the deadline passed: stopped before "
-					   "step %u, with %u of %zu steps done", s->index,
-					   x->result->steps_done, x->plan->n_steps);
+					   "step %u, with %u of %zu steps done, %zu left ('clupdate "
+					   "resume' continues)", s->index, x->result->steps_done,
+					   x->plan->n_steps, x->plan->n_steps - i);
 		if (skipped(x, s)) {
 			if ((ret = exec_skip_step(x, s, err)))
 				return ret;

@@ -140,7 +140,9 @@ static const struct cmd_option options[] = {
 	APPLY_VIEW_OPTIONS_RUN,
 	APPLY_VIEW_OPTION_DEADLINE(
 	  "stop safely at the first step boundary after D (90s,\n"
-	  "10m, 2h) from now, as an interruption does (exit 11)"),
+	  "10m, 2h) from now, as an interruption does (exit 11);\n"
+	  "what is left is printed ('clupdate resume' again\n"
+	  "continues, 'clupdate abort' puts it back)"),
 	CMD_OPTION_END,
 };
 

@@ -6,13 +6,7 @@
 # a lock held on another host that does not answer times out (exit 10).
 source "$SRCDIR/tests/lib/cli.sh"
 
-cp "$SRCDIR/demo/sim/lab.ini" lab.ini
-cat >>lab.ini <<'INI'
-
-[fault "n2-fails"]
-what = install-fails
-node = n2
-INI
+sim_lab n2-fails install-fails n2
 sim=(--cluster sim:lab.ini --state-dir state)
 
 expect_status 2 "$CLUPDATE" abort "${sim[@]}" 2>err.txt

@@ -9,13 +9,7 @@
 # run's own cluster, as JSON that validates; the guard never broke.
 source "$SRCDIR/tests/lib/cli.sh"
 
-cp "$SRCDIR/demo/sim/lab.ini" lab.ini
-cat >>lab.ini <<'INI'
-
-[fault "n2-fails"]
-what = install-fails
-node = n2
-INI
+sim_lab n2-fails install-fails n2
 # The manifest in a file of the test's own, to change it; the simulation
 # runs no command, so its directory holds nothing else.
 cp "$SRCDIR/demo/sp2/sp2.conf" sp2.conf

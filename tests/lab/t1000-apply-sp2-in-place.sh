@@ -31,12 +31,7 @@ for n in n1 n2 n3; do
 done
 
 # Nothing of clupdate's is left in the cluster.
-cib=$(on n1 cibadmin --query)
-grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" &&
-	fail "a clupdate constraint is left: $(on n1 cibadmin --query --scope constraints)"
-grep -q 'name="is-managed"' <<<"$cib" && fail "an is-managed meta attribute is left"
-grep -q 'name="standby" value="on"' <<<"$cib" && fail "a node is left in standby"
-grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "the cluster lock is left"
+assert_no_marks n1 "after the run"
 [[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
 
 # The journal lists every step with its times.

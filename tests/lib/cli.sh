@@ -28,3 +28,12 @@ expect_status() {
 	"$@" || got=$?
 	((got == want)) || fail "'$*' exited with $got, expected $want"
 }
+
+# sim_lab [NAME WHAT NODE [ON]]: the demo's simulated cluster in ./lab.ini
+# (doc/sim.md), with the fault NAME (what = WHAT, node = NODE, on = ON).
+sim_lab() {
+	cp "$SRCDIR/demo/sim/lab.ini" lab.ini
+	(($#)) || return 0
+	printf '\n[fault "%s"]\nwhat = %s\nnode = %s\n' "$1" "$2" "$3" >>lab.ini
+	[[ -z ${4:-} ]] || echo "on = $4" >>lab.ini
+}

@@ -20,7 +20,9 @@ lab_start() {
 }
 
 lab_stop() {
-	local rc=$?
+	local rc=$? job
+	# The test's own background jobs (an apply, a sampler), by PID.
+	for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done
 	"$CLUPDATE" lab down --name "$LAB" >/dev/null 2>&1 || echo "warning: lab down failed" >&2
 	rm -rf "$WORK"
 	exit $rc
@@ -90,25 +92,61 @@ assert_sp2_done() {
 		"$(jq '.report.acknowledged' "$WORK/report.json") messages acknowledged, 0 lost"
 }
 
-# kill_when MANIFEST SQL [apply options]: start apply of MANIFEST on the
-# lab (journal in $state), wait until the journal query SQL, with RUN the
-# newest run's id, returns 1, then SIGKILL it. Driven by the journal, not
-# by sleeps: the kill lands in the window SQL names. KILLED_RUN: its run.
-kill_when() {
-	local manifest=$1 sql=$2 pid run hit
+# apply_until MANIFEST SQL [apply options]: start apply of MANIFEST on
+# the lab (journal in $state, JSON result in $WORK/until.json, progress in
+# $WORK/until.err) and return once the journal query SQL, with RUN the
+# newest run's id, returns 1. Driven by the journal, not by sleeps: the
+# caller acts in the window SQL names. APPLY_PID: the apply, still
+# running; APPLY_RUN: its run.
+apply_until() {
+	local manifest=$1 sql=$2 run hit
 	shift 2
-	"$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes "$@" \
-		>"$WORK/killed.out" 2>"$WORK/killed.err" &
-	pid=$!
-	for ((i = 0; i < 1200; i++)); do
+	"$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes \
+		--output-as json "$@" >"$WORK/until.json" 2>"$WORK/until.err" &
+	APPLY_PID=$!
+	for ((i = 0; i < 2400; i++)); do
 		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs" 2>/dev/null || true)
 		hit=$(sqlite3 "$state/journal.db" "${sql//RUN/${run:-0}}" 2>/dev/null || echo 0)
 		[[ $hit == 1 ]] && break
-		kill -0 "$pid" 2>/dev/null || fail "apply ended before the window: $(cat "$WORK/killed.err")"
+		kill -0 "$APPLY_PID" 2>/dev/null || fail "apply ended before the window: $(cat "$WORK/until.err")"
 		sleep 0.05
 	done
 	[[ $hit == 1 ]] || fail "the window never came"
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
-	KILLED_RUN=$run
+	APPLY_RUN=$run
+}
+
+# kill_when MANIFEST SQL [apply options]: apply_until, then SIGKILL the
+# apply: the kill lands in the window SQL names. KILLED_RUN: its run.
+kill_when() {
+	apply_until "$@"
+	kill -KILL "$APPLY_PID"
+	wait "$APPLY_PID" 2>/dev/null || true
+	KILLED_RUN=$APPLY_RUN
+}
+
+# probe_lost JOURNAL_DIR: `clupdate probe` does not check delivery; this
+# does, for a probe run kept with --state-dir JOURNAL_DIR: the queue ids its
+# smtp probe acknowledged (the journal's probe-acknowledged events) go to
+# the demo's own check-delivered on mail's owner, as apply's check does.
+# Prints "ACKNOWLEDGED LOST"; fails when the check cannot look.
+probe_lost() {
+	local journal=$1/journal.db owner ids lost
+	ids=$(sqlite3 "$journal" "SELECT detail FROM events WHERE kind = 'probe-acknowledged'" | tr ' ' '\n' | sed '/^$/d')
+	owner=$(owner_of mail) || fail "mail runs nowhere: cannot check delivery"
+	lost=$(on "$owner" "$SRCDIR/build/demo/sp2/check-delivered" <<<"$ids") ||
+		fail "check-delivered on $owner could not look"
+	echo "$(sed '/^$/d' <<<"$ids" | wc -l) $(sed '/^$/d' <<<"$lost" | wc -l)"
+}
+
+# assert_no_marks NODE WHAT: nothing of clupdate's is left in the CIB (read
+# on NODE): no constraint of its, no is-managed, no node in standby, no lock.
+assert_no_marks() {
+	local node=$1 what=$2 cib
+	cib=$(on "$node" cibadmin --query)
+	grep -q '<rsc_location id="clupdate-' <<<"$cib" &&
+		fail "$what: a clupdate constraint is left: $(grep '<rsc_location id="clupdate-' <<<"$cib")"
+	grep -q 'name="is-managed"' <<<"$cib" && fail "$what: an is-managed meta attribute is left"
+	grep -q 'name="standby" value="on"' <<<"$cib" && fail "$what: a node is left in standby"
+	grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "$what: the cluster lock is left"
+	return 0
 }

@@ -1,0 +1,225 @@
+# Issue 12 acceptance: a lab node killed (hard power-off: `lab kill`, with
+# the lab's fence agent) in each phase of a run, on one 3-node lab reset
+# between phases (`lab reset`):
+#   drain     sp2 in place, n2 killed while its drain step runs;
+#   install   sp2 in place, the owner n1 killed while its installer runs;
+#   verify    sp2 in place, n2 killed while its verify runs;
+#   undrain   sp2 in place, n2 killed while its undrain runs;
+#   move      sp3 rolling, the switchover's target killed while it moves;
+#   control   sp2 in place run inside n1 (`--cluster pacemaker`, others
+#             over ssh, as t1050), n1 killed, with clupdate on it, during
+#             n3's install; resumed from n2.
+# Each landed from the journal, not by sleeping. After each kill:
+#  - clupdate stops as the failure policy says (max-failed-nodes = 0 in both
+#    packs: the run ends failed, naming why; the control node's run dies
+#    with its node);
+#  - at no instant does mail run on a node older than its data: checked on
+#    every state snapshot the journal took, and on a sampler's readings
+#    during the whole phase (the store's FORMAT first, then where crm_mon
+#    says mail is started, then those nodes' installed VERSION);
+#  - the killed node is powered on again (`lab start`), then `resume` ends
+#    with a clean cluster: every node at the target version (binary and
+#    attribute), nothing of clupdate's left (constraints, is-managed,
+#    standby, lock), mail running;
+#  - no message acknowledged to the probes of every run of the phase is
+#    missing from the store (the demo's check-delivered on the owner).
+# Prints how many phases ran.
+#
+# Known failing (2026-12-07): 'install'. When the owner dies before its
+# installer migrated the store, resume plans from a group that runs
+# nowhere: every node is updated as a passive one, so no installer owns
+# the store, it stays at format 1, and maild 2 refuses to start on any
+# node ('not installed'). Resume must first let the group start again
+# where the guard allows (unpin the dead run's pin before planning), so
+# that the owner's install migrates the store.
+source "$SRCDIR/tests/lib/lab.sh"
+lab_start "t1110-$$" 3 --fencing lab
+sp2=$SRCDIR/build/demo/sp2/sp2.conf
+sp3=$SRCDIR/build/demo/sp3/sp3.conf
+PHASES=0
+
+# ---- the sampler ---------------------------------------------------------------
+
+# sample_loop FILE: until FILE.stop exists, one line per reading:
+# "DATA NODE=VERSION..." for the nodes where a member of mail is started.
+sample_loop() {
+	local file=$1 fmt xml n nodes line
+	while [[ ! -e $file.stop ]]; do
+		fmt=$(cat "$LAB_ROOT/$LAB/store/FORMAT" 2>/dev/null || echo 0)
+		xml=
+		for n in n1 n2 n3; do
+			xml=$(on "$n" crm_mon --one-shot --output-as=xml 2>/dev/null) && break
+		done
+		[[ -n $xml ]] || { sleep 0.2; continue; }
+		nodes=$(xmllint --xpath "//group[@id='mail']/resource[@role='Started']/node/@name" - \
+			<<<"$xml" 2>/dev/null | grep -o '"[^"]*"' | tr -d '"' | sort -u) || true
+		line=$fmt
+		for n in $nodes; do
+			line+=" $n=$(cat "$LAB_ROOT/$LAB/nodes/$n/opt-clupdate-mail/VERSION" 2>/dev/null || echo 0)"
+		done
+		echo "$line" >>"$file"
+		sleep 0.2
+	done
+}
+SAMPLER=
+sampler_start() { rm -f "$1" "$1.stop"; sample_loop "$1" & SAMPLER=$!; }
+sampler_check() {
+	local file=$1 phase=$2 fmt pair n=0
+	touch "$file.stop"
+	wait "$SAMPLER" || true
+	SAMPLER=
+	while read -r fmt rest; do
+		n=$((n + 1))
+		for pair in $rest; do
+			((${pair#*=} >= fmt)) ||
+				fail "$phase: sample $n: mail started on ${pair%=*} (version ${pair#*=}) with data at $fmt"
+		done
+	done <"$file"
+	((n > 10)) || fail "$phase: the sampler read only $n samples"
+	note "$phase: $n samples, mail never on a node older than the store"
+}
+
+# ---- the checks -------------------------------------------------------------------
+
+# Every journal snapshot of every run: mail's owner is not older than its data.
+snapshots_check() {
+	local phase=$1 bad
+	bad=$(sqlite3 "$state/journal.db" "SELECT run_id, step, phase, cluster_json FROM snapshots" |
+		while IFS='|' read -r run step when json; do
+			jq -r --arg at "run $run step $step $when" '. as $c | $c.groups[]
+				| select(.owner != null and .["data-version"] != null) as $g
+				| $c.nodes[] | select(.name == $g.owner and .version != null
+				  and (.version | tonumber) < ($g["data-version"] | tonumber))
+				| "\($at): \($g.name) on \(.name) at \(.version), data \($g["data-version"])"' <<<"$json"
+		done)
+	[[ -z $bad ]] || fail "$phase: a snapshot has mail on an older node: $bad"
+	[[ $(sqlite3 "$state/journal.db" "SELECT count(*) FROM snapshots") -gt 0 ]] ||
+		fail "$phase: the journal has no snapshots"
+}
+
+# The cluster clean at VERSION: every node updated, nothing of clupdate's.
+assert_clean() {
+	local phase=$1 version=$2 n
+	for n in n1 n2 n3; do
+		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == "$version" ]] ||
+			fail "$phase: $n: maild is not $version"
+		[[ $(on n2 crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
+			fail "$phase: $n: mail-version is not $version"
+	done
+	assert_no_marks n2 "$phase"
+	wait_until 120 "$phase: mail running" mail_running
+	return 0
+}
+mail_running() { [[ -n $(owner_of mail) ]]; }
+node_up() { [[ $(on n2 crm_mon --one-shot --output-as=xml 2>/dev/null ||
+	on n3 crm_mon --one-shot --output-as=xml 2>/dev/null) == *"<node name=\"$1\" id=\"${1#n}\" online=\"true\""* ]]; }
+
+# ---- one phase ----------------------------------------------------------------------
+
+# phase NAME VERSION VICTIM MANIFEST SQL [apply options]: reset to VERSION,
+# apply MANIFEST until SQL holds, kill VICTIM, then the checks, the node
+# back and resume.
+phase() {
+	local name=$1 from=$2 victim=$3 manifest=$4 sql=$5 rc=0 to acked lost
+	shift 5
+	to=$((from + 1))
+	"$CLUPDATE" lab reset --name "$LAB" --version "$from" >"$WORK/reset.log" 2>&1 ||
+		{ cat "$WORK/reset.log" >&2; fail "$name: lab reset failed"; }
+	state=$WORK/state-$name
+	sampler_start "$WORK/samples-$name"
+	apply_until "$manifest" "$sql" "$@"
+	note "$name: run $APPLY_RUN, killing $victim"
+	"$CLUPDATE" lab kill --name "$LAB" "$victim" 2>/dev/null || fail "$name: lab kill $victim"
+	wait "$APPLY_PID" || rc=$?
+	after_kill "$name" "$rc"
+	"$CLUPDATE" lab start --name "$LAB" "$victim" >/dev/null 2>&1 || fail "$name: lab start $victim"
+	wait_until 120 "$name: $victim back online" node_up "$victim"
+	"$CLUPDATE" resume --state-dir "$state" --yes --output-as json \
+		>"$WORK/resume-$name.json" 2>"$WORK/resume-$name.err" ||
+		{ cat "$WORK/resume-$name.err" >&2; diagnose; fail "$name: resume failed"; }
+	phase_end "$name" "$to"
+}
+
+# The run stopped as the policy says: failed (max-failed-nodes = 0), not
+# succeeded, not hung.
+after_kill() {
+	local name=$1 rc=$2 message
+	message=$(sqlite3 "$state/journal.db" "SELECT state || ': ' || coalesce(message, '') FROM runs
+		WHERE id = $APPLY_RUN")
+	[[ $rc == 9 || $rc == 6 ]] || { cat "$WORK/until.err" >&2; fail "$name: apply exited $rc ($message)"; }
+	[[ $message == failed:* ]] || fail "$name: the run is not failed: $message"
+	note "$name: apply stopped (exit $rc): $message"
+}
+
+phase_end() {
+	local name=$1 to=$2 acked lost
+	assert_clean "$name" "$to"
+	read -r acked lost < <(probe_lost "$state")
+	((acked > 0)) || fail "$name: no message acknowledged"
+	((lost == 0)) || fail "$name: $lost of $acked acknowledged messages are lost"
+	sampler_check "$WORK/samples-$name" "$name"
+	snapshots_check "$name"
+	PHASES=$((PHASES + 1))
+	note "$name: resumed clean at version $to; $acked messages acknowledged, 0 lost"
+}
+
+# What the cluster and the store look like, for a failure.
+diagnose() {
+	local n
+	echo "--- store FORMAT: $(cat "$LAB_ROOT/$LAB/store/FORMAT" 2>/dev/null || echo none)" >&2
+	for n in n1 n2 n3; do
+		echo "--- $n VERSION: $(cat "$LAB_ROOT/$LAB/nodes/$n/opt-clupdate-mail/VERSION" 2>/dev/null)" >&2
+	done
+	on n2 crm_mon --one-shot -rfA >&2 2>&1 || true
+	on n2 cibadmin --query --scope resources >&2 2>&1 || true
+}
+
+# Which phases run: all by default; FAULT_PHASES="install move" picks some.
+want() { [[ " ${FAULT_PHASES:-drain install verify undrain move control} " == *" $1 "* ]]; }
+
+running() { echo "SELECT count(*) FROM step_attempts WHERE run_id = RUN AND action = '$1'
+	AND node = '$2' AND state = 'running'"; }
+
+want drain && phase drain 1 n2 "$sp2" "$(running drain n2)"
+want install && phase install 1 n1 "$sp2" "$(running install n1)"
+want verify && phase verify 1 n2 "$sp2" "$(running verify n2)"
+want undrain && phase undrain 1 n2 "$sp2" "$(running undrain n2)"
+# sp3 rolling moves mail to the first node it updated: n2.
+want move && phase move 2 n2 "$sp3" "$(running move n2)" --strategy rolling
+
+# ---- control: clupdate runs on n1, which dies ---------------------------------
+control_phase() {
+	"$CLUPDATE" lab reset --name "$LAB" --version 1 >"$WORK/reset.log" 2>&1 || fail "control: lab reset failed"
+	state=$WORK/state-control
+	mkdir -p "$state"
+	sampler_start "$WORK/samples-control"
+	on n1 "$CLUPDATE" apply "$sp2" --ssh-config "$(lab_ssh_config)" --state-dir "$state" --yes \
+		--output-as json >"$WORK/control.json" 2>"$WORK/control.err" &
+	control=$!
+	sql=$(running install n3)
+	for ((i = 0; i < 2400; i++)); do
+		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs" 2>/dev/null || true)
+		[[ $(sqlite3 "$state/journal.db" "${sql//RUN/${run:-0}}" 2>/dev/null) == 1 ]] && break
+		kill -0 "$control" 2>/dev/null || fail "control: apply on n1 ended early: $(cat "$WORK/control.err")"
+		sleep 0.05
+	done
+	((i < 2400)) || fail "control: the install on n3 never came"
+	note "control: run $run at n3's install; killing n1, where clupdate runs"
+	"$CLUPDATE" lab kill --name "$LAB" n1 2>/dev/null || fail "control: lab kill n1"
+	wait "$control" 2>/dev/null || true
+	[[ $(sqlite3 "$state/journal.db" "SELECT state FROM runs WHERE id = $run") == running ]] ||
+		fail "control: the run on the killed node did not die with it"
+	"$CLUPDATE" lab start --name "$LAB" n1 >/dev/null 2>&1 || fail "control: lab start n1"
+	wait_until 120 "control: n1 back online" node_up n1
+	# From n2: the lock's holder (n1's clupdate) is on another host: its
+	# heartbeat is watched, then the lock taken over.
+	on n2 "$CLUPDATE" resume --cluster pacemaker --ssh-config "$(lab_ssh_config)" --state-dir "$state" \
+		--yes --break-lock=10 --output-as json >"$WORK/resume-control.json" 2>"$WORK/resume-control.err" ||
+		{ cat "$WORK/resume-control.err" >&2; fail "control: resume from n2 failed"; }
+	phase_end control 2
+}
+want control && control_phase
+
+wanted=${FAULT_PHASES:-drain install verify undrain move control}
+note "$PHASES phases ran ($wanted), each ended clean"
+((PHASES == $(wc -w <<<"$wanted"))) || fail "only $PHASES phases of '$wanted' ran"
