@@ -22,7 +22,7 @@
 # probes around each abort (`clupdate probe -- clupdate abort`); no
 # acknowledged message is lost.
 source "$SRCDIR/tests/lib/lab.sh"
-lab_start "t1100-$$" 3
+lab_start "t1300-$$" 3
 state=$WORK/state
 sp2=$SRCDIR/build/demo/sp2/sp2.conf
 sp3=$SRCDIR/build/demo/sp3/sp3.conf
