@@ -1,0 +1,49 @@
+# `clupdate lab reset`: one lab serves many update runs. The lab is left
+# as a failed run leaves it (sp2 killed after the owner's install, with
+# mail pinned, a guard ban in place and the store migrated) and with a node
+# powered off; reset must bring back the start state: every node on and
+# online at the version asked for (binary, VERSION, attribute), nothing of
+# clupdate's in the CIB, a fresh store, mail on n1, SMTP answering. Then a
+# full sp2 run from that state succeeds, under the probe's load, 0 lost.
+source "$SRCDIR/tests/lib/lab.sh"
+lab_start "t0130-$$" 3
+state=$WORK/state
+sp2=$SRCDIR/build/demo/sp2/sp2.conf
+
+kill_when "$sp2" "SELECT count(*) FROM step_attempts WHERE run_id = RUN AND step = 2 AND state = 'done'"
+note "killed run $KILLED_RUN after the owner's install"
+grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" ||
+	fail "the killed run left no guard ban: the test does not start from a dirty lab"
+"$CLUPDATE" lab kill --name "$LAB" n3 >/dev/null 2>&1 || fail "cannot power off n3"
+
+# assert_start_state VERSION: the state reset promises.
+assert_start_state() {
+	local version=$1 n cib
+	for n in n1 n2 n3; do
+		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == "$version" ]] || fail "$n: maild is not $version"
+		[[ $(on "$n" cat /opt/clupdate-mail/VERSION) == "$version" ]] || fail "$n: VERSION is not $version"
+		[[ $(on n1 crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
+			fail "$n: mail-version is not $version"
+	done
+	cib=$(on n1 cibadmin --query)
+	grep -q '<rsc_location' <<<"$cib" && fail "a location constraint is left: $(grep rsc_location <<<"$cib")"
+	grep -q 'name="is-managed"\|name="target-role"' <<<"$cib" && fail "a meta attribute of the reset or clupdate is left"
+	grep -q 'name="standby" value="on"' <<<"$cib" && fail "a node is left in standby"
+	grep -q 'id="clupdate-lock"' <<<"$cib" && fail "the lock is left"
+	[[ $(owner_of mail) == n1 ]] || fail "mail is not on n1"
+	[[ $(on n1 crm_mon --one-shot --output-as=xml | xmllint --xpath 'count(//node[@online="true"])' -) == 3 ]] ||
+		fail "not every node is online"
+}
+
+"$CLUPDATE" lab reset --name "$LAB" --version 1 >"$WORK/reset.out" 2>&1 || { cat "$WORK/reset.out" >&2; fail "reset failed"; }
+note "$(tail -1 "$WORK/reset.out")"
+assert_start_state 1
+# A fresh store: formatted by maild 1 (the killed run had migrated it to 2).
+[[ $(cat "$LAB_ROOT/$LAB/store/FORMAT") == 1 ]] || fail "the store is not a fresh format-1 store"
+
+"$CLUPDATE" apply "$sp2" --cluster "lab:$LAB" --state-dir "$state" --yes --output-as json \
+	>"$WORK/apply.json" 2>"$WORK/apply.err" || { cat "$WORK/apply.err" >&2; fail "sp2 after reset failed"; }
+assert_sp2_done "$WORK/apply.json" "$state" n1
+
+"$CLUPDATE" lab reset --name "$LAB" --version 2 >"$WORK/reset.out" 2>&1 || { cat "$WORK/reset.out" >&2; fail "reset to 2 failed"; }
+assert_start_state 2
