@@ -101,7 +101,7 @@ fuzz-replay := $(FUZZ_NAMES:%=build/asan/fuzz/replay-%)
 .SECONDARY: $(foreach v,build/fuzz build/asan build/cov,\
 		$(patsubst %.c,$(v)/obj/%.o,$(wildcard tests/fuzz/*.c)))
 
-.PHONY: all deps check check-unit check-cli check-fuzz check-lab demo install clean lint \
+.PHONY: all deps check check-unit check-cli check-fuzz check-lab check-faults demo install clean lint \
 	fuzz fuzz-deps fuzz-long
 .DEFAULT_GOAL := all
 
@@ -126,6 +126,11 @@ check-fuzz: deps $(fuzz-replay)
 
 check-lab: deps all
 	@tests/run-lab build/clupdate
+
+# Fault trials on a real lab (tests/faults: SIGKILL at random instants,
+# then resume): longer than CI's lab tests, so apart; .ci/run runs them.
+check-faults: deps all
+	@tests/run-lab build/clupdate faults
 
 # Every group runs even when an earlier one fails; the summary says which.
 check: deps
