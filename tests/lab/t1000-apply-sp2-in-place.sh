@@ -23,20 +23,10 @@ note "mail runs on $owner"
 run=$(jq -r .run.id "$WORK/apply.json")
 [[ $(jq -r .run.state "$WORK/apply.json") == succeeded ]] || fail "run state"
 
-# Every node verifies version 2, with the binary and the attribute.
-for n in n1 n2 n3; do
-	[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == 2 ]] || fail "$n: maild is not 2"
-	[[ $(on "$n" crm_attribute --node "$n" --name mail-version --query --quiet) == 2 ]] ||
-		fail "$n: mail-version attribute is not 2"
-done
-
-# Nothing of clupdate's is left in the cluster.
-cib=$(on n1 cibadmin --query)
-grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" &&
-	fail "a clupdate constraint is left: $(on n1 cibadmin --query --scope constraints)"
-grep -q 'name="is-managed"' <<<"$cib" && fail "an is-managed meta attribute is left"
-grep -q 'name="standby" value="on"' <<<"$cib" && fail "a node is left in standby"
-grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "the cluster lock is left"
+# Every node verifies version 2, with the binary and the attribute;
+# nothing of clupdate's is left in the cluster.
+assert_at_version 2
+assert_nothing_left
 [[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
 
 # The journal lists every step with its times.

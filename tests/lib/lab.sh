@@ -62,19 +62,41 @@ assert_ran_here() {
 	fail "$node: no '$what' via '${via:-this machine}' in its log: $(cat "$log")"
 }
 
+# assert_at_version VERSION: every node's maild and its mail-version
+# attribute are at VERSION.
+assert_at_version() {
+	local version=$1 n
+	for n in n1 n2 n3; do
+		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == "$version" ]] ||
+			fail "$n: maild is not $version"
+		[[ $(on n1 crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
+			fail "$n: its mail-version attribute is not $version"
+	done
+}
+
+# assert_nothing_left: nothing of clupdate's in the cluster's configuration:
+# no constraint of its own, no is-managed meta attribute (a pin), no node
+# in standby (a drain), no cluster lock.
+assert_nothing_left() {
+	local cib
+	cib=$(on n1 cibadmin --query)
+	grep -q 'id="clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" &&
+		fail "a clupdate constraint is left: $(on n1 cibadmin --query --scope constraints)"
+	grep -q 'name="is-managed"' <<<"$cib" && fail "an is-managed meta attribute is left"
+	grep -q 'name="standby" value="on"' <<<"$cib" && fail "a node is left in standby"
+	grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "the cluster lock is left"
+	return 0
+}
+
 # assert_sp2_done APPLY_JSON STATE OWNER: the whole sp2 update is done, in
 # place, with one outage for users, caused by the install on OWNER, and no
 # acknowledged message lost; nothing of clupdate's is left in the cluster.
 assert_sp2_done() {
-	local json=$1 state=$2 owner=$3 run n
+	local json=$1 state=$2 owner=$3 run
 	[[ $(jq -r .run.state "$json") == succeeded ]] || fail "run state: $(jq -c .run "$json")"
 	run=$(jq -r .run.id "$json")
-	for n in n1 n2 n3; do
-		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == 2 ]] || fail "$n: maild is not 2"
-	done
-	grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" &&
-		fail "a clupdate constraint is left"
-	grep -q 'name="is-managed"' <<<"$(on n1 cibadmin --query)" && fail "an is-managed meta attribute is left"
+	assert_at_version 2
+	assert_nothing_left
 	[[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
 	"$CLUPDATE" report "$run" --state-dir "$state" --output-as json >"$WORK/report.json"
 	[[ $(jq '.report.outages | length' "$WORK/report.json") == 1 ]] ||
