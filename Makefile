@@ -135,8 +135,9 @@ check-fuzz: deps $(fuzz-replay)
 check-lab: deps all
 	@tests/run-lab build/clupdate
 
-# The long fault trials on the lab (tests/faults: a node killed in every
-# phase; about 30 min on a loaded 2-core machine), apart from check.
+# The long fault trials on the lab (tests/faults: SIGKILL at random
+# instants then resume; a node killed in every phase), apart from check;
+# .ci/run runs them too.
 check-faults: deps all
 	@tests/run-lab build/clupdate faults
 

@@ -412,6 +412,10 @@ static void *probe_main(void *arg)
 		note_look(p, up, ok, at);
 		up = ok;
 		if (id) {
+			/* Journalled at once: a run killed now still tells which
+			 * messages its users were promised (a SIGKILL loses only
+			 * an id whose 250 came in the last instant). */
+			journal_event(p, clu_now_mono_ms(), "probe-acknowledged", id);
 			CLU_ALLOC_GROW(p->stats.acknowledged, p->stats.n_acknowledged + 1, p->ack_alloc);
 			p->stats.acknowledged[p->stats.n_acknowledged++] = id;
 		}
@@ -531,12 +535,6 @@ void clu_prober_stop(struct clu_prober *pr, struct clu_probe_stats **stats, size
 
 			journal_event(p, clu_now_mono_ms(), "probe-stop", detail);
 			free(detail);
-		}
-		if (p->stats.n_acknowledged) {
-			char *ids = clu__join(p->stats.acknowledged, p->stats.n_acknowledged, " ");
-
-			journal_event(p, clu_now_mono_ms(), "probe-acknowledged", ids);
-			free(ids);
 		}
 	}
 	if (stats) {

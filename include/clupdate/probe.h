@@ -9,7 +9,10 @@
  *   tcp      a connection is accepted
  *   smtp     a whole transaction: 220, EHLO, MAIL, RCPT, DATA, 250 with a
  *            queue id, QUIT; each acknowledged id is kept, to be checked
- *            in the store after the run (none may be missing)
+ *            in the store after the run (none may be missing), and
+ *            journalled at once (event "probe-acknowledged", the id as its
+ *            detail), so that a run killed with SIGKILL still tells which
+ *            messages were promised before it died
  *   command  a command exits 0
  *
  * Every up/down transition is journalled at once as an event
@@ -61,8 +64,7 @@ int clu_prober_start(struct clu_prober **prober, const struct clu_probe_target *
 		     size_t n, struct clu_journal *journal, int64_t run_id, struct clu_err *err);
 
 /*
- * Stop every probe, wait for the threads, journal their stop (and the
- * acknowledged ids, event "probe-acknowledged"), and hand back their
+ * Stop every probe, wait for the threads, journal their stop, and hand back their
  * statistics (*stats: n entries, freed with clu_probe_stats_free). NULL is
  * fine.
  */

@@ -106,7 +106,7 @@ assert_clean() {
 		[[ $(on n2 crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
 			fail "$phase: $n: mail-version is not $version"
 	done
-	assert_no_marks n2 "$phase"
+	assert_nothing_left n2 "$phase"
 	wait_until 120 "$phase: mail running" mail_running
 	return 0
 }

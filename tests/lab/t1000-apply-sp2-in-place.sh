@@ -23,15 +23,10 @@ note "mail runs on $owner"
 run=$(jq -r .run.id "$WORK/apply.json")
 [[ $(jq -r .run.state "$WORK/apply.json") == succeeded ]] || fail "run state"
 
-# Every node verifies version 2, with the binary and the attribute.
-for n in n1 n2 n3; do
-	[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == 2 ]] || fail "$n: maild is not 2"
-	[[ $(on "$n" crm_attribute --node "$n" --name mail-version --query --quiet) == 2 ]] ||
-		fail "$n: mail-version attribute is not 2"
-done
-
-# Nothing of clupdate's is left in the cluster.
-assert_no_marks n1 "after the run"
+# Every node verifies version 2, with the binary and the attribute;
+# nothing of clupdate's is left in the cluster.
+assert_at_version 2
+assert_nothing_left
 [[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
 
 # The journal lists every step with its times.

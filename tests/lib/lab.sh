@@ -67,19 +67,42 @@ assert_ran_here() {
 	fail "$node: no '$what' via '${via:-this machine}' in its log: $(cat "$log")"
 }
 
+# assert_at_version VERSION: every node's maild and its mail-version
+# attribute are at VERSION.
+assert_at_version() {
+	local version=$1 n
+	for n in n1 n2 n3; do
+		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == "$version" ]] ||
+			fail "$n: maild is not $version"
+		[[ $(on n1 crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
+			fail "$n: its mail-version attribute is not $version"
+	done
+}
+
+# assert_nothing_left [NODE [WHAT]]: nothing of clupdate's in the
+# cluster's configuration, as NODE (default n1) sees it: no constraint of
+# its own, no is-managed meta attribute (a pin), no node in standby (a
+# drain), no cluster lock. WHAT (e.g. "after the abort") begins a failure.
+assert_nothing_left() {
+	local node=${1:-n1} what=${2:-at the end} cib
+	cib=$(on "$node" cibadmin --query)
+	grep -q '<rsc_location id="clupdate-' <<<"$cib" &&
+		fail "$what: a clupdate constraint is left: $(grep '<rsc_location id="clupdate-' <<<"$cib")"
+	grep -q 'name="is-managed"' <<<"$cib" && fail "$what: an is-managed meta attribute is left"
+	grep -q 'name="standby" value="on"' <<<"$cib" && fail "$what: a node is left in standby"
+	grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "$what: the cluster lock is left"
+	return 0
+}
+
 # assert_sp2_done APPLY_JSON STATE OWNER: the whole sp2 update is done, in
 # place, with one outage for users, caused by the install on OWNER, and no
 # acknowledged message lost; nothing of clupdate's is left in the cluster.
 assert_sp2_done() {
-	local json=$1 state=$2 owner=$3 run n
+	local json=$1 state=$2 owner=$3 run
 	[[ $(jq -r .run.state "$json") == succeeded ]] || fail "run state: $(jq -c .run "$json")"
 	run=$(jq -r .run.id "$json")
-	for n in n1 n2 n3; do
-		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == 2 ]] || fail "$n: maild is not 2"
-	done
-	grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" &&
-		fail "a clupdate constraint is left"
-	grep -q 'name="is-managed"' <<<"$(on n1 cibadmin --query)" && fail "an is-managed meta attribute is left"
+	assert_at_version 2
+	assert_nothing_left
 	[[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
 	"$CLUPDATE" report "$run" --state-dir "$state" --output-as json >"$WORK/report.json"
 	[[ $(jq '.report.outages | length' "$WORK/report.json") == 1 ]] ||
@@ -136,17 +159,4 @@ probe_lost() {
 	lost=$(on "$owner" "$SRCDIR/build/demo/sp2/check-delivered" <<<"$ids") ||
 		fail "check-delivered on $owner could not look"
 	echo "$(sed '/^$/d' <<<"$ids" | wc -l) $(sed '/^$/d' <<<"$lost" | wc -l)"
-}
-
-# assert_no_marks NODE WHAT: nothing of clupdate's is left in the CIB (read
-# on NODE): no constraint of its, no is-managed, no node in standby, no lock.
-assert_no_marks() {
-	local node=$1 what=$2 cib
-	cib=$(on "$node" cibadmin --query)
-	grep -q '<rsc_location id="clupdate-' <<<"$cib" &&
-		fail "$what: a clupdate constraint is left: $(grep '<rsc_location id="clupdate-' <<<"$cib")"
-	grep -q 'name="is-managed"' <<<"$cib" && fail "$what: an is-managed meta attribute is left"
-	grep -q 'name="standby" value="on"' <<<"$cib" && fail "$what: a node is left in standby"
-	grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "$what: the cluster lock is left"
-	return 0
 }

@@ -223,7 +223,7 @@ static void test_prober_journals_one_window(void **state)
 	struct clu_probe_stats *stats;
 	struct clu_run_record run;
 	int64_t run_id, down_at = 0, up_at = 0;
-	size_t n, downs = 0, ups = 0;
+	size_t n, downs = 0, ups = 0, acked = 0;
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
@@ -262,7 +262,17 @@ static void test_prober_journals_one_window(void **state)
 	assert_int_equal(downs, 1);
 	assert_int_equal(ups, 1);
 	assert_true(up_at > down_at);
-	assert_string_equal(run.events[run.n_events - 1].kind, "probe-acknowledged");
+	/* Each acknowledged id was journalled as it came (a run killed with
+	 * SIGKILL still tells them), in order, and none twice. */
+	for (size_t i = 0, k = 0; i < run.n_events; i++) {
+		if (strcmp(run.events[i].kind, "probe-acknowledged"))
+			continue;
+		assert_true(k < stats[0].n_acknowledged);
+		assert_string_equal(run.events[i].detail, stats[0].acknowledged[k]);
+		acked++;
+		k++;
+	}
+	assert_int_equal(acked, stats[0].n_acknowledged);
 	clu_run_record_release(&run);
 	clu_probe_stats_free(stats, n);
 	clu_journal_close(journal);
