@@ -5,6 +5,7 @@
 # online at the version asked for (binary, VERSION, attribute), nothing of
 # clupdate's in the CIB, a fresh store, mail on n1, SMTP answering. Then a
 # full sp2 run from that state succeeds, under the probe's load, 0 lost.
+# With n3 off, it also checks that require-all-nodes-online refuses.
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t0130-$$" 3
 state=$WORK/state
@@ -15,6 +16,18 @@ note "killed run $KILLED_RUN after the owner's install"
 grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" ||
 	fail "the killed run left no guard ban: the test does not start from a dirty lab"
 "$CLUPDATE" lab kill --name "$LAB" n3 >/dev/null 2>&1 || fail "cannot power off n3"
+
+# While n3 is off: require-all-nodes-online = yes refuses to plan (and so
+# to start), naming it (issue 11, CAU's RequireAllNodesOnline).
+sed 's/^\[update\]$/[update]\nrequire-all-nodes-online = yes/' "$sp2" >"$WORK/sp2-all-online.conf"
+n3_offline() { on n1 crm_mon --one-shot --output-as=xml | grep -q '<node name="n3" [^>]*online="false"'; }
+wait_until 60 "n1 to see n3 offline" n3_offline
+rc=0
+"$CLUPDATE" plan "$WORK/sp2-all-online.conf" --cluster "lab:$LAB" >/dev/null 2>"$WORK/plan.err" || rc=$?
+((rc != 0)) || fail "plan with require-all-nodes-online and n3 off was not refused"
+grep -q "require-all-nodes-online = yes.*1 of 3 nodes is offline: 'n3'" "$WORK/plan.err" ||
+	fail "the refusal does not name require-all-nodes-online and n3: $(cat "$WORK/plan.err")"
+note "refused (exit $rc): $(cat "$WORK/plan.err")"
 
 # assert_start_state VERSION: the state reset promises.
 assert_start_state() {
