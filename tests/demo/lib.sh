@@ -63,7 +63,17 @@ trap cleanup_pids EXIT
 trap 'exit 143' TERM INT
 
 # A free port is found by trying: maild says "in use" otherwise.
-random_port() { echo $((20000 + RANDOM % 40000)); }
+# A port for a test daemon: below the kernel's ephemeral range (so no
+# outgoing connection takes it meanwhile) and not in use now.
+random_port() {
+	local low high port i
+	read -r low high </proc/sys/net/ipv4/ip_local_port_range
+	for ((i = 0; i < 50; i++)); do
+		port=$((10000 + RANDOM % (low - 10000)))
+		[[ -z $(ss -Htan "( sport = :$port )") ]] && break
+	done
+	echo "$port"
+}
 
 # start_maild BIN STORE [ARGS...]: start a daemon on 127.0.0.1 and a free
 # port; sets PORT, PID, PIDFILE, LOG. Fails the test when it cannot start.

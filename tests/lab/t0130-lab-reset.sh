@@ -51,7 +51,10 @@ assert_start_state() {
 "$CLUPDATE" lab reset --name "$LAB" --version 1 >"$WORK/reset.out" 2>&1 || { cat "$WORK/reset.out" >&2; fail "reset failed"; }
 note "$(tail -1 "$WORK/reset.out")"
 assert_start_state 1
-# A fresh store: formatted by maild 1 (the killed run had migrated it to 2).
+# A fresh store: formatted by maild 1 (the killed run had migrated it to
+# 2), as soon as it serves it.
+store_formatted() { [[ -s $LAB_ROOT/$LAB/store/FORMAT ]]; }
+wait_until 30 "maild to format the fresh store" store_formatted
 [[ $(cat "$LAB_ROOT/$LAB/store/FORMAT") == 1 ]] || fail "the store is not a fresh format-1 store"
 
 "$CLUPDATE" apply "$sp2" --cluster "lab:$LAB" --state-dir "$state" --yes --output-as json \
