@@ -129,13 +129,6 @@ assert_snapshots_guarded() {
 	sqlite3 "$db" "SELECT count(*) FROM snapshots WHERE run_id = $run"
 }
 
-# Every node at VERSION, nothing of clupdate's in the CIB, mail running.
-assert_clean() {
-	assert_at_version "$1"
-	assert_nothing_left
-	wait_until 120 "mail to run" owner_of mail >/dev/null
-}
-
 # The ids the killed run's probe journalled, checked in the store by the
 # demo's check-delivered on the owner: prints how many; fails on a lost one.
 assert_killed_run_delivered() {

@@ -43,20 +43,4 @@ for action in install verify; do
 done
 
 # The whole update is done, in place, and no acknowledged message was lost.
-[[ $(jq -r .run.state "$WORK/apply.json") == succeeded ]] || fail "run state: $(jq -c .run "$WORK/apply.json")"
-for n in n1 n2 n3 n4 n5; do
-	[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == 2 ]] || fail "$n: maild is not 2"
-done
-cib=$(on n1 cibadmin --query)
-grep -q 'clupdate-' <<<"$(on n1 cibadmin --query --scope constraints)" && fail "a clupdate constraint is left"
-grep -q 'name="is-managed"' <<<"$cib" && fail "an is-managed meta attribute is left"
-grep -q 'name="standby" value="on"' <<<"$cib" && fail "a node is left in standby"
-[[ $(owner_of mail) == "$owner" ]] || fail "mail moved from $owner (in place must not move it)"
-"$CLUPDATE" report "$run" --state-dir "$state" --output-as json >"$WORK/report.json"
-[[ $(jq '.report.outages | length' "$WORK/report.json") == 1 ]] ||
-	fail "expected exactly one outage window: $(jq -c .report.outages "$WORK/report.json")"
-[[ $(jq -r '.report.outages[0] | "\(.step_action) \(.step_node)"' "$WORK/report.json") == "install $owner" ]] ||
-	fail "the outage is not attributed to the install on $owner"
-[[ $(jq '.report.acknowledged' "$WORK/report.json") -gt 0 ]] || fail "no message acknowledged"
-[[ $(jq '.report.lost' "$WORK/report.json") == 0 ]] || fail "lost messages (or not checked)"
-note "wall $(jq '.report.wall_ms // empty' "$WORK/report.json") ms; $(jq '.report.acknowledged' "$WORK/report.json") messages acknowledged, 0 lost"
+assert_sp2_done "$WORK/apply.json" "$state" "$owner"

@@ -67,15 +67,19 @@ assert_ran_here() {
 	fail "$node: no '$what' via '${via:-this machine}' in its log: $(cat "$log")"
 }
 
-# assert_at_version VERSION: every node's maild and its mail-version
-# attribute are at VERSION.
+# The lab's nodes, n1..nN (from its lab.env).
+lab_nodes() { seq -f 'n%g' 1 "$(sed -n 's/^NODES=//p' "$LAB_ROOT/$LAB/lab.env")"; }
+
+# assert_at_version VERSION [VIA [WHAT]]: every node's maild and its
+# mail-version attribute (read on VIA, default n1) are at VERSION. WHAT
+# (e.g. a phase) begins a failure.
 assert_at_version() {
-	local version=$1 n
-	for n in n1 n2 n3; do
+	local version=$1 via=${2:-n1} what=${3:+$3: } n
+	for n in $(lab_nodes); do
 		[[ $(on "$n" /opt/clupdate-mail/bin/maild --version) == "$version" ]] ||
-			fail "$n: maild is not $version"
-		[[ $(on n1 crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
-			fail "$n: its mail-version attribute is not $version"
+			fail "$what$n: maild is not $version"
+		[[ $(on "$via" crm_attribute --node "$n" --name mail-version --query --quiet) == "$version" ]] ||
+			fail "$what$n: its mail-version attribute is not $version"
 	done
 }
 
@@ -93,6 +97,16 @@ assert_nothing_left() {
 	grep -q 'cluster_property_set id="clupdate-lock"' <<<"$cib" && fail "$what: the cluster lock is left"
 	return 0
 }
+
+# assert_clean VERSION [VIA [WHAT]]: the end of an update, read on VIA:
+# every node at VERSION, nothing of clupdate's left, mail running.
+assert_clean() {
+	local version=$1 via=${2:-n1} what=${3:-}
+	assert_at_version "$version" "$via" "$what"
+	assert_nothing_left "$via" "${what:-at the end}"
+	wait_until 120 "${what:+$what: }mail to run" mail_runs
+}
+mail_runs() { [[ -n $(owner_of mail) ]]; }
 
 # assert_sp2_done APPLY_JSON STATE OWNER: the whole sp2 update is done, in
 # place, with one outage for users, caused by the install on OWNER, and no
