@@ -38,7 +38,7 @@ RANDOM=$SEED
 note "seed $SEED (replay with SEED=$SEED), $TRIALS trials per strategy"
 DEMO=$SRCDIR/build/demo
 lab_start "t2000-$$" 3
-trap 'sk_rc=$?; guard_sampler_stop; (exit $sk_rc); lab_stop' EXIT
+trap 'sk_rc=$?; guard_sampler_stop || true; lab_stop "$sk_rc"' EXIT
 
 # rand N: R = a draw in [0, N), from the seeded sequence (never in a
 # subshell: the draws would not advance the sequence, nor replay).

@@ -19,8 +19,11 @@ lab_start() {
 		{ cat "$WORK/lab-up.log" >&2; fail "cannot bring up lab '$LAB'"; }
 }
 
+# lab_stop [RC]: the EXIT trap's end; exits RC (default: the status the
+# trap began with).
 lab_stop() {
 	local rc=$? job
+	rc=${1:-$rc}
 	# The test's own background jobs (an apply, a sampler), by PID.
 	for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done
 	"$CLUPDATE" lab down --name "$LAB" >/dev/null 2>&1 || echo "warning: lab down failed" >&2
