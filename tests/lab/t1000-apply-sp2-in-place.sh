@@ -5,8 +5,9 @@
 #  - the group never ran on a node older than the store: checked on every
 #    state snapshot the journal took before and after each step;
 #  - exactly one outage window for 'mail', attributed to the install step
-#    on the owner, lasting within one probe interval of the installer's own
-#    logged stop-to-start window; no acknowledged message lost;
+#    on the owner, overlapping the installer's own logged stop-to-start
+#    window (how closely the two durations agree is timing, noted here and
+#    measured in bench/outage, not asserted); no acknowledged message lost;
 #  - the HTML report of the run renders in Chromium with both lanes visible
 #    (the steps' bars and the outage in red);
 #  - status and show tell the same story.
@@ -59,11 +60,14 @@ jq . "$WORK/report.json" >&2
 	fail "expected exactly one outage window"
 [[ $(jq -r '.report.outages[0] | "\(.group) \(.step_action) \(.step_node)"' "$WORK/report.json") == "mail install $owner" ]] ||
 	fail "the outage is not attributed to the install on $owner"
-outage=$(jq '.report.outages[0].duration_ms' "$WORK/report.json")
-service=$(jq '.report.service_windows[0].duration_ms' "$WORK/report.json")
-[[ $service != null ]] || fail "the installer did not log its stop and start"
-diff=$((outage > service ? outage - service : service - outage))
-((diff <= 50)) || fail "outage ${outage} ms vs installer window ${service} ms: more than one probe interval apart"
+outage=$(jq -r '.report.outages[0] | "\(.start_ms) \(.end_ms)"' "$WORK/report.json")
+service=$(jq -r '.report.service_windows[0] | "\(.stopped_ms) \(.started_ms)"' "$WORK/report.json")
+read -r out_start out_end <<<"$outage"
+read -r svc_stop svc_start <<<"$service"
+[[ $svc_start != null ]] || fail "the installer did not log its stop and start"
+((out_start <= svc_start && svc_stop <= out_end)) ||
+	fail "the outage [$out_start, $out_end] ms does not overlap the installer's window [$svc_stop, $svc_start] ms"
+note "outage $((out_end - out_start)) ms, installer's window $((svc_start - svc_stop)) ms"
 [[ $(jq '.report.acknowledged' "$WORK/report.json") -gt 0 ]] || fail "no message acknowledged"
 [[ $(jq '.report.lost' "$WORK/report.json") == 0 ]] || fail "lost messages (or not checked)"
 
