@@ -48,6 +48,7 @@ static void group_release(struct clu_group *group)
 	free_strings(group->banned, group->n_banned);
 	free(group->data_version);
 	free(group->address);
+	free(group->pinned_by_clupdate);
 }
 
 static void failure_release(struct clu_failure *f)
@@ -257,6 +258,7 @@ void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src)
 		d->banned = copy_strings(s->banned, s->n_banned);
 		d->data_version = clu__xstrdup_or_null(s->data_version);
 		d->address = clu__xstrdup_or_null(s->address);
+		d->pinned_by_clupdate = clu__xstrdup_or_null(s->pinned_by_clupdate);
 	}
 }
 

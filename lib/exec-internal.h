@@ -150,9 +150,13 @@ int exec_each_leftover(struct clu_journal *journal, const struct clu_manifest *m
 		       int64_t this_run,
 		       int (*visit)(void *ctx, const struct clu_change *c, struct clu_err *err),
 		       void *ctx, struct clu_err *err);
-/* Undrain node, drained by an earlier unfinished run; *found false if none did. */
-int exec_undrain_leftover(struct executor *x, const char *node, bool *found,
-			  struct clu_err *err);
+/*
+ * Undo what an earlier unfinished run left: its drain of node
+ * (CLU_VERB_DRAIN) or its pin of group (CLU_VERB_PIN); *found false if
+ * none did.
+ */
+int exec_undo_leftover(struct executor *x, enum clu_verb verb, const char *group,
+		       const char *node, bool *found, struct clu_err *err);
 /* After a successful run: undo what earlier runs left, where resolved. */
 int exec_adopt_leftovers(struct executor *x, struct clu_err *err);
 /* After a stopped run: what stays in place, and why, into the result. */

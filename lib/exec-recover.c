@@ -126,29 +126,47 @@ int exec_adopt_leftovers(struct executor *x, struct clu_err *err)
 	return ret;
 }
 
-/* Drains by earlier runs: marked before planning, or undone (an undrain). */
-struct standby_search {
+/*
+ * Drains and pins by earlier runs: marked before planning, or undone (an
+ * undrain; the unpin that lets the engine start a group again whose owner
+ * died under an earlier run's pin).
+ */
+struct leftover_search {
 	struct clu_backend *backend;
-	struct executor *x;             /* NULL: only mark nodes (before planning) */
+	struct executor *x;             /* NULL: only mark (before planning) */
 	struct clu_cluster *cluster;
-	const char *node;               /* undrain: the node to restore */
+	enum clu_verb verb;             /* undo: a drain of `node` or a pin of `group` */
+	const char *node;
+	const char *group;
 	bool found;
 };
 
-static int find_standby(void *ctx, const struct clu_change *c, struct clu_err *err)
+static void mark_leftover(struct leftover_search *s, const struct clu_change *c,
+			  enum clu_verb verb)
 {
-	struct standby_search *s = ctx;
-	struct clu_node *n;
+	struct clu_node *n = verb == CLU_VERB_DRAIN ? clu_cluster_node(s->cluster, c->node) : NULL;
+	struct clu_group *g = verb == CLU_VERB_PIN ? clu_cluster_group(s->cluster, c->group) : NULL;
 
-	if (s->backend->ops->verb_of(c) != CLU_VERB_DRAIN || !c->node)
+	if (n && n->standby)
+		n->drained_by_clupdate = true;
+	if (g && !g->managed && c->node)
+		clu_set_string(&g->pinned_by_clupdate, c->node);
+}
+
+static int find_leftover(void *ctx, const struct clu_change *c, struct clu_err *err)
+{
+	struct leftover_search *s = ctx;
+	enum clu_verb verb = s->backend->ops->verb_of(c);
+
+	if ((verb != CLU_VERB_DRAIN || !c->node) && (verb != CLU_VERB_PIN || !c->group))
 		return 0;
 	if (!s->x) {
-		n = clu_cluster_node(s->cluster, c->node);
-		if (n && n->standby)
-			n->drained_by_clupdate = true;
+		mark_leftover(s, c, verb);
 		return 0;
 	}
-	if (!clu__streq(c->node, s->node) || s->found)
+	if (verb != s->verb || s->found ||
+	    !clu__streq(verb == CLU_VERB_DRAIN ? c->node : c->group,
+			verb == CLU_VERB_DRAIN ? s->node : s->group))
 		return 0;
 	s->found = true;
 	return undo_leftover(s->x, c, err);
@@ -158,16 +176,17 @@ int clu_exec_mark_leftovers(struct clu_backend *backend, struct clu_journal *jou
 			    const struct clu_manifest *manifest, struct clu_cluster *cluster,
 			    struct clu_err *err)
 {
-	struct standby_search s = { .backend = backend, .cluster = cluster };
+	struct leftover_search s = { .backend = backend, .cluster = cluster };
 
-	return exec_each_leftover(journal, manifest, 0, find_standby, &s, err);
+	return exec_each_leftover(journal, manifest, 0, find_leftover, &s, err);
 }
 
-int exec_undrain_leftover(struct executor *x, const char *node, bool *found,
-			  struct clu_err *err)
+int exec_undo_leftover(struct executor *x, enum clu_verb verb, const char *group,
+		       const char *node, bool *found, struct clu_err *err)
 {
-	struct standby_search s = { .backend = x->backend, .x = x, .node = node };
-	int ret = exec_each_leftover(x->journal, x->manifest, x->run_id, find_standby, &s, err);
+	struct leftover_search s = { .backend = x->backend, .x = x, .verb = verb,
+				     .group = group, .node = node };
+	int ret = exec_each_leftover(x->journal, x->manifest, x->run_id, find_leftover, &s, err);
 
 	*found = s.found;
 	return ret;

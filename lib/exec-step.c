@@ -356,18 +356,37 @@ static int node_step(struct executor *x, const struct clu_step *s, struct clu_pr
 
 /* ---- cluster actions -------------------------------------------------- */
 
+/*
+ * An earlier run's pin of a group that runs nowhere (its owner died under
+ * it): undone, so the engine starts the group again; the step's wait for
+ * the engine then sees it started where the plan expects.
+ */
+static int unpin_leftover(struct executor *x, const struct clu_step *s, struct clu_err *err)
+{
+	bool found;
+	int ret = exec_undo_leftover(x, CLU_VERB_PIN, s->group, NULL, &found, err);
+
+	if (!ret && !found)
+		ret = clu_err_set(err, CLU_E_STEP, "no run of this update pinned '%s': nothing to "
+				  "unpin (was it unpinned by hand since?)", s->group);
+	return ret;
+}
+
 static int do_unpin(struct executor *x, const struct clu_step *s, struct clu_err *err)
 {
 	struct clu_fact on_owner = { CLU_FACT_GROUP_ON, s->node, s->group, NULL };
 	bool found;
+	int ret;
+
+	if (clu_step_restarts(x->plan, s))
+		return unpin_leftover(x, s, err);
 	/*
 	 * The installer stopped and restarted the service while it was pinned:
 	 * a monitor may have seen it down, and the engine, managing it again,
 	 * would "recover" it with one more restart. Have it probe the group
 	 * afresh, and wait for the result, before letting it act.
 	 */
-	int ret = x->backend->ops->refresh(x->backend, s->group, s->node, err);
-
+	ret = x->backend->ops->refresh(x->backend, s->group, s->node, err);
 	if (!ret)
 		ret = settle(x, &on_owner, 1, NULL, err);
 	if (!ret)
@@ -382,7 +401,7 @@ static int do_undrain(struct executor *x, const struct clu_step *s, struct clu_e
 
 	/* Not drained by this run: by an earlier one that did not finish. */
 	if (!ret && !found)
-		ret = exec_undrain_leftover(x, s->node, &found, err);
+		ret = exec_undo_leftover(x, CLU_VERB_DRAIN, NULL, s->node, &found, err);
 	if (!ret && !found)
 		ret = clu_err_set(err, CLU_E_STEP, "no run of this update drained '%s': nothing "
 				  "to undrain (was it drained by hand since?)", s->node);

@@ -130,6 +130,17 @@ const char *clu_step_label(const struct clu_step *s, char *buf, size_t size)
 	return buf;
 }
 
+bool clu_step_restarts(const struct clu_plan *plan, const struct clu_step *s)
+{
+	if (s->action != CLU_ACTION_UNPIN)
+		return false;
+	for (size_t i = 0; i + 1 < s->index && i < plan->n_steps; i++)
+		if (plan->steps[i].action == CLU_ACTION_PIN &&
+		    clu__streq(plan->steps[i].group, s->group))
+			return false;
+	return true;
+}
+
 char *clu_step_describe(const struct clu_step *s, const struct clu_plan *plan)
 {
 	switch (s->action) {
@@ -138,6 +149,11 @@ char *clu_step_describe(const struct clu_step *s, const struct clu_plan *plan)
 				      "will not fail it over while the installer stops it)",
 				      s->group, s->node);
 	case CLU_ACTION_UNPIN:
+		if (plan && clu_step_restarts(plan, s))
+			return clu__xasprintf("unpin '%s', which an unfinished run pinned on '%s' "
+					      "and which runs nowhere: the engine starts it there "
+					      "again, so that the update goes on from its owner",
+					      s->group, s->node);
 		return clu__xasprintf("unpin '%s' (managed again)", s->group);
 	case CLU_ACTION_DRAIN:
 		return clu__xasprintf("drain '%s' (standby: its resources move away)", s->node);
@@ -1157,6 +1173,7 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 	struct clu_group *group = clu_cluster_group(&sim->model, s->group);
 	const GPtrArray *banned;
 	const GArray *ran;
+	const struct clu_node *to;
 
 	if (node)
 		mark_node(sim, node);
@@ -1167,6 +1184,9 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		break;
 	case CLU_ACTION_UNPIN:
 		group->managed = true;
+		/* Stranded (clu_step_restarts): the engine places it. */
+		if (!group->owner && (to = sim_placement(sim, group)))
+			sim_set_owner(sim, group, to->name);
 		mark_group(sim, group);
 		break;
 	case CLU_ACTION_DRAIN:
@@ -1674,6 +1694,62 @@ static size_t wave_size(const struct builder *b)
 	return by_quorum ? by_quorum : 1;
 }
 
+/* A group whose owner died under an earlier run's pin: it runs nowhere. */
+static bool stranded(const struct clu_group *g)
+{
+	return g && !g->managed && !g->owner && g->pinned_by_clupdate;
+}
+
+/*
+ * The cluster the plan starts from once its stranded groups run again
+ * where they were pinned: into start (a copy of c) when there are any.
+ */
+static bool restarted(const struct clu_manifest *m, const struct clu_cluster *c,
+		      struct clu_cluster *start)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < m->n_groups; i++) {
+		struct clu_group *g;
+
+		if (!stranded(clu_cluster_group(c, m->groups[i])))
+			continue;
+		if (!any)
+			clu_cluster_copy(start, c);
+		any = true;
+		g = clu_cluster_group(start, m->groups[i]);
+		clu_set_string(&g->owner, g->pinned_by_clupdate);
+		g->managed = true;
+	}
+	return any;
+}
+
+/*
+ * First, each stranded group is unpinned, so that the engine starts it
+ * again on the node it was pinned on (the guard's bans the unfinished run
+ * placed keep it off older nodes); the plan goes on from there as from
+ * its owner, whose interrupted install is done again with the group in
+ * place (an installer migrates the data it finds there).
+ */
+static void add_restarts(struct builder *b, const struct clu_cluster *live)
+{
+	size_t before = b->plan->n_steps;
+
+	b->wave++;
+	for (size_t i = 0; i < b->manifest->n_groups; i++) {
+		const struct clu_group *g = clu_cluster_group(live, b->manifest->groups[i]);
+		struct clu_step *s;
+
+		if (!stranded(g))
+			continue;
+		s = add_step(b, CLU_ACTION_UNPIN, g->pinned_by_clupdate, g->name);
+		PRE(s, CLU_FACT_GROUP_PINNED, NULL, g->name, NULL);
+		POST(s, CLU_FACT_GROUP_MANAGED, NULL, g->name, NULL);
+		POST(s, CLU_FACT_GROUP_ON, g->pinned_by_clupdate, g->name, NULL);
+	}
+	b->wave -= b->plan->n_steps == before;
+}
+
 static int build(struct clu_plan *plan, const struct clu_manifest *m,
 		 const struct clu_cluster *c, enum clu_strategy strategy, bool rollback,
 		 struct clu_err *err)
@@ -1683,8 +1759,12 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 			     .open_guards = indexes_new() };
 	struct clu__strv moved = { 0 };
 	size_t *placed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
+	struct clu_cluster start;
+	bool restarts = restarted(m, c, &start);
 	int ret;
 
+	if (restarts)
+		b.cluster = &start;
 	memset(plan, 0, sizeof(*plan));
 	plan->update = clu__xstrdup(m->name);
 	plan->version = clu__xstrdup(m->version);
@@ -1695,6 +1775,7 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	if (ret)
 		goto out;
 	b.wave_size = wave_size(&b);
+	add_restarts(&b, c);
 	/* Back in service first: updated nodes an earlier run left drained. */
 	b.wave += b.undrain.n > 0;
 	for (size_t i = 0; i < b.undrain.n; i++) {
@@ -1726,6 +1807,8 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 out:
 	free(placed);
 	free(b.load);
+	if (restarts)
+		clu_cluster_release(&start);
 	if (b.hosting)
 		g_hash_table_destroy(b.hosting);
 	g_hash_table_destroy(b.open_guards);

@@ -40,6 +40,11 @@ struct clu_group {
 	size_t n_banned;
 	char *data_version;  /* version of its shared data; NULL if unknown */
 	char *address;       /* service address (e.g. an IPaddr2 ip); NULL if none */
+	char *pinned_by_clupdate;  /* the node an earlier clupdate run that did not
+				      finish pinned it on (the journal says so), while
+				      it still is pinned; NULL otherwise. Pinned and
+				      running nowhere, its owner died under the pin:
+				      the plan lets the engine start it there again */
 };
 
 /* A failed operation in the engine's history (crm_mon's <failures>). */

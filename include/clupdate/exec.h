@@ -140,10 +140,13 @@ void clu_exec_result_release(struct clu_exec_result *result);
 int clu_exec_check_lock(struct clu_backend *backend, struct clu_err *err);
 
 /*
- * Before planning: mark the nodes of cluster whose standby was set by an
- * earlier run of this same update that did not finish (a crash, a stopped
- * run), so that the plan updates them first and undrains them
- * (clu_node.drained_by_clupdate). Reads the journal only.
+ * Before planning: mark what an earlier run of this same update that did
+ * not finish (a crash, a stopped run) left: the nodes of cluster whose
+ * standby it set, so that the plan updates them first and undrains them
+ * (clu_node.drained_by_clupdate), and the groups it pinned, still pinned,
+ * with the node it pinned them on (clu_group.pinned_by_clupdate), so that
+ * a group whose owner died under the pin is started there again first.
+ * Reads the journal only.
  */
 int clu_exec_mark_leftovers(struct clu_backend *backend, struct clu_journal *journal,
 			    const struct clu_manifest *manifest, struct clu_cluster *cluster,

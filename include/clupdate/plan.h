@@ -221,6 +221,14 @@ const char *clu_action_name(enum clu_action action);
 bool clu_action_runs_on_node(enum clu_action action);
 
 /*
+ * Whether an unpin step lets the engine start its group again after an
+ * earlier run's pin (the group's owner died under it: it runs nowhere),
+ * rather than ending a pin of this plan: no pin of its group comes before
+ * it in plan.
+ */
+bool clu_step_restarts(const struct clu_plan *plan, const struct clu_step *step);
+
+/*
  * A runbook sentence for a step ("pin group 'mail' to its owner 'b' (no
  * failover)") or a fact ("'mail' runs on 'b'"), newly allocated; the
  * caller frees it.

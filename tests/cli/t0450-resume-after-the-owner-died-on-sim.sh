@@ -1,8 +1,11 @@
 # The owner dies under the pin (sim: node-dies at n1's install): the run
 # stops (exit 9), mail pinned and stopped, the guard's bans on n2 and n3.
-# Once n1 is back, resume updates every node and then lets mail run again:
-# the pin left by the dead owner's run is removed although the group runs
-# nowhere (the lab found it kept, mail down for good: t1110 'install').
+# Once n1 is back, resume first unpins mail so that the engine starts it on
+# n1 again (the guard's bans keep it off n2 and n3), then goes on from n1 as
+# the owner: pinned, its install done again with mail in place (where an
+# installer finds the data to migrate: on the lab, updating every node as a
+# passive one left the store unmigrated and mail down for good; t1110
+# 'install'), then the passive nodes.
 source "$SRCDIR/tests/lib/cli.sh"
 
 sim_lab n1-dies node-dies n1 install
@@ -20,6 +23,9 @@ node = n1
 INI
 "$CLUPDATE" resume --state-dir state --yes --output-as json >out.json 2>err.txt || fail "resume: $(cat err.txt)"
 [[ $(jq -r .run.state out.json) == succeeded ]] || fail "state: $(jq -c .run out.json)"
+steps=$(jq -r '[.run.steps[] | "\(.action) \(.node)"] | .[0:5] | join(", ")' out.json)
+[[ $steps == "unpin n1, pin n1, install n1, verify n1, unpin n1" ]] ||
+	fail "resume does not start mail on n1 again and update it as the owner: $steps"
 jq -e '.run.events[] | select(.kind == "adopted" and .source == "mail")' out.json >/dev/null ||
 	fail "the dead run's pin was not removed: $(jq -c .run.events out.json)"
 grep -A8 '^\[group "mail"\]' lab.ini.state | grep -q "managed = yes" || fail "still pinned: $(cat lab.ini.state)"
