@@ -565,6 +565,43 @@ static void test_resume_after_crash(void **state)
 	clu_cluster_release(&c);
 }
 
+/*
+ * The owner died under an earlier run's pin: the group runs nowhere, still
+ * pinned, banned from the older nodes. The plan starts it again where it
+ * was pinned, then updates that node as its owner; the same unpin step, a
+ * restart, is told apart from a pin's end.
+ */
+static void test_resume_after_the_owner_died(void **state)
+{
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	char *text;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@-!n2,n3");
+	c.groups[0].managed = false;
+	clu_set_string(&c.groups[0].pinned_by_clupdate, "n1");
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "unpin mail@n1, pin mail@n1, install n1, verify n1, unpin mail@n1, "
+			   "drain n2, install n2, verify n2, undrain n2, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	assert_true(clu_step_restarts(&plan, &plan.steps[0]));
+	assert_false(clu_step_restarts(&plan, &plan.steps[4]));
+	text = clu_step_describe(&plan.steps[0], &plan);
+	assert_non_null(strstr(text, "the engine starts it there again"));
+	free(text);
+	clu_plan_release(&plan);
+
+	/* Where the engine would start it elsewhere, the plan says so. */
+	clu_set_string(&c.groups[0].pinned_by_clupdate, "n2");
+	assert_int_not_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_non_null(strstr(err.msg, "step 1"));
+	clu_cluster_release(&c);
+}
+
 /* The executor's view: a live state that breaks an open guard is refused. */
 static void test_check_state_guards(void **state)
 {
@@ -845,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_group_and_updated_nodes),
 		cmocka_unit_test(test_hooks_around_install),
 		cmocka_unit_test(test_resume_after_crash),
+		cmocka_unit_test(test_resume_after_the_owner_died),
 		cmocka_unit_test(test_check_state_guards),
 		cmocka_unit_test(test_waves_one_at_a_time),
 		cmocka_unit_test(test_waves_in_place),
