@@ -118,6 +118,35 @@ static const char *did_you_mean(const struct suggestion *s, char *text, size_t s
 	return text;
 }
 
+const char *clu__ini_suggest(const char *word, char *const *names, size_t n, char *buf,
+			     size_t size)
+{
+	struct suggestion suggestion = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		consider(&suggestion, word, names[i]);
+	buf[0] = '\0';
+	return did_you_mean(&suggestion, buf, size);
+}
+
+const char *clu__ini_list(char *const *names, size_t n, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		/* Room for this name, and for ", ..." after it unless it is the last. */
+		size_t need = (i ? 2 : 0) + strlen(names[i]) + (i + 1 < n ? 5 : 0) + 1;
+
+		if (used + need > size) {
+			snprintf(buf + used, size - used, "%s...", i ? ", " : "");
+			break;
+		}
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
+	}
+	return buf;
+}
+
 /* ASCII only, whatever the locale: names end up in Pacemaker's CIB. */
 static bool is_name_char(int c)
 {

@@ -212,4 +212,15 @@ enum clu__ini_number clu__ini_parse_duration(const char *s, unsigned *ms);
  */
 const char *clu__ini_expected(const struct clu__ini_key *key, char *buf, size_t size);
 
+/*
+ * For a word that is none of names (n of them), a format's own list (the
+ * updated groups, say): ", did you mean 'NAME'?" when one is close enough
+ * to be a misspelling, else "", written in buf.
+ */
+const char *clu__ini_suggest(const char *word, char *const *names, size_t n, char *buf,
+			     size_t size);
+
+/* "a, b, c": names (n of them) for "(expected one of: ...)", cut with "..." to fit buf. */
+const char *clu__ini_list(char *const *names, size_t n, char *buf, size_t size);
+
 #endif

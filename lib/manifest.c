@@ -4,7 +4,8 @@
  * The INI reader (ini.c) does the syntax, the values and the messages; this
  * file has the manifest's sections and keys, where their values go, and
  * the rules that span keys and sections (which keys a probe's type needs,
- * a probe's group among the updated ones, [update] and [install] present).
+ * a probe's group among the updated ones, [update] and [install] present,
+ * [group "NAME"] sections and the groups they make or must be among).
  * Every rule is documented in doc/manifest.md. Errors are one line,
  * "PATH:LINE: [SECTION] KEY: what is wrong (expected WHAT)"; the first one
  * wins and the partial manifest is freed.
@@ -88,20 +89,45 @@ static const char *check_address(const char *s)
 	return NULL;
 }
 
+/* A [group "NAME"] section as written; resolved into the manifest at the end. */
+struct group_section {
+	struct clu_group_settings settings;
+	struct clu_probe_spec probe;     /* its probe-* keys: the group's own probe */
+};
+
+/* What the parser fills (ini->user). */
+struct parse {
+	struct clu_manifest *manifest;
+	struct group_section *groups;    /* one per [group "NAME"], in file order */
+	size_t n_groups;
+};
+
+static struct clu_manifest *manifest_of(const struct clu__ini *ini)
+{
+	return ((struct parse *)ini->user)->manifest;
+}
+
 #define UPDATE(field) offsetof(struct clu_manifest, field)
 #define HOOK(field) offsetof(struct clu_hook, field)
 #define PROBE(field) offsetof(struct clu_probe_spec, field)
+#define GROUP(field) offsetof(struct group_section, field)
 
 /* Indexes into the tables, for the checks that span keys. */
 enum { UPDATE_NAME, UPDATE_VERSION, UPDATE_GROUPS, UPDATE_STRATEGY };
 enum { HOOK_PRE, HOOK_POST };
 enum { PROBE_TYPE, PROBE_GROUP, PROBE_ADDRESS, PROBE_COMMAND, PROBE_INTERVAL, PROBE_TIMEOUT,
-       PROBE_CHECK };
+       PROBE_CHECK, PROBE_MAX_OUTAGE, PROBE_UP_TIMEOUT };
+enum { GROUP_INSTALL_TIME, GROUP_SWITCHOVER_TIME, GROUP_MAX_OUTAGE, GROUP_UP_TIMEOUT,
+       GROUP_PROBE, GROUP_PROBE_ADDRESS, GROUP_PROBE_COMMAND, GROUP_PROBE_INTERVAL,
+       GROUP_PROBE_TIMEOUT, GROUP_PROBE_CHECK };
+
+#define ADDRESS_EXPECTED "HOST:PORT or :PORT, with a port from 1 to 65535"
 
 static const struct clu__ini_key update_keys[] = {
 	{ "name", CLU__INI_NAME, UPDATE(name), .required = true },
 	{ "version", CLU__INI_VERSION, UPDATE(version), .required = true },
-	{ "groups", CLU__INI_NAMES, UPDATE(groups), .required = true,
+	/* Required unless [group] sections make the list: check_groups(). */
+	[UPDATE_GROUPS] = { "groups", CLU__INI_NAMES, UPDATE(groups), .required = false,
 	  .count_offset = UPDATE(n_groups), .noun = "group",
 	  .expected = "group names separated by commas or spaces" },
 	[UPDATE_STRATEGY] = { "strategy", CLU__INI_CHOICE, UPDATE(strategy),
@@ -148,31 +174,81 @@ static const struct clu__ini_key probe_keys[] = {
 			 .choices = probe_types, .noun = "probe type" },
 	[PROBE_GROUP] = { "group", CLU__INI_NAME, PROBE(group), .required = false },
 	[PROBE_ADDRESS] = { "address", CLU__INI_CHECKED, PROBE(address), .check = check_address,
-			    .expected = "HOST:PORT or :PORT, with a port from 1 to 65535" },
+			    .expected = ADDRESS_EXPECTED },
 	[PROBE_COMMAND] = { "command", CLU__INI_COMMAND, PROBE(command), .required = false },
 	[PROBE_INTERVAL] = { "interval-ms", CLU__INI_UINT, PROBE(interval_ms),
 			     .min = 10, .max = 60000 },
 	[PROBE_TIMEOUT] = { "timeout-ms", CLU__INI_UINT, PROBE(timeout_ms),
 			    .min = 1, .max = 600000 },
 	[PROBE_CHECK] = { "check", CLU__INI_COMMAND, PROBE(check), .required = false },
-	{ "max-outage", CLU__INI_DURATION, PROBE(max_outage_ms), .required = false },
-	{ "up-timeout", CLU__INI_DURATION, PROBE(up_timeout_ms), .required = false },
+	[PROBE_MAX_OUTAGE] = { "max-outage", CLU__INI_DURATION, PROBE(max_outage_ms),
+			       .required = false },
+	[PROBE_UP_TIMEOUT] = { "up-timeout", CLU__INI_DURATION, PROBE(up_timeout_ms),
+			       .required = false },
 	{ .name = NULL },
 };
 
-enum section_kind { SECTION_UPDATE, SECTION_INSTALL, SECTION_HOOK, SECTION_PROBE };
+/*
+ * One group's settings over [update]'s, and its own probe: probe-* are a
+ * [probe] section's keys, checked by the same rules (check_probe_keys()).
+ */
+static const struct clu__ini_key group_keys[] = {
+	[GROUP_INSTALL_TIME] = { "expected-install-time", CLU__INI_DURATION,
+				 GROUP(settings.expected_install_ms), .required = false },
+	[GROUP_SWITCHOVER_TIME] = { "expected-switchover-time", CLU__INI_DURATION,
+				    GROUP(settings.expected_switchover_ms), .required = false },
+	[GROUP_MAX_OUTAGE] = { "max-outage", CLU__INI_DURATION, GROUP(settings.max_outage_ms),
+			       .required = false },
+	[GROUP_UP_TIMEOUT] = { "up-timeout", CLU__INI_DURATION, GROUP(settings.up_timeout_ms),
+			       .required = false },
+	[GROUP_PROBE] = { "probe", CLU__INI_CHOICE, GROUP(probe.type), .choices = probe_types,
+			  .noun = "probe type" },
+	[GROUP_PROBE_ADDRESS] = { "probe-address", CLU__INI_CHECKED, GROUP(probe.address),
+				  .check = check_address, .expected = ADDRESS_EXPECTED },
+	[GROUP_PROBE_COMMAND] = { "probe-command", CLU__INI_COMMAND, GROUP(probe.command),
+				  .required = false },
+	[GROUP_PROBE_INTERVAL] = { "probe-interval-ms", CLU__INI_UINT, GROUP(probe.interval_ms),
+				   .min = 10, .max = 60000 },
+	[GROUP_PROBE_TIMEOUT] = { "probe-timeout-ms", CLU__INI_UINT, GROUP(probe.timeout_ms),
+				  .min = 1, .max = 600000 },
+	[GROUP_PROBE_CHECK] = { "probe-check", CLU__INI_COMMAND, GROUP(probe.check),
+				.required = false },
+	{ .name = NULL },
+};
+
+enum section_kind { SECTION_UPDATE, SECTION_INSTALL, SECTION_GROUP, SECTION_HOOK,
+		    SECTION_PROBE };
 
 static const struct clu__ini_section_spec section_specs[] = {
 	[SECTION_UPDATE] = { "update", false, update_keys },
 	[SECTION_INSTALL] = { "install", false, install_keys },
+	[SECTION_GROUP] = { "group", true, group_keys },
 	[SECTION_HOOK] = { "hook", true, hook_keys },
 	[SECTION_PROBE] = { "probe", true, probe_keys },
 };
 
-/* A hook or probe header: append it, with its defaults. */
+/* A probe's defaults, in a [probe] section or a [group] section's probe. */
+static void probe_defaults(struct clu_probe_spec *probe)
+{
+	probe->interval_ms = 50;
+	probe->timeout_ms = 1000;
+	probe->up_timeout_ms = 60 * SECOND_MS;
+}
+
+static void probe_release(struct clu_probe_spec *probe)
+{
+	free(probe->name);
+	free(probe->group);
+	free(probe->address);
+	free(probe->command);
+	free(probe->check);
+}
+
+/* A hook, probe or group header: append it, with its defaults. */
 static void open_section(struct clu__ini *ini, struct clu__ini_section *sec)
 {
-	struct clu_manifest *m = ini->user;
+	struct parse *parse = ini->user;
+	struct clu_manifest *m = parse->manifest;
 
 	if (sec->kind == SECTION_HOOK) {
 		struct clu_hook *hook;
@@ -191,17 +267,28 @@ static void open_section(struct clu__ini *ini, struct clu__ini_section *sec)
 		probe = &m->probes[sec->index];
 		memset(probe, 0, sizeof(*probe));
 		probe->name = clu__xstrdup(sec->name);
-		probe->interval_ms = 50;
-		probe->timeout_ms = 1000;
-		probe->up_timeout_ms = 60 * SECOND_MS;
+		probe_defaults(probe);
+	} else if (sec->kind == SECTION_GROUP) {
+		struct group_section *group;
+
+		parse->groups = clu__xrealloc(parse->groups,
+					      (parse->n_groups + 1) * sizeof(*parse->groups));
+		sec->index = parse->n_groups++;
+		group = &parse->groups[sec->index];
+		memset(group, 0, sizeof(*group));
+		group->settings.line = sec->line;
+		probe_defaults(&group->probe);
 	}
 }
 
 static void *section_fields(struct clu__ini *ini, const struct clu__ini_section *sec)
 {
-	struct clu_manifest *m = ini->user;
+	struct parse *parse = ini->user;
+	struct clu_manifest *m = parse->manifest;
 
 	switch (sec->kind) {
+	case SECTION_GROUP:
+		return &parse->groups[sec->index];
 	case SECTION_HOOK:
 		return &m->hooks[sec->index];
 	case SECTION_PROBE:
@@ -237,78 +324,272 @@ static const struct clu__ini_format manifest_format = {
 	.open = open_section,
 	.fields = section_fields,
 	.what = "manifest",
-	.sections_expected = "[update], [install], [hook \"NAME\"] or [probe \"NAME\"]",
+	.sections_expected = "[update], [install], [group \"NAME\"], [hook \"NAME\"] or "
+			     "[probe \"NAME\"]",
 	.header_expected = "[SECTION] or [SECTION \"NAME\"]",
 	.key_before_sections = key_before_sections,
 	.duplicate_name = duplicate_name,
 };
 
-/* The rules that span keys of a hook or probe section. */
-static bool check_hook_or_probe(struct clu__ini *ini, const struct clu__ini_section *sec)
+/* Where a section keeps a probe's keys, for the rules that span them. */
+struct probe_keys {
+	const struct clu__ini_key *table;
+	int type, address, command, check;      /* indexes into table */
+};
+
+static const struct probe_keys probe_section_keys = {
+	probe_keys, PROBE_TYPE, PROBE_ADDRESS, PROBE_COMMAND, PROBE_CHECK,
+};
+static const struct probe_keys group_section_keys = {
+	group_keys, GROUP_PROBE, GROUP_PROBE_ADDRESS, GROUP_PROBE_COMMAND, GROUP_PROBE_CHECK,
+};
+
+/* The keys a probe's type needs, and those it refuses. */
+static bool check_probe_keys(struct clu__ini *ini, const struct clu__ini_section *sec,
+			     const struct clu_probe_spec *probe, const struct probe_keys *k)
 {
-	const struct clu_manifest *m = ini->user;
-	const struct clu_probe_spec *probe;
-	const char *type;
+	const int *lines = sec->key_lines;
+	const char *type = clu_probe_type_name(probe->type);
+	const char *type_key = k->table[k->type].name, *address = k->table[k->address].name;
+	const char *command = k->table[k->command].name, *check = k->table[k->check].name;
 	char expected[128];
 
-	if (sec->kind == SECTION_HOOK) {
+	if (lines[k->check] && probe->type != CLU_PROBE_SMTP)
+		return clu__ini_fail(ini, lines[k->check], sec, check, "only an smtp probe has "
+				     "acknowledged messages to check (expected no %s, or %s = "
+				     "smtp)", check, type_key);
+	if (probe->type == CLU_PROBE_COMMAND) {
+		if (!lines[k->command])
+			return clu__ini_fail(ini, sec->line, sec, NULL, "missing required key "
+					     "'%s' for %s = command (expected %s = a shell "
+					     "command)", command, type_key, command);
+		if (lines[k->address])
+			return clu__ini_fail(ini, lines[k->address], sec, address, "not used by "
+					     "%s = command (expected no %s, or %s = tcp or smtp)",
+					     type_key, address, type_key);
+		return true;
+	}
+	if (!lines[k->address])
+		return clu__ini_fail(ini, sec->line, sec, NULL, "missing required key '%s' "
+				     "for %s = %s (expected %s = %s)", address, type_key, type,
+				     address, clu__ini_expected(&k->table[k->address], expected,
+								sizeof(expected)));
+	if (lines[k->command])
+		return clu__ini_fail(ini, lines[k->command], sec, command, "not used by %s = %s "
+				     "(expected no %s, or %s = command)", type_key, type, command,
+				     type_key);
+	return true;
+}
+
+/* The rules that span keys of a hook, probe or group section. */
+static bool check_section_keys(struct clu__ini *ini, const struct clu__ini_section *sec)
+{
+	const struct parse *parse = ini->user;
+	char expected[128];
+
+	switch (sec->kind) {
+	case SECTION_HOOK:
 		if (!sec->key_lines[HOOK_PRE] && !sec->key_lines[HOOK_POST])
 			return clu__ini_fail(ini, sec->line, sec, NULL, "missing key 'pre' or "
 					     "'post' (expected at least one command to run)");
 		return true;
-	}
-	if (sec->kind != SECTION_PROBE)
+	case SECTION_PROBE:
+		return check_probe_keys(ini, sec, &parse->manifest->probes[sec->index],
+					&probe_section_keys);
+	case SECTION_GROUP:
+		if (sec->key_lines[GROUP_PROBE])
+			return check_probe_keys(ini, sec, &parse->groups[sec->index].probe,
+						&group_section_keys);
+		for (int k = GROUP_PROBE_ADDRESS; k <= GROUP_PROBE_CHECK; k++)
+			if (sec->key_lines[k])
+				return clu__ini_fail(ini, sec->key_lines[k], sec, group_keys[k].name,
+						     "set without 'probe' (expected probe = %s in "
+						     "this section too)",
+						     clu__ini_expected(&group_keys[GROUP_PROBE],
+								       expected, sizeof(expected)));
 		return true;
-	probe = &m->probes[sec->index];
-	type = clu_probe_type_name(probe->type);
-	if (probe->type == CLU_PROBE_COMMAND) {
-		if (!sec->key_lines[PROBE_COMMAND])
-			return clu__ini_fail(ini, sec->line, sec, NULL, "missing required key "
-					     "'command' for type = command (expected command = "
-					     "a shell command)");
-		if (sec->key_lines[PROBE_ADDRESS])
-			return clu__ini_fail(ini, sec->key_lines[PROBE_ADDRESS], sec, "address",
-					     "not used by type = command (expected no address, "
-					     "or type = tcp or smtp)");
+	default:
 		return true;
 	}
-	if (!sec->key_lines[PROBE_ADDRESS])
-		return clu__ini_fail(ini, sec->line, sec, NULL, "missing required key 'address' "
-				     "for type = %s (expected address = %s)", type,
-				     clu__ini_expected(&probe_keys[PROBE_ADDRESS], expected,
-						       sizeof(expected)));
-	if (sec->key_lines[PROBE_COMMAND])
-		return clu__ini_fail(ini, sec->key_lines[PROBE_COMMAND], sec, "command",
-				     "not used by type = %s (expected no command, or type = "
-				     "command)", type);
-	if (sec->key_lines[PROBE_CHECK] && probe->type != CLU_PROBE_SMTP)
-		return clu__ini_fail(ini, sec->key_lines[PROBE_CHECK], sec, "check",
-				     "only an smtp probe has acknowledged messages to check "
-				     "(expected no check, or type = smtp)");
+}
+
+/*
+ * The updated groups: `groups`, each [group "NAME"] among them; or, without
+ * it, the [group "NAME"] sections in file order. Indexed by name in *index
+ * (name -> position + 1), which the caller destroys.
+ */
+static bool check_groups(struct clu__ini *ini, const struct clu__ini_section *update,
+			 GHashTable **index)
+{
+	struct parse *parse = ini->user;
+	struct clu_manifest *m = parse->manifest;
+	int listed = update->key_lines[UPDATE_GROUPS];
+	char expected[128], list[512], hint[128];
+
+	if (!listed && !parse->n_groups)
+		return clu__ini_fail(ini, update->line, update, NULL, "missing required key "
+				     "'groups' (expected groups = %s, or a [group \"NAME\"] section "
+				     "for each group)", clu__ini_expected(&update_keys[UPDATE_GROUPS],
+									  expected, sizeof(expected)));
+	if (!listed) {
+		m->groups = clu__xcalloc(parse->n_groups + 1, sizeof(*m->groups));
+		for (size_t i = 0; i < ini->n_sections; i++)
+			if (ini->sections[i].kind == SECTION_GROUP)
+				m->groups[m->n_groups++] = clu__xstrdup(ini->sections[i].name);
+	}
+	*index = g_hash_table_new(g_str_hash, g_str_equal);
+	for (size_t i = 0; i < m->n_groups; i++)
+		g_hash_table_insert(*index, m->groups[i], GSIZE_TO_POINTER(i + 1));
+	for (size_t i = 0; listed && i < ini->n_sections; i++) {
+		const struct clu__ini_section *sec = &ini->sections[i];
+
+		if (sec->kind != SECTION_GROUP || g_hash_table_contains(*index, sec->name))
+			continue;
+		return clu__ini_fail(ini, sec->line, sec, NULL, "'%s' is not one of the updated "
+				     "groups%s (expected one of groups on line %d: %s; or no groups, "
+				     "and a [group \"NAME\"] section for each group)", sec->name,
+				     clu__ini_suggest(sec->name, m->groups, m->n_groups, hint,
+						      sizeof(hint)),
+				     listed, clu__ini_list(m->groups, m->n_groups, list, sizeof(list)));
+	}
 	return true;
 }
 
-/* A probe watches one of the updated groups, by default the first. */
-static bool check_probe_group(struct clu__ini *ini, const struct clu__ini_section *sec)
+/* Each group's settings: [update]'s, and its section's keys over them. */
+static void resolve_group_settings(struct clu__ini *ini, GHashTable *index)
 {
-	struct clu_manifest *m = ini->user;
-	struct clu_probe_spec *probe = &m->probes[sec->index];
-	char list[512] = "";
-	size_t used = 0;
+	struct parse *parse = ini->user;
+	struct clu_manifest *m = parse->manifest;
 
-	if (!probe->group) {
-		probe->group = clu__xstrdup(m->groups[0]);
-		return true;
-	}
+	m->group_settings = clu__xcalloc(m->n_groups ? m->n_groups : 1,
+					 sizeof(*m->group_settings));
 	for (size_t i = 0; i < m->n_groups; i++) {
-		if (strcmp(m->groups[i], probe->group) == 0)
-			return true;
-		if (used < sizeof(list))
-			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-						 i ? ", " : "", m->groups[i]);
+		struct clu_group_settings *s = &m->group_settings[i];
+
+		s->expected_install_ms = m->expected_install_ms;
+		s->expected_switchover_ms = m->expected_switchover_ms;
+		s->up_timeout_ms = 60 * SECOND_MS;
 	}
-	return clu__ini_fail(ini, sec->key_lines[PROBE_GROUP], sec, "group", "'%s' is not "
-			     "one of the updated groups (expected one of: %s)", probe->group, list);
+	for (size_t i = 0; i < ini->n_sections; i++) {
+		const struct clu__ini_section *sec = &ini->sections[i];
+		const int *lines = sec->key_lines;
+		const struct clu_group_settings *set;
+		struct clu_group_settings *s;
+
+		if (sec->kind != SECTION_GROUP)
+			continue;
+		set = &parse->groups[sec->index].settings;
+		s = &m->group_settings[GPOINTER_TO_SIZE(g_hash_table_lookup(index, sec->name)) - 1];
+		s->line = sec->line;
+		if (lines[GROUP_INSTALL_TIME])
+			s->expected_install_ms = set->expected_install_ms;
+		if (lines[GROUP_SWITCHOVER_TIME])
+			s->expected_switchover_ms = set->expected_switchover_ms;
+		if (lines[GROUP_MAX_OUTAGE])
+			s->max_outage_ms = set->max_outage_ms;
+		if (lines[GROUP_UP_TIMEOUT])
+			s->up_timeout_ms = set->up_timeout_ms;
+	}
+}
+
+/*
+ * A [probe] watches one of the updated groups, by default the first, and
+ * takes its group's max-outage and up-timeout unless it sets its own.
+ */
+static bool check_probe_group(struct clu__ini *ini, const struct clu__ini_section *sec,
+			      GHashTable *index)
+{
+	struct clu_manifest *m = manifest_of(ini);
+	struct clu_probe_spec *probe = &m->probes[sec->index];
+	const struct clu_group_settings *settings;
+	char list[512], hint[128];
+	size_t position;
+
+	if (!probe->group)
+		probe->group = clu__xstrdup(m->groups[0]);
+	position = GPOINTER_TO_SIZE(g_hash_table_lookup(index, probe->group));
+	if (!position)
+		return clu__ini_fail(ini, sec->key_lines[PROBE_GROUP], sec, "group", "'%s' is not "
+				     "one of the updated groups%s (expected one of: %s)",
+				     probe->group, clu__ini_suggest(probe->group, m->groups,
+								    m->n_groups, hint, sizeof(hint)),
+				     clu__ini_list(m->groups, m->n_groups, list, sizeof(list)));
+	settings = &m->group_settings[position - 1];
+	if (!sec->key_lines[PROBE_MAX_OUTAGE])
+		probe->max_outage_ms = settings->max_outage_ms;
+	if (!sec->key_lines[PROBE_UP_TIMEOUT])
+		probe->up_timeout_ms = settings->up_timeout_ms;
+	return true;
+}
+
+/*
+ * A [group "NAME"] section's probe is named NAME, and needs a name no
+ * [probe] has; its max-outage and up-timeout need a probe of the group.
+ */
+static bool check_group_probe(struct clu__ini *ini, const struct clu__ini_section *sec)
+{
+	const struct clu_manifest *m = manifest_of(ini);
+	const int *lines = sec->key_lines;
+	bool watched = lines[GROUP_PROBE] != 0;
+
+	for (size_t i = 0; i < ini->n_sections; i++) {
+		const struct clu__ini_section *other = &ini->sections[i];
+
+		if (other->kind != SECTION_PROBE)
+			continue;
+		if (lines[GROUP_PROBE] && strcmp(other->name, sec->name) == 0)
+			return clu__ini_fail(ini, lines[GROUP_PROBE], sec, "probe", "this probe is "
+					     "named '%s', as [probe \"%s\"] on line %d (expected "
+					     "another name for that [probe])", sec->name, sec->name,
+					     other->line);
+		if (strcmp(m->probes[other->index].group, sec->name) == 0)
+			watched = true;
+	}
+	for (int k = GROUP_MAX_OUTAGE; !watched && k <= GROUP_UP_TIMEOUT; k++)
+		if (lines[k])
+			return clu__ini_fail(ini, lines[k], sec, group_keys[k].name, "no probe "
+					     "watches '%s' to measure it (expected probe = ... in "
+					     "this section, or a [probe] with group = %s)", sec->name,
+					     sec->name);
+	return true;
+}
+
+/* manifest->probes in file order: the [probe]s and the [group]s' probes. */
+static void collect_probes(struct clu__ini *ini, GHashTable *index)
+{
+	struct parse *parse = ini->user;
+	struct clu_manifest *m = parse->manifest;
+	struct clu_probe_spec *probes = clu__xcalloc(m->n_probes + parse->n_groups + 1,
+						     sizeof(*probes));
+	size_t n = 0;
+
+	for (size_t i = 0; i < ini->n_sections; i++) {
+		const struct clu__ini_section *sec = &ini->sections[i];
+		const struct clu_group_settings *settings;
+		struct clu_probe_spec *probe;
+
+		if (sec->kind == SECTION_PROBE) {
+			probes[n++] = m->probes[sec->index];
+			continue;
+		}
+		if (sec->kind != SECTION_GROUP || !sec->key_lines[GROUP_PROBE])
+			continue;
+		probe = &probes[n++];
+		/* The strings move: nothing is left in the section to free. */
+		*probe = parse->groups[sec->index].probe;
+		memset(&parse->groups[sec->index].probe, 0, sizeof(*probe));
+		probe->name = clu__xstrdup(sec->name);
+		probe->group = clu__xstrdup(sec->name);
+		settings = &m->group_settings[GPOINTER_TO_SIZE(g_hash_table_lookup(index,
+										     sec->name)) - 1];
+		probe->max_outage_ms = settings->max_outage_ms;
+		probe->up_timeout_ms = settings->up_timeout_ms;
+	}
+	free(m->probes);
+	m->probes = n ? probes : NULL;
+	m->n_probes = n;
+	if (!n)
+		free(probes);
 }
 
 /* What can only be checked once the whole file is read. */
@@ -321,11 +602,14 @@ static bool check_sections(struct clu__ini *ini)
 		{ SECTION_UPDATE, "name, version, groups and data-migration" },
 		{ SECTION_INSTALL, "command and verify" },
 	};
-	struct clu_manifest *m = ini->user;
+	struct clu_manifest *m = manifest_of(ini);
+	const struct clu__ini_section *update = NULL;
+	GHashTable *index = NULL;
+	bool ok = true;
 
 	for (size_t i = 0; i < ini->n_sections; i++)
 		if (!clu__ini_check_required(ini, &ini->sections[i]) ||
-		    !check_hook_or_probe(ini, &ini->sections[i]))
+		    !check_section_keys(ini, &ini->sections[i]))
 			return false;
 	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
 		const char *word = section_specs[needed[k].kind].word;
@@ -338,14 +622,27 @@ static bool check_sections(struct clu__ini *ini)
 			return clu__ini_fail(ini, 0, NULL, NULL, "missing section [%s] (expected "
 					     "[%s] with %s)", word, word, needed[k].expected);
 	}
-	for (size_t i = 0; i < ini->n_sections; i++) {
-		const struct clu__ini_section *sec = &ini->sections[i];
-
-		if (sec->kind == SECTION_UPDATE)
-			m->strategy_line = sec->key_lines[UPDATE_STRATEGY];
-		else if (sec->kind == SECTION_PROBE && !check_probe_group(ini, sec))
-			return false;
-	}
+	for (size_t i = 0; i < ini->n_sections; i++)
+		if (ini->sections[i].kind == SECTION_UPDATE)
+			update = &ini->sections[i];
+	m->strategy_line = update->key_lines[UPDATE_STRATEGY];
+	if (!check_groups(ini, update, &index))
+		goto out;
+	resolve_group_settings(ini, index);
+	/* Every [probe]'s group first: a [group] asks which probes watch it. */
+	for (size_t i = 0; ok && i < ini->n_sections; i++)
+		if (ini->sections[i].kind == SECTION_PROBE)
+			ok = check_probe_group(ini, &ini->sections[i], index);
+	for (size_t i = 0; ok && i < ini->n_sections; i++)
+		if (ini->sections[i].kind == SECTION_GROUP)
+			ok = check_group_probe(ini, &ini->sections[i]);
+	if (ok)
+		collect_probes(ini, index);
+out:
+	if (index)
+		g_hash_table_destroy(index);
+	if (ini->failed)
+		return false;
 	if (!m->version_attribute)
 		m->version_attribute = clu__xstrdup("clupdate-version");
 	return true;
@@ -367,13 +664,14 @@ static void set_defaults(struct clu_manifest *m)
 int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 		      struct clu_err *err)
 {
+	struct parse parse = { .manifest = manifest };
 	struct clu__ini ini;
 	int rc;
 
 	memset(manifest, 0, sizeof(*manifest));
 	manifest->path = clu__xstrdup(path);
 	set_defaults(manifest);
-	rc = clu__ini_parse(&ini, &manifest_format, manifest, manifest->path, err);
+	rc = clu__ini_parse(&ini, &manifest_format, &parse, manifest->path, err);
 	if (!rc && !check_sections(&ini))
 		rc = CLU_E_MANIFEST;
 	if (!rc) {
@@ -382,9 +680,46 @@ int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 		manifest->text_len = ini.len;
 	}
 	clu__ini_release(&ini);
+	for (size_t i = 0; i < parse.n_groups; i++)
+		probe_release(&parse.groups[i].probe);
+	free(parse.groups);
 	if (rc)
 		clu_manifest_release(manifest);
 	return rc;
+}
+
+/* groups[i]'s settings, NULL when it has none (not updated, or NULL). */
+static const struct clu_group_settings *settings_of(const struct clu_manifest *m,
+						      const char *group)
+{
+	for (size_t i = 0; group && m->group_settings && i < m->n_groups; i++)
+		if (strcmp(m->groups[i], group) == 0)
+			return &m->group_settings[i];
+	return NULL;
+}
+
+unsigned clu_manifest_switchover_ms(const struct clu_manifest *manifest, const char *group)
+{
+	const struct clu_group_settings *s = settings_of(manifest, group);
+
+	return s ? s->expected_switchover_ms : manifest->expected_switchover_ms;
+}
+
+unsigned clu_manifest_install_ms(const struct clu_manifest *manifest, char *const *groups,
+				 size_t n)
+{
+	unsigned longest = 0;
+
+	if (!n)
+		return manifest->expected_install_ms;
+	for (size_t i = 0; i < n; i++) {
+		const struct clu_group_settings *s = settings_of(manifest, groups[i]);
+		unsigned ms = s ? s->expected_install_ms : manifest->expected_install_ms;
+
+		if (ms > longest)
+			longest = ms;
+	}
+	return longest;
 }
 
 int clu_duration_parse(const char *text, unsigned *ms)
@@ -401,6 +736,7 @@ void clu_manifest_release(struct clu_manifest *manifest)
 	for (size_t i = 0; i < manifest->n_groups; i++)
 		free(manifest->groups[i]);
 	free(manifest->groups);
+	free(manifest->group_settings);
 	free(manifest->version_attribute);
 	free(manifest->install_command);
 	free(manifest->verify_command);
@@ -414,13 +750,8 @@ void clu_manifest_release(struct clu_manifest *manifest)
 		free(manifest->hooks[i].post);
 	}
 	free(manifest->hooks);
-	for (size_t i = 0; i < manifest->n_probes; i++) {
-		free(manifest->probes[i].name);
-		free(manifest->probes[i].group);
-		free(manifest->probes[i].address);
-		free(manifest->probes[i].command);
-		free(manifest->probes[i].check);
-	}
+	for (size_t i = 0; i < manifest->n_probes; i++)
+		probe_release(&manifest->probes[i]);
 	free(manifest->probes);
 	memset(manifest, 0, sizeof(*manifest));
 }

@@ -472,7 +472,7 @@ static void add_install(struct builder *b, const char *node, const struct clu__s
 		s->interrupts = clu__xcalloc(hosted->n, sizeof(char *));
 		for (size_t i = 0; i < hosted->n; i++)
 			s->interrupts[i] = clu__xstrdup(hosted->v[i]);
-		s->interrupts_ms = m->expected_install_ms;
+		s->interrupts_ms = clu_manifest_install_ms(m, hosted->v, hosted->n);
 	}
 	/* With migration, the data is newer than every node not yet verified. */
 	if (m->data_migration)
@@ -655,7 +655,7 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 		s->n_interrupts = 1;
 		s->interrupts = clu__xcalloc(1, sizeof(char *));
 		s->interrupts[0] = clu__xstrdup(g->name);
-		s->interrupts_ms = m->expected_switchover_ms;
+		s->interrupts_ms = clu_manifest_switchover_ms(m, g->name);
 		/* The data is migrated when the new version starts on target. Only
 		 * the guards of these bans can still have no start: every other
 		 * got one from its install step or from an earlier move. */

@@ -29,6 +29,12 @@ static void manifest_copy(struct clu_manifest *dst, const struct clu_manifest *s
 	dst->name = clu__xstrdup_or_null(src->name);
 	dst->version = clu__xstrdup_or_null(src->version);
 	dst->groups = strv_dup(src->groups, src->n_groups);
+	if (src->group_settings) {
+		dst->group_settings = clu__xcalloc(src->n_groups ? src->n_groups : 1,
+						   sizeof(*dst->group_settings));
+		memcpy(dst->group_settings, src->group_settings,
+		       src->n_groups * sizeof(*dst->group_settings));
+	}
 	dst->version_attribute = clu__xstrdup_or_null(src->version_attribute);
 	dst->previous_version = clu__xstrdup_or_null(src->previous_version);
 	dst->install_command = clu__xstrdup_or_null(src->install_command);

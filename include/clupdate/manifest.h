@@ -13,6 +13,9 @@
  *                version-attribute, previous-version
  *   [install]    command, verify, rollback, down-migration, timeout, check,
  *                check-timeout, soak
+ *   [group "G"]  expected-install-time, expected-switchover-time, max-outage,
+ *                up-timeout, probe, probe-address, probe-command,
+ *                probe-interval-ms, probe-timeout-ms, probe-check  (zero or more)
  *   [hook "N"]   pre, post, timeout               (zero or more)
  *   [probe "N"]  type, group, address, command, interval-ms, timeout-ms, check,
  *                max-outage, up-timeout          (zero or more)
@@ -61,6 +64,21 @@ struct clu_probe_spec {
 				    waits for this probe to see it up again; default 60 s */
 };
 
+/*
+ * An updated group's own settings: its [group "NAME"] section's where it
+ * has one, [update]'s otherwise. The section's probe keys become a probe
+ * of manifest->probes named after the group, and its max-outage and
+ * up-timeout are already applied to the group's probes: what is here is
+ * for reading, not to be applied again.
+ */
+struct clu_group_settings {
+	int line;                        /* of its [group "NAME"] header; 0: none */
+	unsigned expected_install_ms;    /* the install on its owner: its outage */
+	unsigned expected_switchover_ms; /* a move of this group: its outage */
+	unsigned max_outage_ms;          /* its probes' default budget; 0: none */
+	unsigned up_timeout_ms;          /* its probes' default up-timeout */
+};
+
 struct clu_manifest {
 	char *path;              /* as given to clu_manifest_load() */
 	/*
@@ -75,8 +93,11 @@ struct clu_manifest {
 	/* [update] */
 	char *name;              /* required: e.g. "mail-sp2" */
 	char *version;           /* required: the version it installs, e.g. "2" */
-	char **groups;           /* required: the groups it updates */
+	char **groups;           /* the groups it updates: `groups`, else the
+				    [group "NAME"] sections in file order */
 	size_t n_groups;
+	struct clu_group_settings *group_settings;  /* n_groups: groups[i]'s is [i];
+						       NULL in a manifest built by hand */
 	enum clu_strategy strategy;      /* default auto */
 	int strategy_line;       /* line of `strategy`, 0 when defaulted */
 	bool data_migration;     /* required: installer upgrades the shared data on the owner */
@@ -85,8 +106,10 @@ struct clu_manifest {
 	unsigned max_failed_nodes;       /* node failures tolerated before stopping; default 0 */
 	bool require_all_nodes_online;   /* default no: refuse to start with any node offline */
 	unsigned retries;                /* retries of a failed step; default 0 */
-	unsigned expected_install_ms;    /* the installer's estimated run; default 60 s */
-	unsigned expected_switchover_ms; /* estimated switchover outage; default 5 s */
+	unsigned expected_install_ms;    /* the installer's estimated run; default 60 s;
+					    a group's: clu_manifest_install_ms() */
+	unsigned expected_switchover_ms; /* estimated switchover outage; default 5 s;
+					    a group's: clu_manifest_switchover_ms() */
 	char *version_attribute;         /* node attribute holding the installed version;
 					    default "clupdate-version" */
 	char *previous_version;  /* optional: the version `clupdate rollback` puts back;
@@ -108,7 +131,8 @@ struct clu_manifest {
 
 	struct clu_hook *hooks;
 	size_t n_hooks;
-	struct clu_probe_spec *probes;
+	struct clu_probe_spec *probes;   /* [probe] sections and [group] sections'
+					    probes, in file order */
 	size_t n_probes;
 };
 
@@ -120,11 +144,28 @@ struct clu_manifest {
  * (expected one of: ...)"; without ":LINE" for a missing section), or
  * CLU_E_IO when the file cannot be read. On error *manifest is zeroed and
  * holds nothing that needs releasing. On success every default is filled
- * in: version_attribute and each probe's group are never NULL, and text
- * holds the file's content as read (the file is read once).
+ * in: version_attribute, group_settings (one per group) and each probe's
+ * group are never NULL, and text holds the file's content as read (the
+ * file is read once).
  */
 int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 		      struct clu_err *err);
+
+/*
+ * The predicted outage of a switchover (a move) of group: its
+ * expected-switchover-time, [group "NAME"]'s over [update]'s ([update]'s
+ * for a group the manifest does not update, or NULL).
+ */
+unsigned clu_manifest_switchover_ms(const struct clu_manifest *manifest, const char *group);
+
+/*
+ * The predicted outage of the install on a node that runs groups (n of
+ * them, pinned there): the installer stops them all for its whole run, so
+ * the longest of their expected-install-time (a group's data may take
+ * longer to migrate); [update]'s when n is 0.
+ */
+unsigned clu_manifest_install_ms(const struct clu_manifest *manifest, char *const *groups,
+				 size_t n);
 
 /* Free the contents of *manifest and zero it. */
 void clu_manifest_release(struct clu_manifest *manifest);

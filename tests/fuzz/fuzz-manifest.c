@@ -28,7 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       strlen(manifest.install_command) + strlen(manifest.verify_command);
 
 		for (size_t i = 0; i < manifest.n_groups; i++)
-			total += strlen(manifest.groups[i]);
+			total += strlen(manifest.groups[i]) +
+				 manifest.group_settings[i].expected_install_ms +
+				 clu_manifest_switchover_ms(&manifest, manifest.groups[i]);
+		total += clu_manifest_install_ms(&manifest, manifest.groups, manifest.n_groups);
 		for (size_t i = 0; i < manifest.n_probes; i++)
 			total += strlen(manifest.probes[i].group) +
 				 strlen(clu_probe_type_name(manifest.probes[i].type));

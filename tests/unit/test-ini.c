@@ -574,6 +574,26 @@ static void test_helpers(void **state)
 	assert_string_equal(clu__ini_expected(&thing_keys[5], buf, sizeof(buf)), "yes or no");
 }
 
+/* A format's own lists (the updated groups): the hint and the list, cut to fit. */
+static void test_lists(void **state)
+{
+	char *groups[] = { "mail", "mail2", "web-frontend" };
+	char buf[64], small[16];
+
+	(void)state;
+	assert_string_equal(clu__ini_suggest("mial2", groups, 3, buf, sizeof(buf)),
+			    ", did you mean 'mail2'?");
+	assert_string_equal(clu__ini_suggest("db", groups, 3, buf, sizeof(buf)), "");
+	assert_string_equal(clu__ini_suggest("mail", groups, 3, buf, sizeof(buf)), "");
+	assert_string_equal(clu__ini_suggest("x", groups, 0, buf, sizeof(buf)), "");
+	assert_string_equal(clu__ini_list(groups, 3, buf, sizeof(buf)), "mail, mail2, web-frontend");
+	assert_string_equal(clu__ini_list(groups, 0, buf, sizeof(buf)), "");
+	assert_string_equal(clu__ini_list(groups, 3, small, sizeof(small)), "mail, ...");
+	assert_string_equal(clu__ini_list(groups, 2, small, sizeof(small)), "mail, mail2");
+	assert_string_equal(clu__ini_list(groups + 2, 1, small, sizeof(small)), "web-frontend");
+	assert_string_equal(clu__ini_list(groups + 2, 1, small, 8), "...");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_cr_runs),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_lists),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -115,6 +115,38 @@ static void load_ok(struct clu_manifest *m, const char *path)
 	assert_int_equal(err.code, 0);
 }
 
+/* What a probe of a loaded manifest must be (address NULL: none). */
+struct probe_want {
+	const char *name, *group, *address;
+	enum clu_probe_type type;
+	unsigned interval_ms, timeout_ms, max_outage_ms, up_timeout_ms;
+};
+
+static void assert_probe(const struct clu_probe_spec *probe, struct probe_want want)
+{
+	assert_string_equal(probe->name, want.name);
+	assert_int_equal(probe->type, want.type);
+	assert_string_equal(probe->group, want.group);
+	if (want.address)
+		assert_string_equal(probe->address, want.address);
+	else
+		assert_null(probe->address);
+	assert_int_equal(probe->interval_ms, want.interval_ms);
+	assert_int_equal(probe->timeout_ms, want.timeout_ms);
+	assert_int_equal(probe->max_outage_ms, want.max_outage_ms);
+	assert_int_equal(probe->up_timeout_ms, want.up_timeout_ms);
+}
+
+static void assert_settings(const struct clu_group_settings *got,
+			    struct clu_group_settings want)
+{
+	assert_int_equal(got->line, want.line);
+	assert_int_equal(got->expected_install_ms, want.expected_install_ms);
+	assert_int_equal(got->expected_switchover_ms, want.expected_switchover_ms);
+	assert_int_equal(got->max_outage_ms, want.max_outage_ms);
+	assert_int_equal(got->up_timeout_ms, want.up_timeout_ms);
+}
+
 /* doc/manifest.md shows this file: every section and key. */
 static void test_full_example(void **state)
 {
@@ -153,21 +185,23 @@ static void test_full_example(void **state)
 	assert_string_equal(m.hooks[0].post, "/usr/local/sbin/mail-selftest");
 	assert_int_equal(m.hooks[0].timeout_ms, 120000);
 
-	assert_int_equal(m.n_probes, 3);
-	assert_string_equal(m.probes[0].name, "smtp");
-	assert_int_equal(m.probes[0].type, CLU_PROBE_SMTP);
-	assert_string_equal(m.probes[0].group, "mail");
-	assert_string_equal(m.probes[0].address, ":25");
-	assert_null(m.probes[0].command);
-	assert_int_equal(m.probes[0].interval_ms, 50);
-	assert_int_equal(m.probes[0].timeout_ms, 500);
+	/* [group "mail-archive"]; mail has none: [update]'s values. */
+	assert_non_null(m.group_settings);
+	assert_settings(&m.group_settings[0],
+			(struct clu_group_settings){ 0, 90000, 4000, 0, 60000 });
+	assert_settings(&m.group_settings[1],
+			(struct clu_group_settings){ 25, 180000, 10000, 30000, 120000 });
+	assert_int_equal(clu_manifest_switchover_ms(&m, "mail"), 4000);
+	assert_int_equal(clu_manifest_switchover_ms(&m, "mail-archive"), 10000);
 
-	assert_string_equal(m.probes[1].name, "archive");
-	assert_int_equal(m.probes[1].type, CLU_PROBE_TCP);
-	assert_string_equal(m.probes[1].group, "mail-archive");
-	assert_string_equal(m.probes[1].address, "192.0.2.10:143");
-	assert_int_equal(m.probes[1].interval_ms, 50);
-	assert_int_equal(m.probes[1].timeout_ms, 1000);
+	/* In file order: the group's probe, then the [probe] sections. */
+	assert_int_equal(m.n_probes, 3);
+	assert_probe(&m.probes[0], (struct probe_want){ "mail-archive", "mail-archive",
+		     "192.0.2.10:143", CLU_PROBE_TCP, 100, 2000, 30000, 120000 });
+	assert_null(m.probes[0].command);
+	assert_probe(&m.probes[1], (struct probe_want){ "smtp", "mail", ":25", CLU_PROBE_SMTP,
+		     50, 500, 0, 60000 });
+	assert_null(m.probes[1].command);
 
 	assert_string_equal(m.probes[2].name, "store");
 	assert_int_equal(m.probes[2].type, CLU_PROBE_COMMAND);
@@ -180,6 +214,7 @@ static void test_full_example(void **state)
 	clu_manifest_release(&m);
 	assert_null(m.path);
 	assert_null(m.probes);
+	assert_null(m.group_settings);
 	assert_int_equal(m.n_probes, 0);
 }
 
@@ -512,11 +547,11 @@ static void test_section_errors(void **state)
 	(void)state;
 	check_error(UPDATE_OK "\n[instal]\ncommand = x\n",
 		":7: unknown section [instal], did you mean 'install'? (expected [update], "
-		"[install], [hook \"NAME\"] or [probe \"NAME\"])");
+		"[install], [group \"NAME\"], [hook \"NAME\"] or [probe \"NAME\"])");
 	/* Even an empty one. */
 	check_error(UPDATE_OK INSTALL_OK "[rollout]\n",
 		":9: unknown section [rollout] (expected [update], [install], "
-		"[hook \"NAME\"] or [probe \"NAME\"])");
+		"[group \"NAME\"], [hook \"NAME\"] or [probe \"NAME\"])");
 	check_error(UPDATE_OK INSTALL_OK "[update]\n",
 		":9: duplicate section [update], first on line 1 (expected each section once)");
 	check_error(UPDATE_OK INSTALL_OK "[hook]\npre = x\n",
@@ -549,6 +584,181 @@ static void test_section_errors(void **state)
 	check_error("",
 		": missing section [update] (expected [update] with name, version, groups "
 		"and data-migration)");
+}
+
+#define UPDATE_NO_GROUPS "[update]\nname = mail-sp2\nversion = 2\ndata-migration = yes\n" \
+	"expected-install-time = 20s\nexpected-switchover-time = 2s\n"
+
+/*
+ * [group "NAME"]: with groups, each section names one of them and the
+ * others keep [update]'s values; the section's probe keys make a probe
+ * named after the group, in file order among the [probe]s; its
+ * max-outage and up-timeout go to every probe of the group without its own.
+ */
+static void test_group_sections(void **state)
+{
+	struct clu_manifest m;
+	char *mail_web[] = { "mail", "web" }, *web_db[] = { "web", "db" };
+
+	(void)state;
+	write_manifest("[probe \"first\"]\ntype = tcp\naddress = :80\ngroup = web\n"
+		       "[group \"web\"]\nexpected-switchover-time = 9s\nmax-outage = 20s\n"
+		       "up-timeout = 3m\nprobe = smtp\nprobe-address = 192.0.2.101:25\n"
+		       "probe-check = ./check-delivered\n"
+		       "[probe \"own\"]\ntype = tcp\naddress = :81\ngroup = web\n"
+		       "max-outage = 1s\n"
+		       "[group \"db\"]\nexpected-install-time = 10m\nprobe = command\n"
+		       "probe-command = pg_isready\nprobe-interval-ms = 500\nprobe-timeout-ms = 3000\n"
+		       UPDATE_NO_GROUPS "groups = mail web db\n" INSTALL_OK, SIZE_MAX);
+	load_ok(&m, manifest_path);
+	/* The order of groups, not of the sections. */
+	assert_int_equal(m.n_groups, 3);
+	assert_string_equal(m.groups[0], "mail");
+	assert_string_equal(m.groups[1], "web");
+	assert_string_equal(m.groups[2], "db");
+	assert_settings(&m.group_settings[0],
+			(struct clu_group_settings){ 0, 20000, 2000, 0, 60000 });
+	assert_settings(&m.group_settings[1],
+			(struct clu_group_settings){ 5, 20000, 9000, 20000, 180000 });
+	assert_settings(&m.group_settings[2],
+			(struct clu_group_settings){ 17, 600000, 2000, 0, 60000 });
+
+	assert_int_equal(clu_manifest_switchover_ms(&m, "mail"), 2000);
+	assert_int_equal(clu_manifest_switchover_ms(&m, "web"), 9000);
+	assert_int_equal(clu_manifest_switchover_ms(&m, "not-updated"), 2000);
+	assert_int_equal(clu_manifest_switchover_ms(&m, NULL), 2000);
+	assert_int_equal(clu_manifest_install_ms(&m, NULL, 0), 20000);
+	assert_int_equal(clu_manifest_install_ms(&m, mail_web, 2), 20000);
+	assert_int_equal(clu_manifest_install_ms(&m, web_db, 2), 600000);
+	assert_int_equal(clu_manifest_install_ms(&m, web_db + 1, 1), 600000);
+
+	assert_int_equal(m.n_probes, 4);
+	/* Its group's budget and up-timeout. */
+	assert_probe(&m.probes[0], (struct probe_want){ "first", "web", ":80", CLU_PROBE_TCP,
+		     50, 1000, 20000, 180000 });
+	assert_probe(&m.probes[1], (struct probe_want){ "web", "web", "192.0.2.101:25",
+		     CLU_PROBE_SMTP, 50, 1000, 20000, 180000 });
+	assert_string_equal(m.probes[1].check, "./check-delivered");
+	/* Its own budget, its group's up-timeout. */
+	assert_probe(&m.probes[2], (struct probe_want){ "own", "web", ":81", CLU_PROBE_TCP,
+		     50, 1000, 1000, 180000 });
+	assert_probe(&m.probes[3], (struct probe_want){ "db", "db", NULL, CLU_PROBE_COMMAND,
+		     500, 3000, 0, 60000 });
+	assert_string_equal(m.probes[3].command, "pg_isready");
+	clu_manifest_release(&m);
+	assert_null(m.group_settings);
+}
+
+/* Without groups, the [group] sections are the groups, in file order. */
+static void test_groups_from_sections(void **state)
+{
+	struct clu_manifest m;
+
+	(void)state;
+	write_manifest(UPDATE_NO_GROUPS INSTALL_OK "[group \"mail2\"]\n"
+		       "expected-switchover-time = 7s\n[group \"mail\"]\n"
+		       "[probe \"p\"]\ntype = tcp\naddress = :25\n", SIZE_MAX);
+	load_ok(&m, manifest_path);
+	assert_int_equal(m.n_groups, 2);
+	assert_string_equal(m.groups[0], "mail2");
+	assert_string_equal(m.groups[1], "mail");
+	assert_null(m.groups[2]);
+	assert_settings(&m.group_settings[0],
+			(struct clu_group_settings){ 10, 20000, 7000, 0, 60000 });
+	assert_settings(&m.group_settings[1],
+			(struct clu_group_settings){ 12, 20000, 2000, 0, 60000 });
+	/* A probe without group watches the first. */
+	assert_string_equal(m.probes[0].group, "mail2");
+	clu_manifest_release(&m);
+}
+
+/* A manifest built by hand has no group settings: [update]'s values. */
+static void test_group_accessors_by_hand(void **state)
+{
+	struct clu_manifest m = { .expected_install_ms = 3000, .expected_switchover_ms = 1500 };
+	char *mail[] = { "mail" };
+
+	(void)state;
+	m.groups = mail;
+	m.n_groups = 1;
+	assert_int_equal(clu_manifest_switchover_ms(&m, "mail"), 1500);
+	assert_int_equal(clu_manifest_install_ms(&m, mail, 1), 3000);
+	assert_int_equal(clu_manifest_install_ms(&m, NULL, 0), 3000);
+}
+
+static void test_group_errors(void **state)
+{
+	(void)state;
+	check_error(UPDATE_NO_GROUPS INSTALL_OK,
+		":1: [update] missing required key 'groups' (expected groups = group names "
+		"separated by commas or spaces, or a [group \"NAME\"] section for each group)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\n[group \"mail2\"]\n",
+		":10: [group \"mail2\"] 'mail2' is not one of the updated groups, did you mean "
+		"'mail'? (expected one of groups on line 4: mail; or no groups, and a "
+		"[group \"NAME\"] section for each group)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = smtp\n[group \"mail\"]\n",
+		":11: duplicate group name in [group \"mail\"], first on line 9 (expected each "
+		"group name once)");
+	check_error(UPDATE_OK INSTALL_OK "[group mail]\n",
+		":9: [group mail] needs a quoted name (expected [group \"NAME\"])");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nexpected-switchover-tim = 3s\n",
+		":10: [group \"mail\"] unknown key 'expected-switchover-tim', did you mean "
+		"'expected-switchover-time'? (expected one of: expected-install-time, "
+		"expected-switchover-time, max-outage, up-timeout, probe, probe-address, "
+		"probe-command, probe-interval-ms, probe-timeout-ms, probe-check)");
+	/* A [probe]'s keys belong to [probe]; in [group] they take probe- first. */
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = smtp\naddress = :25\n",
+		":11: [group \"mail\"] unknown key 'address' (expected one of: "
+		"expected-install-time, expected-switchover-time, max-outage, up-timeout, probe, "
+		"probe-address, probe-command, probe-interval-ms, probe-timeout-ms, probe-check)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nexpected-switchover-time = 0s\n",
+		":10: [group \"mail\"] expected-switchover-time: '0s' is out of range (expected a "
+		"duration from 1ms to 24h, such as 500ms, 3s, 2m or 1h)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = http\n",
+		":10: [group \"mail\"] probe: 'http' is not a probe type (expected tcp, smtp or "
+		"command)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe-address = :25\n",
+		":10: [group \"mail\"] probe-address: set without 'probe' (expected probe = tcp, "
+		"smtp or command in this section too)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = smtp\n",
+		":9: [group \"mail\"] missing required key 'probe-address' for probe = smtp "
+		"(expected probe-address = HOST:PORT or :PORT, with a port from 1 to 65535)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = tcp\nprobe-address = :0\n",
+		":11: [group \"mail\"] probe-address: ':0' has no valid port (expected HOST:PORT "
+		"or :PORT, with a port from 1 to 65535)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = command\n",
+		":9: [group \"mail\"] missing required key 'probe-command' for probe = command "
+		"(expected probe-command = a shell command)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = command\n"
+		    "probe-command = true\nprobe-address = :25\n",
+		":12: [group \"mail\"] probe-address: not used by probe = command (expected no "
+		"probe-address, or probe = tcp or smtp)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = tcp\nprobe-address = :25\n"
+		    "probe-command = true\n",
+		":12: [group \"mail\"] probe-command: not used by probe = tcp (expected no "
+		"probe-command, or probe = command)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = tcp\nprobe-address = :25\n"
+		    "probe-check = sort\n",
+		":12: [group \"mail\"] probe-check: only an smtp probe has acknowledged messages "
+		"to check (expected no probe-check, or probe = smtp)");
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = tcp\nprobe-address = :25\n"
+		    "probe-interval-ms = 5\n",
+		":12: [group \"mail\"] probe-interval-ms: '5' is out of range (expected a whole "
+		"number from 10 to 60000)");
+	/* Its probe is named after it: no [probe] may have that name. */
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nprobe = tcp\nprobe-address = :25\n"
+		    "[probe \"mail\"]\ntype = smtp\naddress = :25\n",
+		":10: [group \"mail\"] probe: this probe is named 'mail', as [probe \"mail\"] on "
+		"line 12 (expected another name for that [probe])");
+	/* A budget or an up-timeout needs a probe of the group to measure it. */
+	check_error(UPDATE_OK INSTALL_OK "[group \"mail\"]\nmax-outage = 3s\n",
+		":10: [group \"mail\"] max-outage: no probe watches 'mail' to measure it "
+		"(expected probe = ... in this section, or a [probe] with group = mail)");
+	check_error("[update]\nname = x\nversion = 2\ndata-migration = no\ngroups = a b\n"
+		    INSTALL_OK "[probe \"p\"]\ntype = tcp\naddress = :1\n"
+		    "[group \"b\"]\nup-timeout = 3s\n",
+		":13: [group \"b\"] up-timeout: no probe watches 'b' to measure it "
+		"(expected probe = ... in this section, or a [probe] with group = b)");
 }
 
 static void test_key_errors(void **state)
@@ -691,6 +901,16 @@ static void test_probe_errors(void **state)
 		    "group = db\n",
 		":12: [probe \"t\"] group: 'db' is not one of the updated groups (expected one "
 		"of: mail)");
+	check_error("[update]\nname = x\nversion = 2\ndata-migration = no\n"
+		    "groups = mail, mail2, web\n" INSTALL_OK "[probe \"t\"]\ntype = tcp\n"
+		    "address = :25\ngroup = mial2\n",
+		":12: [probe \"t\"] group: 'mial2' is not one of the updated groups, did you mean "
+		"'mail2'? (expected one of: mail, mail2, web)");
+	/* A command probe has no acknowledged messages either. */
+	check_error(UPDATE_OK INSTALL_OK "[probe \"c\"]\ntype = command\ncommand = true\n"
+		    "check = sort\n",
+		":12: [probe \"c\"] check: only an smtp probe has acknowledged messages to check "
+		"(expected no check, or type = smtp)");
 	check_error(UPDATE_OK INSTALL_OK "[probe \"t\"]\ntype = tcp\naddress = :25\n"
 		    "check = sort\n",
 		":12: [probe \"t\"] check: only an smtp probe has acknowledged messages to check "
@@ -812,6 +1032,10 @@ int main(void)
 		cmocka_unit_test(test_fixture_errors),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_section_errors),
+		cmocka_unit_test(test_group_sections),
+		cmocka_unit_test(test_groups_from_sections),
+		cmocka_unit_test(test_group_accessors_by_hand),
+		cmocka_unit_test(test_group_errors),
 		cmocka_unit_test(test_key_errors),
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_probe_errors),
