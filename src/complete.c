@@ -78,7 +78,10 @@ static void raw_options(const struct cmd *cmd, const char *sub)
 	}
 }
 
-/* A hand-written option's argument: "--fencing none|lab" gives "none lab". */
+/*
+ * A hand-written option's argument: "--fencing none|lab" gives "none lab",
+ * "[--from-cib FILE]" gives @file.
+ */
 static void raw_argument(const struct cmd *cmd, const char *option)
 {
 	char needle[64];
@@ -90,6 +93,10 @@ static void raw_argument(const struct cmd *cmd, const char *option)
 	}
 	snprintf(needle, sizeof(needle), "%s ", option);
 	at = strstr(cmd->help, needle);
+	if (at && !strncmp(at + strlen(needle), "FILE]", 5)) {
+		puts("@file");
+		return;
+	}
 	if (!at || !strchr(at + strlen(needle), '|') ||
 	    strchr(at + strlen(needle), '|') > at + strcspn(at, "]\n")) {
 		puts("@none");
