@@ -15,6 +15,11 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# Pacemaker runs fence agents from /usr/sbin only. The Debian package puts
+# the lab's there (FENCEDIR=/usr/sbin) and owns it; any other install
+# leaves it with the lab, which copies it to /usr/sbin for a
+# `--fencing lab` lab and removes it with the last lab.
+FENCEDIR   ?= $(LIBEXECDIR)/clupdate/lab
 DESTDIR    ?=
 
 CC      ?= cc
@@ -162,11 +167,14 @@ demo: deps all
 	@scripts/demo
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/clupdate $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLETIONDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/clupdate/lab \
+		$(DESTDIR)$(LIBEXECDIR)/clupdate/demo $(DESTDIR)$(FENCEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 build/clupdate $(DESTDIR)$(BINDIR)/clupdate
-	cp -R lab $(DESTDIR)$(LIBEXECDIR)/clupdate/lab
-	cp -R build/demo $(DESTDIR)$(LIBEXECDIR)/clupdate/demo
+	cp -R lab/. $(DESTDIR)$(LIBEXECDIR)/clupdate/lab
+	[ $(FENCEDIR) = $(LIBEXECDIR)/clupdate/lab ] || \
+		mv $(DESTDIR)$(LIBEXECDIR)/clupdate/lab/fence_clupdate_lab $(DESTDIR)$(FENCEDIR)/
+	cp -R build/demo/. $(DESTDIR)$(LIBEXECDIR)/clupdate/demo
 	install -m 0644 build/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 build/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 completion/clupdate $(DESTDIR)$(COMPLETIONDIR)/clupdate
