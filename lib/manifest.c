@@ -424,3 +424,9 @@ void clu_manifest_release(struct clu_manifest *manifest)
 	free(manifest->probes);
 	memset(manifest, 0, sizeof(*manifest));
 }
+
+unsigned clu_manifest_switchover_ms(const struct clu_manifest *manifest, const char *group)
+{
+	(void)group;   /* one figure for every group, for now */
+	return manifest->expected_switchover_ms;
+}

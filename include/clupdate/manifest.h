@@ -130,6 +130,13 @@ int clu_manifest_load(struct clu_manifest *manifest, const char *path,
 void clu_manifest_release(struct clu_manifest *manifest);
 
 /*
+ * The expected switchover time (ms) of group (may be NULL): what the
+ * planner predicts a rolling move of it interrupts. The one place it is
+ * read, so that a per-group setting has one place to go.
+ */
+unsigned clu_manifest_switchover_ms(const struct clu_manifest *manifest, const char *group);
+
+/*
  * A duration as the manifest writes them ("500ms", "90s", "10m", "2h", or
  * a number of seconds), from 1 ms to 24 h, into *ms: 0, or -1 when text
  * is none.
