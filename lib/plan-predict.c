@@ -107,13 +107,34 @@ static void combine(struct clu_prediction *a, const struct clu_prediction *b)
 		*a = *b;
 }
 
+unsigned clu_plan_remaining_ms(const struct clu_plan *plan, const bool *done, unsigned current,
+			       int64_t elapsed_ms)
+{
+	unsigned total = 0, together = 0;   /* the longest of the commands running at once */
+
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct clu_step *s = &plan->steps[i];
+		int64_t left = s->predicted_ms;
+
+		if (!runs_with_previous(plan, i)) {
+			total += together;
+			together = 0;
+		}
+		if (done && done[i])
+			continue;
+		if (s->index == current)
+			left = left > elapsed_ms ? left - elapsed_ms : 0;
+		if (left > together)
+			together = (unsigned)left;
+	}
+	return total + together;
+}
+
 void clu_plan_predict(struct clu_plan *plan, const struct clu_manifest *m,
 		      const struct clu_history *history)
 {
 	const struct clu_history *h = history && history->runs ? history : NULL;
-	unsigned together = 0;   /* the longest of the commands running at once */
 
-	plan->predicted_ms = 0;
 	plan->predicted_from = (struct clu_prediction){ 0 };
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		struct clu_step *s = &plan->steps[i];
@@ -121,14 +142,8 @@ void clu_plan_predict(struct clu_plan *plan, const struct clu_manifest *m,
 		predict_duration(s, m, h);
 		predict_interruption(s, plan, m, h);
 		combine(&plan->predicted_from, &s->predicted_from);
-		if (!runs_with_previous(plan, i)) {
-			plan->predicted_ms += together;
-			together = 0;
-		}
-		if (s->predicted_ms > together)
-			together = s->predicted_ms;
 	}
-	plan->predicted_ms += together;
+	plan->predicted_ms = clu_plan_remaining_ms(plan, NULL, 0, 0);
 
 	for (size_t g = 0; g < plan->n_interruptions; g++) {
 		struct clu_interruption *in = &plan->interruptions[g];

@@ -40,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
@@ -226,6 +227,15 @@ int clu_plan_make_rollback(struct clu_plan *plan, const struct clu_manifest *man
  */
 void clu_plan_predict(struct clu_plan *plan, const struct clu_manifest *manifest,
 		      const struct clu_history *history);
+
+/*
+ * What is left of the plan's predicted duration during a run: the steps
+ * not done (done[i] for step i + 1; NULL: none done), counted as
+ * plan->predicted_ms counts them, the step at work (current, 1-based; 0:
+ * none) less the elapsed_ms it has run already (never below 0).
+ */
+unsigned clu_plan_remaining_ms(const struct clu_plan *plan, const bool *done, unsigned current,
+			       int64_t elapsed_ms);
 
 /* "manifest", "journal" ("none" for CLU_BASIS_NONE). */
 const char *clu_basis_name(enum clu_basis basis);
