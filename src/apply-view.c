@@ -256,9 +256,10 @@ static void show_area(struct apply_view *v, const struct clu_exec_progress *p)
 	const struct clu_step *s = p->step;
 	char label[256], took[32];
 	char *shown;
-	/* A new thing waited for is shown at once; the same one, with the clock, at a pace. */
-	bool news = p->message && (!v->waiting || strcmp(v->waiting, p->message));
+	bool news;
 
+	/* A new thing waited for is shown at once; the same one, with the clock, at a pace. */
+	news = p->message && (!v->waiting || strcmp(v->waiting, p->message));
 	follow(v, p);
 	if (p->event != CLU_EXEC_STEP_WAIT && p->event != CLU_EXEC_STEP_START) {
 		shown = clu_display(clu_step_label(s, label, sizeof(label)), 0);

@@ -263,13 +263,28 @@ static void test_learned_from_runs(void **state)
 	clu_history_release(&h);
 }
 
+/* The report of run id, from the journal (released with report_release()). */
+static void report_of(struct fixture *f, int64_t id, struct clu_run_record *run,
+		      struct clu_report *r)
+{
+	struct clu_err err = CLU_ERR_INIT;
+
+	assert_int_equal(clu_journal_run_load(f->journal, id, run, &err), 0);
+	assert_int_equal(clu_report_make(r, run, &err), 0);
+}
+
+static void report_release(struct clu_run_record *run, struct clu_report *r)
+{
+	clu_report_release(r);
+	clu_run_record_release(run);
+}
+
 /* The report sets what the run's plan predicted against what was measured. */
 static void test_report_predicted_against_measured(void **state)
 {
 	struct fixture *f = *state;
 	struct clu_run_record run;
 	struct clu_report r;
-	struct clu_err err = CLU_ERR_INIT;
 	int64_t first = run_once(f, CLU_STRATEGY_IN_PLACE), second;
 
 	add_outage(f, first, 250);
@@ -277,8 +292,7 @@ static void test_report_predicted_against_measured(void **state)
 	add_outage(f, second, 300);
 
 	/* The first run was planned with the manifest's figures. */
-	assert_int_equal(clu_journal_run_load(f->journal, first, &run, &err), 0);
-	assert_int_equal(clu_report_make(&r, &run, &err), 0);
+	report_of(f, first, &run, &r);
 	assert_int_equal(r.predicted_ms, 3 * 60000);
 	assert_string_equal(r.predicted_from, "manifest");
 	assert_int_equal(r.n_groups, 1);
@@ -288,20 +302,17 @@ static void test_report_predicted_against_measured(void **state)
 	assert_string_equal(r.groups[0].predicted_from, "manifest");
 	assert_int_equal(r.groups[0].measured_ms, 250);
 	assert_int_equal(r.groups[0].measured_windows, 1);
-	clu_report_release(&r);
-	clu_run_record_release(&run);
+	report_release(&run, &r);
 
 	/* The second, with the first's: 250 ms learned from 1 run, 300 measured. */
-	assert_int_equal(clu_journal_run_load(f->journal, second, &run, &err), 0);
-	assert_int_equal(clu_report_make(&r, &run, &err), 0);
+	report_of(f, second, &run, &r);
 	assert_string_equal(r.predicted_from, "journal");
 	assert_int_equal(r.predicted_runs, 1);
 	assert_int_equal(r.groups[0].predicted_ms, 250);
 	assert_string_equal(r.groups[0].predicted_from, "journal");
 	assert_int_equal(r.groups[0].predicted_runs, 1);
 	assert_int_equal(r.groups[0].measured_ms, 300);
-	clu_report_release(&r);
-	clu_run_record_release(&run);
+	report_release(&run, &r);
 }
 
 /* A run with no probe: the group's interruption predicted, not measured. */
@@ -310,17 +321,13 @@ static void test_report_not_measured(void **state)
 	struct fixture *f = *state;
 	struct clu_run_record run;
 	struct clu_report r;
-	struct clu_err err = CLU_ERR_INIT;
 
-	assert_int_equal(clu_journal_run_load(f->journal, run_once(f, CLU_STRATEGY_ROLLING), &run,
-					      &err), 0);
-	assert_int_equal(clu_report_make(&r, &run, &err), 0);
+	report_of(f, run_once(f, CLU_STRATEGY_ROLLING), &run, &r);
 	assert_int_equal(r.n_groups, 1);
 	assert_int_equal(r.groups[0].predicted_ms, 5000);
 	assert_int_equal(r.groups[0].measured_ms, -1);
 	assert_true(r.predicted_ms >= 0);
-	clu_report_release(&r);
-	clu_run_record_release(&run);
+	report_release(&run, &r);
 }
 
 /* Medians of figures built by hand, and the remainder during a run. */
