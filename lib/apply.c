@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clupdate/apply.h"
+#include "clupdate/history.h"
 #include "clupdate/probe.h"
 #include "util.h"
 
@@ -32,8 +33,17 @@ static int make_plan(struct clu_apply *a, struct clu_err *err)
 		ret = clu_exec_mark_leftovers(b, a->journal, a->manifest, &a->cluster, err);
 	if (!ret && a->rollback)
 		ret = clu_rollback_plan(&a->plan, &a->rollback_decided, &a->cluster, err);
-	else if (!ret)
-		ret = clu_plan_make(&a->plan, a->manifest, &a->cluster, a->strategy, err);
+	else if (!ret) {
+		/* Predictions learned from this cluster's earlier runs, if any. */
+		struct clu_history history;
+
+		ret = clu_history_load(&history, a->journal, a->exec.cluster_source ?
+				       a->exec.cluster_source : "pacemaker", err);
+		if (!ret)
+			ret = clu_plan_make_learned(&a->plan, a->manifest, &a->cluster,
+						    a->strategy, &history, err);
+		clu_history_release(&history);
+	}
 	a->planned = !ret;
 	return ret;
 }

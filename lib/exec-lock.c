@@ -246,6 +246,9 @@ void exec_lock_watchdog(void *ctx)
 
 	if (exec_lock_renew(x, false, &err) == CLU_E_LOCKED && !x->lock_lost)
 		x->lock_lost = clu__xstrdup(err.msg);
+	/* A node command runs on: a live view keeps its clock and probes moving. */
+	if (x->step)
+		exec_progress(x, CLU_EXEC_STEP_WAIT, x->step, 1, NULL);
 }
 
 void exec_lock_release(struct executor *x)

@@ -241,6 +241,8 @@ static int step_command(struct executor *x, const struct clu_step *s, const char
 			enum clu_command_role role, const char *command, unsigned timeout_ms,
 			struct clu_proc *proc, struct clu_err *err)
 {
+	char *waiting;
+
 	proc->name = role_name;          /* "'installer' exited with status 28" */
 	proc->timeout_ms = timeout_ms;
 	proc->err.mode = CLU_PROC_STDOUT;
@@ -249,8 +251,10 @@ static int step_command(struct executor *x, const struct clu_step *s, const char
 	/* The installer may run for minutes: the lock stays renewed. */
 	proc->watch = exec_lock_watchdog;
 	proc->watch_ctx = x;
-	proc->watch_ms = 5000;
-	exec_progress(x, CLU_EXEC_STEP_WAIT, s, 1, "running on the node");
+	proc->watch_ms = 1000;     /* the lock is renewed every lock_renew_ms only */
+	waiting = clu__xasprintf("waiting for the %s on '%s'", role_name, s->node);
+	exec_progress(x, CLU_EXEC_STEP_WAIT, s, 1, waiting);
+	free(waiting);
 	return node_command_start(x, s->node, role, command, proc, err);
 }
 

@@ -28,10 +28,22 @@ void exec_progress(struct executor *x, enum clu_exec_event event, const struct c
 		.step_elapsed_ms = clu_now_mono_ms() - x->step_start_mono,
 		.run_elapsed_ms = clu_now_mono_ms() - x->run_start_mono,
 		.message = message,
+		.plan = x->plan,
 	};
+	struct clu_probe_look *looks = NULL;
 
-	if (x->opt.progress)
-		x->opt.progress(x->opt.progress_ctx, &p);
+	if (!x->opt.progress)
+		return;
+	/* What the probes see now, for a live view of the run. */
+	if (x->prober && x->opt.n_probes) {
+		looks = clu__xcalloc(x->opt.n_probes, sizeof(*looks));
+		for (size_t i = 0; i < x->opt.n_probes; i++)
+			clu_prober_look(x->prober, i, &looks[i]);
+		p.probes = looks;
+		p.n_probes = x->opt.n_probes;
+	}
+	x->opt.progress(x->opt.progress_ctx, &p);
+	free(looks);
 }
 
 bool exec_interrupted(const struct executor *x)

@@ -4,6 +4,7 @@
  * "plan" result from clu__plan_doc() and the journal keeps the text of the
  * same documents, so that what a run journalled is what `plan` shows.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "model-json-internal.h"
@@ -52,6 +53,26 @@ static struct json_object *facts_doc(const struct clu_fact *facts, size_t n)
 	return array;
 }
 
+/*
+ * A prediction: KEY_seconds, KEY_from ("manifest", "journal") and, when
+ * learned, KEY_runs; nothing when there is none (from: none).
+ */
+static void add_prediction(struct json_object *obj, const char *key, unsigned ms,
+			   const struct clu_prediction *from)
+{
+	char name[64];
+
+	if (from->basis == CLU_BASIS_NONE)
+		return;
+	snprintf(name, sizeof(name), "%s_seconds", key);
+	json_object_object_add(obj, name, json_object_new_double(ms / 1000.0));
+	snprintf(name, sizeof(name), "%s_from", key);
+	add_string(obj, name, clu_basis_name(from->basis));
+	snprintf(name, sizeof(name), "%s_runs", key);
+	if (from->basis == CLU_BASIS_JOURNAL)
+		json_object_object_add(obj, name, json_object_new_int((int)from->runs));
+}
+
 struct json_object *clu__plan_doc(const struct clu_plan *plan)
 {
 	struct json_object *doc = json_object_new_object();
@@ -64,6 +85,7 @@ struct json_object *clu__plan_doc(const struct clu_plan *plan)
 	add_string(doc, "version", plan->version);
 	add_string(doc, "strategy", clu_strategy_name(plan->strategy));
 	add_string(doc, "choice", plan->choice);
+	add_prediction(doc, "predicted", plan->predicted_ms, &plan->predicted_from);
 
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct clu_step *s = &plan->steps[i];
@@ -90,9 +112,9 @@ struct json_object *clu__plan_doc(const struct clu_plan *plan)
 			for (size_t k = 0; k < s->n_interrupts; k++)
 				json_object_array_add(groups, json_object_new_string(s->interrupts[k]));
 			json_object_object_add(step, "interrupts", groups);
-			json_object_object_add(step, "interrupts_seconds",
-					       json_object_new_double(s->interrupts_ms / 1000.0));
+			add_prediction(step, "interrupts", s->interrupts_ms, &s->interrupts_from);
 		}
+		add_prediction(step, "predicted", s->predicted_ms, &s->predicted_from);
 		json_object_array_add(steps, step);
 	}
 	json_object_object_add(doc, "steps", steps);
@@ -118,6 +140,9 @@ struct json_object *clu__plan_doc(const struct clu_plan *plan)
 
 		json_object_object_add(entry, "count", json_object_new_int((int)in->count));
 		json_object_object_add(entry, "seconds", json_object_new_double(in->ms / 1000.0));
+		add_string(entry, "from", clu_basis_name(in->from.basis));
+		if (in->from.basis == CLU_BASIS_JOURNAL)
+			json_object_object_add(entry, "runs", json_object_new_int((int)in->from.runs));
 		json_object_object_add(interruptions, in->group, entry);
 	}
 	json_object_object_add(doc, "interruptions", interruptions);

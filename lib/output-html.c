@@ -702,6 +702,58 @@ static void groups_table(FILE *f, struct json_object *report)
 	fputs("</table>\n", f);
 }
 
+/* A predicted figure and where it came from, or "not predicted". */
+static void predicted_cell(FILE *f, struct json_object *obj, const char *ms_key,
+			   const char *from_key, const char *runs_key)
+{
+	const char *from = text_of(obj, from_key);
+
+	fputs("<td class=\"num\">", f);
+	if (!known(obj, ms_key)) {
+		fputs("<span class=\"none\">not predicted</span></td><td></td>", f);
+		return;
+	}
+	seconds(f, ms_of(obj, ms_key));
+	fputs("</td><td>", f);
+	if (from && !strcmp(from, "journal"))
+		fprintf(f, "learned from %d run%s", json_object_get_int(field(obj, runs_key)),
+			json_object_get_int(field(obj, runs_key)) == 1 ? "" : "s");
+	else
+		escaped_or(f, from && !strcmp(from, "manifest") ? "the manifest's estimate" : NULL,
+			   "no estimate");
+	fputs("</td>", f);
+}
+
+static void prediction_table(FILE *f, struct json_object *report)
+{
+	struct json_object *p = field(report, "prediction"), *groups = field(p, "groups");
+
+	if (!p)
+		return;
+	fputs("<h2>Predicted against measured</h2>\n<table><tr><th></th>"
+	      "<th class=\"num\">predicted</th><th>from</th><th class=\"num\">measured</th></tr>\n"
+	      "<tr><td>duration</td>", f);
+	predicted_cell(f, p, "duration_ms", "duration_from", "duration_runs");
+	fputs("<td class=\"num\">", f);
+	seconds(f, ms_of(p, "measured_duration_ms"));
+	fputs("</td></tr>\n", f);
+	if (json_object_is_type(groups, json_type_object)) {
+		json_object_object_foreach(groups, name, group) {
+			fputs("<tr><td>interruption of ", f);
+			escaped(f, name);
+			fputs("</td>", f);
+			predicted_cell(f, group, "predicted_ms", "predicted_from", "predicted_runs");
+			fputs("<td class=\"num\">", f);
+			if (known(group, "measured_ms"))
+				seconds(f, ms_of(group, "measured_ms"));
+			else
+				fputs("<span class=\"none\">not measured</span>", f);
+			fputs("</td></tr>\n", f);
+		}
+	}
+	fputs("</table>\n", f);
+}
+
 static void outage_step(FILE *f, struct json_object *outage)
 {
 	int step = json_object_get_int(field(outage, "step"));
@@ -884,6 +936,7 @@ int clu__write_html(FILE *f, struct json_object *report)
 	header(f, report);
 	summary(f, report);
 	groups_table(f, report);
+	prediction_table(f, report);
 	fputs("<h2>Timeline</h2>\n", f);
 	legend(f);
 	timeline(f, report);

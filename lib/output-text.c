@@ -111,11 +111,28 @@ static void print_wave(FILE *f, struct shown *sh, const struct clu_plan *plan, s
 	clu__strv_release(&nodes);
 }
 
+/* Where a prediction comes from, for people: "the manifest", "learned from 2 runs". */
+static const char *basis_text(const char *from, unsigned runs, char *buf, size_t size)
+{
+	if (from && !strcmp(from, "journal"))
+		snprintf(buf, size, "learned from %u run%s", runs, runs == 1 ? "" : "s");
+	else if (from && !strcmp(from, "manifest"))
+		snprintf(buf, size, "the manifest's estimate");
+	else
+		snprintf(buf, size, "no estimate");
+	return buf;
+}
+
+static const char *prediction_text(const struct clu_prediction *p, char *buf, size_t size)
+{
+	return basis_text(clu_basis_name(p->basis), p->runs, buf, size);
+}
+
 void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manifest *m,
 		    const struct clu_cluster *c)
 {
 	struct shown sh = { 0 };
-	char subject[256];
+	char subject[256], basis[64];
 
 	fprintf(f, "Plan: %s, version %s, strategy %s%s\n", show(&sh, plan->update),
 		show(&sh, plan->version), clu_strategy_name(plan->strategy),
@@ -138,9 +155,13 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 		fprintf(f, "%7s%s\n", "", show_owned(&sh, clu_step_describe(s, plan)));
 		print_facts(f, &sh, "before:", s->pre, s->n_pre);
 		print_facts(f, &sh, "after: ", s->post, s->n_post);
+		if (s->predicted_from.basis != CLU_BASIS_NONE)
+			fprintf(f, "%7stakes about %.1f s (%s)\n", "", s->predicted_ms / 1000.0,
+				prediction_text(&s->predicted_from, basis, sizeof(basis)));
 		if (s->n_interrupts)
-			fprintf(f, "%7susers see an interruption of '%s' (predicted %.1f s)\n", "",
-				show(&sh, s->interrupts[0]), s->interrupts_ms / 1000.0);
+			fprintf(f, "%7susers see an interruption of '%s' (predicted %.1f s, %s)\n", "",
+				show(&sh, s->interrupts[0]), s->interrupts_ms / 1000.0,
+				prediction_text(&s->interrupts_from, basis, sizeof(basis)));
 		fprintf(f, "%7squorum: %u vote%s present, %u needed, margin %d\n", "",
 			s->votes_present, s->votes_present == 1 ? "" : "s", s->votes_needed,
 			(int)s->votes_present - (int)s->votes_needed);
@@ -174,9 +195,14 @@ void clu__text_plan(FILE *f, const struct clu_plan *plan, const struct clu_manif
 	for (size_t i = 0; i < plan->n_interruptions; i++) {
 		const struct clu_interruption *in = &plan->interruptions[i];
 
-		fprintf(f, "  %-12s %u window%s, about %.1f s\n", show(&sh, in->group), in->count,
-			in->count == 1 ? "" : "s", in->ms / 1000.0);
+		fprintf(f, "  %-12s %u window%s, about %.1f s (%s)\n", show(&sh, in->group), in->count,
+			in->count == 1 ? "" : "s", in->ms / 1000.0,
+			prediction_text(&in->from, basis, sizeof(basis)));
 	}
+	if (plan->n_steps)
+		fprintf(f, "\nPredicted duration: about %.1f s (%s; steps with no estimate count 0)\n",
+			plan->predicted_ms / 1000.0,
+			prediction_text(&plan->predicted_from, basis, sizeof(basis)));
 	if (plan->n_notes) {
 		fputs("\nNotes:\n", f);
 		for (size_t i = 0; i < plan->n_notes; i++)
@@ -319,6 +345,38 @@ static void text_probe(FILE *f, struct shown *sh, const struct clu_report_probe 
 			(long long)p->back_ms);
 }
 
+/* What the run's plan predicted, against what was measured. */
+static void text_prediction(FILE *f, struct shown *sh, const struct clu_report *r)
+{
+	char basis[64];
+
+	fputs("\nPredicted against measured:\n", f);
+	if (r->predicted_ms >= 0)
+		fprintf(f, "  %-12s predicted %.1f s (%s), measured %.1f s\n", "duration",
+			r->predicted_ms / 1000.0,
+			basis_text(r->predicted_from, r->predicted_runs, basis, sizeof(basis)),
+			r->wall_ms / 1000.0);
+	else
+		fprintf(f, "  %-12s not predicted (a plan of an older clupdate), measured %.1f s\n",
+			"duration", r->wall_ms / 1000.0);
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct clu_report_group *g = &r->groups[i];
+
+		fprintf(f, "  %-12s ", show(sh, g->group));
+		if (g->predicted_ms >= 0)
+			fprintf(f, "predicted %.1f s in %u window%s (%s), ", g->predicted_ms / 1000.0,
+				g->predicted_windows, g->predicted_windows == 1 ? "" : "s",
+				basis_text(g->predicted_from, g->predicted_runs, basis, sizeof(basis)));
+		else
+			fputs("not predicted, ", f);
+		if (g->measured_ms >= 0)
+			fprintf(f, "measured %.3f s in %u window%s\n", g->measured_ms / 1000.0,
+				g->measured_windows, g->measured_windows == 1 ? "" : "s");
+		else
+			fputs("not measured (no probe)\n", f);
+	}
+}
+
 void clu__text_report(FILE *f, const struct clu_report *r)
 {
 	struct shown sh = { 0 };
@@ -341,6 +399,8 @@ void clu__text_report(FILE *f, const struct clu_report *r)
 	} else {
 		fputs("  no probes: the outage was not measured\n", f);
 	}
+
+	text_prediction(f, &sh, r);
 
 	fputs("\nWhat users saw (outage windows):\n", f);
 	for (size_t i = 0; i < r->n_outages; i++) {

@@ -273,6 +273,48 @@ static void report_service_and_probes(struct json_object *doc, const struct clu_
 	json_object_object_add(doc, "probes", probes);
 }
 
+/* A figure in ms, or null when unknown (< 0). */
+static struct json_object *ms_or_null(int64_t ms)
+{
+	return ms < 0 ? NULL : json_object_new_int64(ms);
+}
+
+static void add_basis(struct json_object *obj, const char *key, const char *from,
+		      const char *runs_key, unsigned runs)
+{
+	add_string(obj, key, from);
+	if (from && !strcmp(from, "journal"))
+		json_object_object_add(obj, runs_key, json_object_new_int((int)runs));
+}
+
+/* What the run's plan predicted, against what was measured. */
+static void report_prediction(struct json_object *doc, const struct clu_report *r)
+{
+	struct json_object *prediction = json_object_new_object();
+	struct json_object *groups = json_object_new_object();
+
+	json_object_object_add(prediction, "duration_ms", ms_or_null(r->predicted_ms));
+	add_basis(prediction, "duration_from", r->predicted_from, "duration_runs",
+		  r->predicted_runs);
+	json_object_object_add(prediction, "measured_duration_ms", json_object_new_int64(r->wall_ms));
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct clu_report_group *g = &r->groups[i];
+		struct json_object *group = json_object_new_object();
+
+		json_object_object_add(group, "predicted_ms", ms_or_null(g->predicted_ms));
+		json_object_object_add(group, "predicted_windows",
+				       json_object_new_int((int)g->predicted_windows));
+		add_basis(group, "predicted_from", g->predicted_from, "predicted_runs",
+			  g->predicted_runs);
+		json_object_object_add(group, "measured_ms", ms_or_null(g->measured_ms));
+		json_object_object_add(group, "measured_windows",
+				       json_object_new_int((int)g->measured_windows));
+		json_object_object_add(groups, g->group, group);
+	}
+	json_object_object_add(prediction, "groups", groups);
+	json_object_object_add(doc, "prediction", prediction);
+}
+
 struct json_object *clu__report_doc(const struct clu_report *r)
 {
 	struct json_object *doc = json_object_new_object();
@@ -298,6 +340,7 @@ struct json_object *clu__report_doc(const struct clu_report *r)
 	report_outages(doc, r);
 	report_steps(doc, r);
 	report_service_and_probes(doc, r);
+	report_prediction(doc, r);
 	for (size_t i = 0; i < r->n_nodes; i++)
 		json_object_array_add(nodes, json_object_new_string(r->nodes[i]));
 	json_object_object_add(doc, "nodes", nodes);

@@ -472,7 +472,6 @@ static void add_install(struct builder *b, const char *node, const struct clu__s
 		s->interrupts = clu__xcalloc(hosted->n, sizeof(char *));
 		for (size_t i = 0; i < hosted->n; i++)
 			s->interrupts[i] = clu__xstrdup(hosted->v[i]);
-		s->interrupts_ms = clu_manifest_install_ms(m, hosted->v, hosted->n);
 	}
 	/* With migration, the data is newer than every node not yet verified. */
 	if (m->data_migration)
@@ -655,7 +654,6 @@ static int add_owner_rolling(struct builder *b, const char *node, size_t *placed
 		s->n_interrupts = 1;
 		s->interrupts = clu__xcalloc(1, sizeof(char *));
 		s->interrupts[0] = clu__xstrdup(g->name);
-		s->interrupts_ms = clu_manifest_switchover_ms(m, g->name);
 		/* The data is migrated when the new version starts on target. Only
 		 * the guards of these bans can still have no start: every other
 		 * got one from its install step or from an earlier move. */
@@ -1752,7 +1750,7 @@ static void add_restarts(struct builder *b, const struct clu_cluster *live)
 
 static int build(struct clu_plan *plan, const struct clu_manifest *m,
 		 const struct clu_cluster *c, enum clu_strategy strategy, bool rollback,
-		 struct clu_err *err)
+		 const struct clu_history *history, struct clu_err *err)
 {
 	struct builder b = { .plan = plan, .manifest = m, .cluster = c, .rollback = rollback,
 			     .owner_set = set_new(), .verified = set_new(),
@@ -1803,6 +1801,7 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 			BUG("guard of '%s' on '%s' never closed", plan->guards[i].group,
 			    plan->guards[i].node);
 	tally_interruptions(plan, m);
+	clu_plan_predict(plan, m, history);
 	ret = simulate(plan, m, c, err);
 out:
 	free(placed);
@@ -1867,6 +1866,13 @@ static int check_all_online(const struct clu_manifest *m, const struct clu_clust
 int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		  const struct clu_cluster *c, int strategy, struct clu_err *err)
 {
+	return clu_plan_make_learned(plan, m, c, strategy, NULL, err);
+}
+
+int clu_plan_make_learned(struct clu_plan *plan, const struct clu_manifest *m,
+			  const struct clu_cluster *c, int strategy,
+			  const struct clu_history *history, struct clu_err *err)
+{
 	struct clu_plan in_place, rolling;
 	struct clu_err rolling_err = CLU_ERR_INIT;
 	int ret;
@@ -1878,15 +1884,15 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 		return ret;
 
 	if (strategy == CLU_STRATEGY_IN_PLACE)
-		return build(plan, m, c, CLU_STRATEGY_IN_PLACE, false, err);
+		return build(plan, m, c, CLU_STRATEGY_IN_PLACE, false, history, err);
 	if (strategy == CLU_STRATEGY_ROLLING) {
 		if (rolling_forbidden(m))
 			return refuse_rolling(m, err);
-		return build(plan, m, c, CLU_STRATEGY_ROLLING, false, err);
+		return build(plan, m, c, CLU_STRATEGY_ROLLING, false, history, err);
 	}
 
 	/* auto: the permitted strategy with the smaller predicted interruption. */
-	ret = build(&in_place, m, c, CLU_STRATEGY_IN_PLACE, false, err);
+	ret = build(&in_place, m, c, CLU_STRATEGY_IN_PLACE, false, history, err);
 	if (ret == CLU_E_CLUSTER)
 		return ret;
 	if (rolling_forbidden(m)) {
@@ -1897,7 +1903,7 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 					    "(data-migration = yes, takeover-compatible = no)");
 		return 0;
 	}
-	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, false, &rolling_err)) {
+	if (build(&rolling, m, c, CLU_STRATEGY_ROLLING, false, history, &rolling_err)) {
 		char in_place_why[CLU_ERR_MAX];
 
 		/* err->msg is both a source and the target: copied first. */
@@ -1937,5 +1943,5 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *m,
 int clu_plan_make_rollback(struct clu_plan *plan, const struct clu_manifest *m,
 			   const struct clu_cluster *c, struct clu_err *err)
 {
-	return build(plan, m, c, CLU_STRATEGY_IN_PLACE, true, err);
+	return build(plan, m, c, CLU_STRATEGY_IN_PLACE, true, NULL, err);
 }

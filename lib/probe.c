@@ -296,6 +296,9 @@ struct probe {
 	int64_t up_at;          /* start of the last probe that answered; 0: none */
 	int64_t down_since;     /* start of the current outage; 0: up (or not seen) */
 	int64_t longest_ms;     /* the longest outage that has ended */
+	int64_t outage_ms;      /* the outages that have ended, added up */
+	unsigned windows;       /* outages begun */
+	size_t acknowledged;    /* stats.n_acknowledged, as looked at */
 	bool looked;            /* it has probed once */
 };
 
@@ -352,10 +355,14 @@ static void note_look(struct probe *p, int was_up, bool ok, int64_t at)
 		p->up_at = at;
 		if (p->down_since && at - p->down_since > p->longest_ms)
 			p->longest_ms = at - p->down_since;
+		if (p->down_since)
+			p->outage_ms += at - p->down_since;
 		p->down_since = 0;
 	} else if (was_up != 0) {
 		p->down_since = at;     /* the instant journalled as probe-down */
+		p->windows++;
 	}
+	p->acknowledged = p->stats.n_acknowledged;
 	if (!p->looked) {
 		p->looked = true;
 		pthread_cond_broadcast(&p->owner->first_look);
@@ -374,6 +381,9 @@ void clu_prober_look(struct clu_prober *pr, size_t i, struct clu_probe_look *loo
 	look->longest_ms = p->longest_ms;
 	if (p->down_since && now - p->down_since > look->longest_ms)
 		look->longest_ms = now - p->down_since;
+	look->outage_ms = p->outage_ms + (p->down_since ? now - p->down_since : 0);
+	look->windows = p->windows;
+	look->acknowledged = p->acknowledged;
 	pthread_mutex_unlock(&pr->lock);
 }
 

@@ -1,9 +1,13 @@
 /*
- * The run report (see report.h): one pass over a run's steps and events.
+ * The run report (see report.h): one pass over a run's steps and events,
+ * and the predictions of the plan the journal kept with the run (its JSON
+ * document, model-json.h) set against what was measured.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "clupdate/report.h"
 #include "util.h"
@@ -193,6 +197,95 @@ static void measure_budgets(struct clu_report *r)
 	}
 }
 
+static struct clu_report_group *group_of(struct clu_report *r, const char *name)
+{
+	struct clu_report_group *g;
+
+	for (size_t i = 0; i < r->n_groups; i++)
+		if (clu__streq(r->groups[i].group, name))
+			return &r->groups[i];
+	r->groups = clu__xrealloc(r->groups, (r->n_groups + 1) * sizeof(*r->groups));
+	g = &r->groups[r->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->group = clu__xstrdup(name);
+	g->predicted_ms = -1;
+	g->measured_ms = -1;
+	return g;
+}
+
+static int64_t seconds_ms(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) ?
+	       (int64_t)(json_object_get_double(v) * 1000.0 + 0.5) : -1;
+}
+
+static void basis_of(struct json_object *obj, const char *from_key, const char *runs_key,
+		     char **from, unsigned *runs)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(obj, from_key, &v))
+		*from = clu__xstrdup(json_object_get_string(v));
+	if (json_object_object_get_ex(obj, runs_key, &v))
+		*runs = (unsigned)json_object_get_int(v);
+}
+
+/* What the plan kept with the run predicted: its duration, each group's interruption. */
+static void read_predictions(struct clu_report *r, const struct clu_run_record *run)
+{
+	struct json_object *plan = run->plan_json ? json_tokener_parse(run->plan_json) : NULL;
+	struct json_object *interruptions;
+
+	r->predicted_ms = -1;
+	if (!plan)
+		return;
+	r->predicted_ms = seconds_ms(plan, "predicted_seconds");
+	basis_of(plan, "predicted_from", "predicted_runs", &r->predicted_from, &r->predicted_runs);
+	if (json_object_object_get_ex(plan, "interruptions", &interruptions) &&
+	    json_object_is_type(interruptions, json_type_object)) {
+		json_object_object_foreach(interruptions, name, entry) {
+			struct clu_report_group *g = group_of(r, name);
+			struct json_object *count;
+
+			g->predicted_ms = seconds_ms(entry, "seconds");
+			if (json_object_object_get_ex(entry, "count", &count))
+				g->predicted_windows = (unsigned)json_object_get_int(count);
+			basis_of(entry, "from", "runs", &g->predicted_from, &g->predicted_runs);
+		}
+	}
+	json_object_put(plan);
+}
+
+/*
+ * Each probed group's measured interruption: per probe, its windows added
+ * up; the group's is its probe that saw the most (two probes of one group
+ * see the same outage, not two).
+ */
+static void measure_groups(struct clu_report *r)
+{
+	for (size_t k = 0; k < r->n_probes; k++) {
+		const struct clu_report_probe *p = &r->probes[k];
+		struct clu_report_group *g;
+		int64_t ms = 0;
+		unsigned windows = 0;
+
+		if (!p->group)
+			continue;
+		for (size_t i = 0; i < r->n_outages; i++)
+			if (clu__streq(r->outages[i].probe, p->name)) {
+				ms += r->outages[i].end_ms - r->outages[i].start_ms;
+				windows++;
+			}
+		g = group_of(r, p->group);
+		if (ms > g->measured_ms) {
+			g->measured_ms = ms;
+			g->measured_windows = windows;
+		}
+	}
+}
+
 int clu_report_make(struct clu_report *r, const struct clu_run_record *run, struct clu_err *err)
 {
 	int64_t base = run->started_mono_ms;
@@ -207,9 +300,11 @@ int clu_report_make(struct clu_report *r, const struct clu_run_record *run, stru
 	r->strategy = clu__xstrdup(run->strategy);
 	r->cluster = clu__xstrdup(run->cluster);
 	r->state = clu__xstrdup(clu_run_state_name(run->state));
+	read_predictions(r, run);
 	read_steps(r, run, base);
 	read_events(r, run, base);
 	measure_budgets(r);
+	measure_groups(r);
 	for (size_t i = 0; i < r->n_outages; i++) {
 		const struct clu_report_step *s = step_at(r, r->outages[i].start_ms);
 
@@ -256,6 +351,12 @@ void clu_report_release(struct clu_report *r)
 	free(r->probes);
 	free(r->lost_ids);
 	free(r->nodes);
+	for (size_t i = 0; i < r->n_groups; i++) {
+		free(r->groups[i].group);
+		free(r->groups[i].predicted_from);
+	}
+	free(r->groups);
+	free(r->predicted_from);
 	free(r->update);
 	free(r->version);
 	free(r->strategy);

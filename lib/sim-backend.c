@@ -345,6 +345,9 @@ static void finish(struct clu_sim *sim, struct clu_proc *proc, int status, unsig
 	capture(&proc->out, both);
 	capture(&proc->err, merged ? "" : errors);
 	sim->now_ms += ms;
+	/* Only for watching a rehearsal (doc/sim.md): the clock above is the sim's own. */
+	if (sim->config.real_command_ms)
+		clu__sleep_ms(sim->config.real_command_ms);
 	free(both);
 }
 

@@ -99,6 +99,7 @@ static const struct clu__ini_key sim_keys[] = {
 	{ "command-ms", CLU__INI_UINT, CONFIG(command_ms), .min = 0, .max = MS_MAX },
 	{ "transition-ms", CLU__INI_UINT, CONFIG(transition_ms), .min = 0, .max = MS_MAX },
 	{ "data-migration", CLU__INI_BOOL, CONFIG(data_migration), .required = false },
+	{ "real-command-ms", CLU__INI_UINT, CONFIG(real_command_ms), .min = 0, .max = 60000 },
 	{ .name = NULL },
 };
 
@@ -406,6 +407,8 @@ static void write_sim(FILE *f, const struct clu_sim *sim)
 	fprintf(f, "\n[sim]\nbusy-looks = %u\ncommand-ms = %u\ntransition-ms = %u\n"
 		"data-migration = %s\n", sim->config.busy_looks, sim->config.command_ms,
 		sim->config.transition_ms, yes_no(sim->config.data_migration));
+	if (sim->config.real_command_ms)
+		fprintf(f, "real-command-ms = %u\n", sim->config.real_command_ms);
 	fprintf(f, "\n[state]\nnow-ms = %lld\nbusy = %u\nsettle-never = %s\nchanges = %u\n"
 		"breaches = %zu\nfault-serial = %u\n", (long long)sim->now_ms, sim->busy,
 		yes_no(sim->settle_never), sim->changes, sim->breaches, sim->fault_serial);

@@ -29,6 +29,8 @@ struct clu__sim_config {
 	unsigned command_ms;      /* a node command's duration */
 	unsigned transition_ms;   /* each placement change's */
 	bool data_migration;      /* installers migrate data when asked (no: never) */
+	unsigned real_command_ms; /* a node command also sleeps this long in real time
+				     (a rehearsal slow enough to watch; 0: none) */
 };
 
 /* A fault, as the file and the state have it (ints: the reader's CHOICE). */

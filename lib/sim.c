@@ -312,8 +312,10 @@ static int open_file(struct clu_sim **out, const char *path, const char *shown,
 	int ret;
 
 	sim->backend.ops = &clu__sim_ops;
-	sim->config = (struct clu__sim_config){ CLU__SIM_BUSY_LOOKS, CLU__SIM_COMMAND_MS,
-						CLU__SIM_TRANSITION_MS, true };
+	sim->config = (struct clu__sim_config){
+		.busy_looks = CLU__SIM_BUSY_LOOKS, .command_ms = CLU__SIM_COMMAND_MS,
+		.transition_ms = CLU__SIM_TRANSITION_MS, .data_migration = true,
+	};
 	if (state_path) {
 		sim->state_path = clu__xstrdup(state_path);
 		sim->log_path = clu__xasprintf("%s.log", state_path);

@@ -3,12 +3,24 @@
  * after it, what it left, the probes' count, the run and its report. Moved
  * out of cmd-apply.c so that `resume` shows a run exactly as `apply` does.
  *
- * On a terminal, progress is one live line (step k/n, node, action,
- * elapsed); otherwise one plain, timestamped line per event, for logs.
+ * On a terminal, progress is a status area at the bottom of what stderr
+ * shows, redrawn in place with ANSI cursor movement (up N lines, erase to
+ * the end of the screen): a few lines, each cut to the terminal's width so
+ * that none wraps (a wrapped line would throw the count off), the width
+ * read again at every redraw (a resized terminal needs no signal). Lines
+ * for the log (a step finished, the lock watched) are printed above it:
+ * the area is erased, the line printed, the area drawn again. At the end
+ * the area is erased, leaving the terminal as a log would, and a summary
+ * line is printed below. No curses: a handful of ANSI sequences every
+ * terminal emulator since the VT100 knows do the job.
+ *
+ * Otherwise (not a terminal, or --verbose) one plain line per event.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "clupdate/display.h"
@@ -16,10 +28,258 @@
 #include "clupdate/report.h"
 #include "apply-view.h"
 
+/* The area is redrawn at most this often while waiting (the engine is polled faster). */
+#define AREA_REDRAW_MS 200
+#define AREA_MAX_LINES 12
+
+static unsigned terminal_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * line cut to at most width - 1 columns (the last column left free: some
+ * terminals wrap when it is written), counting a UTF-8 character as one
+ * column; line holds nothing a terminal acts on (it is made of
+ * clu_display()ed text).
+ */
+static void fit(char *line, unsigned width)
+{
+	unsigned columns = 0;
+
+	for (char *c = line; *c; c++) {
+		if (((unsigned char)*c & 0xc0) == 0x80)
+			continue;      /* a continuation byte: same column */
+		if (++columns >= width) {
+			*c = '\0';
+			return;
+		}
+	}
+}
+
+/* The area's frame is built whole, then written with one call: no flicker. */
+struct frame {
+	char *text;
+	size_t len, size;
+	unsigned lines;
+	unsigned width;
+};
+
+static void frame_line(struct frame *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void frame_line(struct frame *f, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	size_t n;
+
+	if (f->lines >= AREA_MAX_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fit(line, f->width);
+	n = strlen(line);
+	if (f->len + n + 2 > f->size) {
+		f->size = (f->len + n + 2) * 2;
+		f->text = realloc(f->text, f->size);
+		if (!f->text)
+			abort();
+	}
+	memcpy(f->text + f->len, line, n);
+	f->len += n;
+	f->text[f->len++] = '\n';
+	f->text[f->len] = '\0';
+	f->lines++;
+}
+
+static void erase_area(struct apply_view *v)
+{
+	if (!v->area_lines)
+		return;
+	/* The cursor is below the area: up to its first line, erase to the end. */
+	fprintf(stderr, "\r\033[%uA\033[J", v->area_lines);
+	v->area_lines = 0;
+}
+
+static void seconds_text(char *buf, size_t size, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms >= 3600000)
+		snprintf(buf, size, "%lldh%02lldm", (long long)(ms / 3600000),
+			 (long long)(ms / 60000 % 60));
+	else if (ms >= 60000)
+		snprintf(buf, size, "%lldm%02llds", (long long)(ms / 60000),
+			 (long long)(ms / 1000 % 60));
+	else
+		snprintf(buf, size, "%.1fs", ms / 1000.0);
+}
+
+/* The remainder the plan predicts, adjusted by what the step at work has taken. */
+static void remaining_text(const struct apply_view *v, char *buf, size_t size)
+{
+	char left[32];
+	unsigned ms;
+
+	if (!v->plan || v->plan->predicted_from.basis == CLU_BASIS_NONE) {
+		snprintf(buf, size, "unknown");
+		return;
+	}
+	ms = clu_plan_remaining_ms(v->plan, v->done, v->step ? v->step->index : 0,
+				   v->step_elapsed_ms);
+	seconds_text(left, sizeof(left), ms);
+	if (v->plan->predicted_from.basis == CLU_BASIS_JOURNAL)
+		snprintf(buf, size, "~%s (learned from %u run%s)", left, v->plan->predicted_from.runs,
+			 v->plan->predicted_from.runs == 1 ? "" : "s");
+	else
+		snprintf(buf, size, "~%s (manifest's estimate)", left);
+}
+
+static void probe_lines(struct frame *f, const struct apply_view *v)
+{
+	const struct clu_apply *a = v->apply;
+
+	for (size_t i = 0; i < v->n_probes; i++) {
+		const struct clu_probe_look *look = &v->probes[i];
+		const struct clu_probe_spec *spec = a && i < a->exec.n_probes ?
+						    a->exec.probes[i].spec : NULL;
+		char *name = clu_display(spec ? spec->name : "?", 40);
+		char *group = clu_display(spec && spec->group ? spec->group : "?", 40);
+		char outage[32];
+
+		seconds_text(outage, sizeof(outage), look->outage_ms);
+		frame_line(f, " probe %s (%s): %s  outage so far %s in %u window%s  acknowledged %zu",
+			   name, group, !look->up_at && !look->down ? "not seen yet" :
+			   look->down ? "DOWN" : "up", outage, look->windows,
+			   look->windows == 1 ? "" : "s", look->acknowledged);
+		free(name);
+		free(group);
+	}
+}
+
+static void draw_area(struct apply_view *v)
+{
+	struct frame f = { .width = terminal_width() };
+	char label[256], elapsed[32], step_elapsed[32], remaining[96];
+	char *shown_label, *waiting;
+
+	if (!v->step)
+		return;
+	seconds_text(elapsed, sizeof(elapsed), v->run_elapsed_ms);
+	seconds_text(step_elapsed, sizeof(step_elapsed), v->step_elapsed_ms);
+	remaining_text(v, remaining, sizeof(remaining));
+	shown_label = clu_display(clu_step_label(v->step, label, sizeof(label)), 0);
+	waiting = clu_display(v->waiting ? v->waiting : "", 0);
+	frame_line(&f, "-- step %u/%zu  wave %u  %s%s", v->step->index, v->plan->n_steps,
+		   v->step->wave, shown_label, v->attempt > 1 ? "  (retry)" : "");
+	frame_line(&f, " %s", waiting);
+	frame_line(&f, " elapsed %s (this step %s)  predicted remaining %s", elapsed, step_elapsed,
+		   remaining);
+	probe_lines(&f, v);
+	free(shown_label);
+	free(waiting);
+	erase_area(v);
+	fputs(f.text ? f.text : "", stderr);
+	fflush(stderr);
+	v->area_lines = f.lines;
+	v->drawn_mono_ms = clu_now_mono_ms();
+	free(f.text);
+}
+
+/* A line for the log, above the area (which is drawn again at the next event). */
+static void log_line(struct apply_view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(struct apply_view *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	erase_area(v);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 static void show_check(void *ctx, const char *node)
 {
-	(void)ctx;
-	fprintf(stderr, "clupdate: checking that node '%s' answers as itself\n", node);
+	log_line(ctx, "clupdate: checking that node '%s' answers as itself\n", node);
+}
+
+/* The area follows the run: the step at work, what it waits for, the probes. */
+static void follow(struct apply_view *v, const struct clu_exec_progress *p)
+{
+	const struct clu_step *s = p->step;
+
+	if (p->plan && v->plan != p->plan) {
+		free(v->done);
+		v->plan = p->plan;
+		v->done = calloc(p->plan->n_steps ? p->plan->n_steps : 1, sizeof(*v->done));
+		if (!v->done)
+			abort();
+	}
+	if (v->step != s || p->event == CLU_EXEC_STEP_START) {
+		free(v->waiting);
+		v->waiting = NULL;
+	}
+	v->step = s;
+	v->attempt = p->attempt;
+	if (p->message && (p->event == CLU_EXEC_STEP_WAIT || p->event == CLU_EXEC_STEP_START)) {
+		free(v->waiting);
+		v->waiting = strdup(p->message);
+	} else if (p->event != CLU_EXEC_STEP_WAIT) {
+		free(v->waiting);
+		v->waiting = strdup(p->event == CLU_EXEC_STEP_DONE ? "done" :
+				    p->event == CLU_EXEC_STEP_SKIPPED ? "skipped (already true)" :
+				    p->event == CLU_EXEC_STEP_RETRY ? "failed: retrying" : "FAILED");
+	}
+	v->step_elapsed_ms = p->step_elapsed_ms;
+	v->run_elapsed_ms = p->run_elapsed_ms;
+	if (p->n_probes) {
+		if (v->n_probes != p->n_probes) {
+			free(v->probes);
+			v->probes = calloc(p->n_probes, sizeof(*v->probes));
+			if (!v->probes)
+				abort();
+			v->n_probes = p->n_probes;
+		}
+		memcpy(v->probes, p->probes, p->n_probes * sizeof(*p->probes));
+	}
+	if ((p->event == CLU_EXEC_STEP_DONE || p->event == CLU_EXEC_STEP_SKIPPED) &&
+	    v->done && s->index >= 1 && s->index <= v->plan->n_steps)
+		v->done[s->index - 1] = true;
+}
+
+static void show_area(struct apply_view *v, const struct clu_exec_progress *p)
+{
+	const struct clu_step *s = p->step;
+	char label[256], took[32];
+	char *shown;
+	bool news;
+
+	/* A new thing waited for is shown at once; the same one, with the clock, at a pace. */
+	news = p->message && (!v->waiting || strcmp(v->waiting, p->message));
+	follow(v, p);
+	if (p->event != CLU_EXEC_STEP_WAIT && p->event != CLU_EXEC_STEP_START) {
+		shown = clu_display(clu_step_label(s, label, sizeof(label)), 0);
+		seconds_text(took, sizeof(took), p->step_elapsed_ms);
+		if (p->event == CLU_EXEC_STEP_DONE || p->event == CLU_EXEC_STEP_SKIPPED) {
+			log_line(v, "[%u/%u] %s: %s in %s\n", s->index, p->n_steps, shown,
+				 p->event == CLU_EXEC_STEP_DONE ? "done" : "skipped", took);
+		} else {
+			char *why = clu_display(p->message ? p->message : "", 300);
+
+			log_line(v, "[%u/%u] %s: %s after %s: %s\n", s->index, p->n_steps, shown,
+				 p->event == CLU_EXEC_STEP_FAILED ? "FAILED" : "retrying", took, why);
+			free(why);
+		}
+		free(shown);
+	}
+	if (p->event == CLU_EXEC_STEP_WAIT && !news && v->area_lines &&
+	    clu_now_mono_ms() - v->drawn_mono_ms < AREA_REDRAW_MS)
+		return;
+	draw_area(v);
 }
 
 static void show_progress(void *ctx, const struct clu_exec_progress *p)
@@ -34,33 +294,39 @@ static void show_progress(void *ctx, const struct clu_exec_progress *p)
 	};
 
 	if (!s) {
-		fprintf(stderr, "clupdate: the cluster is locked by %s; watching its heartbeat\n",
-			p->message);
+		if (p->message)
+			log_line(view, "clupdate: the cluster is locked by %s; watching its heartbeat\n",
+				 p->message);
 		return;
 	}
-	subject = s->node ? s->node : s->group;
-	if (view->tty) {
-		/* One live line, rewritten in place; finished steps stay. */
-		fprintf(stderr, "\r\033[K[%u/%u] %-9s %-10s %6.1f s  %s", s->index, p->n_steps,
-			clu_action_name(s->action), subject, p->step_elapsed_ms / 1000.0,
-			p->event == CLU_EXEC_STEP_DONE ? "done" :
-			p->event == CLU_EXEC_STEP_FAILED ? "FAILED" :
-			p->event == CLU_EXEC_STEP_RETRY ? "retrying" :
-			p->message ? p->message : "");
-		view->line_open = true;
-		if (p->event == CLU_EXEC_STEP_DONE || p->event == CLU_EXEC_STEP_FAILED ||
-		    p->event == CLU_EXEC_STEP_SKIPPED) {
-			fputc('\n', stderr);
-			view->line_open = false;
-		}
+	if (view->area) {
+		show_area(view, p);
 		return;
 	}
 	if (p->event == CLU_EXEC_STEP_WAIT)
 		return;   /* plain logs get one line per state change, not per poll */
+	subject = s->node ? s->node : s->group;
 	fprintf(stderr, "clupdate: step %u/%u %s %s %s attempt=%u elapsed_ms=%lld run_ms=%lld%s%s\n",
 		s->index, p->n_steps, clu_action_name(s->action), subject, events[p->event],
 		p->attempt, (long long)p->step_elapsed_ms, (long long)p->run_elapsed_ms,
 		p->message ? ": " : "", p->message ? p->message : "");
+}
+
+/* The end of the area: erased, and what it showed last summed up below. */
+static void close_area(struct apply_view *v)
+{
+	char took[32], predicted[32];
+	size_t done = 0;
+
+	erase_area(v);
+	if (!v->plan)
+		return;
+	for (size_t i = 0; i < v->plan->n_steps; i++)
+		done += v->done[i];
+	seconds_text(took, sizeof(took), v->run_elapsed_ms);
+	seconds_text(predicted, sizeof(predicted), v->plan->predicted_ms);
+	fprintf(stderr, "clupdate: %zu of %zu steps done in %s (predicted %s)\n", done,
+		v->plan->n_steps, took, predicted);
 }
 
 static void show_start(void *ctx, const struct clu_plan *plan)
@@ -84,8 +350,8 @@ void apply_view_init(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *
 	const struct cmd_options *o = &ctx->opt;
 
 	*v = (struct apply_view){
-		.tty = isatty(STDERR_FILENO), .source = source, .state_dir = o->state_dir,
-		.manifest = manifest,
+		.area = isatty(STDERR_FILENO) && !o->verbose, .source = source,
+		.state_dir = o->state_dir, .manifest = manifest, .apply = a,
 	};
 	*a = (struct clu_apply){
 		.target = target, .manifest = manifest, .journal = ctx->journal,
@@ -161,9 +427,15 @@ int apply_view_present(struct apply_view *v, const struct clu_apply *a, struct c
 	int format = ctx->opt.format;
 	struct clu_output *out;
 
-	if (v->line_open)
-		fputc('\n', stderr);
-	v->line_open = false;
+	close_area(v);
+	free(v->done);
+	free(v->waiting);
+	free(v->probes);
+	v->done = NULL;
+	v->waiting = NULL;
+	v->probes = NULL;
+	v->plan = NULL;
+	v->step = NULL;
 	if (ret && a->executed)
 		print_failure(r);
 	if (a->no_probes_why && a->executed)

@@ -1,10 +1,14 @@
 /*
  * How the apply pipeline (clupdate/apply.h) is presented, shared by the
- * commands that run it: `apply` and `resume`. Progress on stderr (one live
- * line on a terminal, one timestamped line per event otherwise), then what
- * the run left, the probes' count, and the result and report on stdout in
- * the chosen format. Also the options both commands take for the run
- * itself, so that they cannot drift apart.
+ * commands that run it: `apply`, `resume` and `rollback`. Progress on
+ * stderr: on a terminal, a status area of a few lines redrawn in place
+ * (the step and its wave, the node and action, what the run waits for,
+ * elapsed and the predicted remainder, each probe's state), with each
+ * finished step as a line above it; otherwise, or with --verbose, one
+ * plain line per event, for logs. Then what the run left, the probes'
+ * count, and the result and report on stdout in the chosen format. Also
+ * the options these commands take for the run itself, so that they
+ * cannot drift apart.
  */
 #ifndef CLU_APPLY_VIEW_H
 #define CLU_APPLY_VIEW_H
@@ -15,11 +19,22 @@
 #include "cmd.h"
 
 struct apply_view {
-	bool tty;            /* stderr is a terminal: one live progress line */
-	bool line_open;      /* a live line is on the terminal */
+	bool area;           /* stderr is a terminal and not --verbose: a status area */
 	const char *source;  /* the cluster, as named to the operator */
 	const char *state_dir;
 	const struct clu_manifest *manifest;
+	const struct clu_apply *apply;   /* its probes' names, once resolved */
+	/* The status area: what it shows, and what is on the terminal. */
+	unsigned area_lines;            /* lines drawn, the cursor below them; 0: none */
+	int64_t drawn_mono_ms;          /* when last drawn */
+	const struct clu_plan *plan;
+	bool *done;                     /* per step of plan: done or skipped */
+	const struct clu_step *step;    /* at work; NULL before the first */
+	unsigned attempt;
+	char *waiting;                  /* what it waits for (shown escaped) */
+	int64_t step_elapsed_ms, run_elapsed_ms;
+	struct clu_probe_look *probes;
+	size_t n_probes;
 };
 
 /*
@@ -79,6 +94,11 @@ bool apply_view_ask(const char *question);
 	  "it never moved: no clock of another host is trusted (a\n" \
 	  "holder on this host whose process is gone is taken over\n" \
 	  "at once, without this option)" }
+#define APPLY_VIEW_OPTION_VERBOSE \
+	{ "verbose", 'v', CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(verbose), 0, \
+	  "progress as one line per event on stderr, as in a log,\n" \
+	  "even on a terminal (where it is otherwise a status area\n" \
+	  "redrawn in place)" }
 #define APPLY_VIEW_OPTION_NO_PROBES \
 	{ "no-probes", 0, CMD_ARG_NONE, false, NULL, 0, CMD_FIELD(no_probes), 0, \
 	  "do not run the manifest's probes (no outage measured)" }
@@ -93,6 +113,7 @@ bool apply_view_ask(const char *question);
 	CMD_OPTION_OUTPUT_AS("the final result as text (default), json or xml"), \
 	APPLY_VIEW_OPTION_BREAK_LOCK, \
 	APPLY_VIEW_OPTION_NO_PROBES, \
+	APPLY_VIEW_OPTION_VERBOSE, \
 	APPLY_VIEW_OPTION_SETTLE_TIMEOUT
 #define APPLY_VIEW_OPTION_DEADLINE(help_) \
 	{ "deadline", 0, CMD_ARG_DURATION, false, "D", 0, CMD_FIELD(deadline_ms), 0, help_ }

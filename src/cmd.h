@@ -71,6 +71,7 @@ struct cmd_options {
 	int format;                     /* --output-as, default CLU_FORMAT_TEXT */
 	int strategy;                   /* --strategy, -1: the manifest's */
 	bool yes;                       /* --yes */
+	bool verbose;                   /* --verbose: progress as log lines, even on a terminal */
 	bool dry_run;                   /* --dry-run: the plan only, nothing changed */
 	bool no_probes;                 /* --no-probes */
 	bool break_lock;                /* --break-lock given */

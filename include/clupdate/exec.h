@@ -69,7 +69,14 @@ struct clu_exec_progress {
 	unsigned attempt;
 	int64_t step_elapsed_ms;
 	int64_t run_elapsed_ms;
-	const char *message;      /* what it waits for, or why it failed; may be NULL */
+	const char *message;      /* what it waits for, or why it failed; may be NULL
+				     (a WAIT repeated while a node command runs:
+				     still the same) */
+	const struct clu_plan *plan;      /* the plan run (its steps' predictions) */
+	/* Each probe's state now, in the order of clu_exec_options.probes;
+	 * NULL (0) while no probe runs. Valid during the call only. */
+	const struct clu_probe_look *probes;
+	size_t n_probes;
 };
 
 struct clu_exec_options {

@@ -40,9 +40,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clupdate/cluster.h"
 #include "clupdate/err.h"
+#include "clupdate/history.h"
 #include "clupdate/manifest.h"
 
 enum clu_action {
@@ -80,6 +82,19 @@ struct clu_fact {
 	char *version;
 };
 
+/* Where a predicted figure comes from (lib/plan-predict.c). */
+enum clu_basis {
+	CLU_BASIS_NONE,        /* nothing predicts it: the figure is 0 (unknown) */
+	CLU_BASIS_MANIFEST,    /* the manifest's expected-install-time or
+				  expected-switchover-time */
+	CLU_BASIS_JOURNAL,     /* measured by earlier runs of this cluster (a median) */
+};
+
+struct clu_prediction {
+	enum clu_basis basis;
+	unsigned runs;         /* CLU_BASIS_JOURNAL: learned from this many runs */
+};
+
 struct clu_step {
 	unsigned index;            /* 1-based position in the plan */
 	enum clu_action action;
@@ -97,6 +112,7 @@ struct clu_step {
 	unsigned with_move;        /* ban: the move step it is applied with, as one
 				      switchover (one engine update); 0: alone */
 	unsigned interrupts_ms;    /* predicted interruption caused by this step, 0 if none */
+	unsigned predicted_ms;     /* predicted duration of the step, 0 if unknown */
 	char **interrupts;         /* the groups it interrupts */
 	size_t n_interrupts;
 	/*
@@ -115,6 +131,8 @@ struct clu_step {
 	 */
 	unsigned votes_present;
 	unsigned votes_needed;
+	struct clu_prediction predicted_from;    /* of predicted_ms */
+	struct clu_prediction interrupts_from;   /* of interrupts_ms */
 };
 
 /*
@@ -136,6 +154,7 @@ struct clu_interruption {
 	char *group;
 	unsigned count;            /* predicted number of outage windows */
 	unsigned ms;               /* predicted total outage */
+	struct clu_prediction from;        /* journal when a step's figure was learned */
 };
 
 struct clu_plan {
@@ -154,6 +173,14 @@ struct clu_plan {
 	char **notes;              /* things the operator should know: skipped
 				      nodes, stopped groups, ... */
 	size_t n_notes;
+	/*
+	 * Predicted duration of the whole run: the steps' predicted_ms, the
+	 * node commands of one kind in one wave counted once (they run at
+	 * once). Steps with no prediction count 0. predicted_from is
+	 * journal when any step's figure was learned.
+	 */
+	unsigned predicted_ms;
+	struct clu_prediction predicted_from;
 };
 
 /*
@@ -171,6 +198,16 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *manifest,
 		  struct clu_err *err);
 
 /*
+ * clu_plan_make() predicting with what earlier runs of this cluster
+ * measured (history.h; NULL or no runs: the manifest's estimates only):
+ * each step's duration and each interruption, and so auto's choice. Each
+ * figure says where it came from (struct clu_prediction).
+ */
+int clu_plan_make_learned(struct clu_plan *plan, const struct clu_manifest *manifest,
+			  const struct clu_cluster *cluster, int strategy,
+			  const struct clu_history *history, struct clu_err *err);
+
+/*
  * Plan a rollback: manifest is the one clu_rollback_manifest() derives
  * (version: the version put back; command: the rollback), and the nodes
  * newer than its version are the ones to work on, in place: each owner
@@ -180,6 +217,28 @@ int clu_plan_make(struct clu_plan *plan, const struct clu_manifest *manifest,
  */
 int clu_plan_make_rollback(struct clu_plan *plan, const struct clu_manifest *manifest,
 			   const struct clu_cluster *cluster, struct clu_err *err);
+
+/*
+ * Fill the predictions of a built plan: each step's predicted_ms and
+ * interrupts_ms with where they come from, the interruptions per group
+ * and the plan's predicted duration, from history's figures where it has
+ * them, else the manifest's. history may be NULL. Called by the planner;
+ * exposed for tests.
+ */
+void clu_plan_predict(struct clu_plan *plan, const struct clu_manifest *manifest,
+		      const struct clu_history *history);
+
+/*
+ * What is left of the plan's predicted duration during a run: the steps
+ * not done (done[i] for step i + 1; NULL: none done), counted as
+ * plan->predicted_ms counts them, the step at work (current, 1-based; 0:
+ * none) less the elapsed_ms it has run already (never below 0).
+ */
+unsigned clu_plan_remaining_ms(const struct clu_plan *plan, const bool *done, unsigned current,
+			       int64_t elapsed_ms);
+
+/* "manifest", "journal" ("none" for CLU_BASIS_NONE). */
+const char *clu_basis_name(enum clu_basis basis);
 
 /* Free the contents of *plan and zero it. */
 void clu_plan_release(struct clu_plan *plan);

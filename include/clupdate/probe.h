@@ -80,6 +80,9 @@ struct clu_probe_look {
 				counted up to now; measured as the report measures it
 				(from the first probe that failed to the first that
 				answered again) */
+	int64_t outage_ms;   /* every outage so far added up, the one going on to now */
+	unsigned windows;    /* outages so far (the one going on included) */
+	size_t acknowledged; /* smtp: messages acknowledged with 250 so far */
 };
 
 /* What probe i (in the order of the targets given to start) has seen. */

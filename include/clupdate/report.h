@@ -57,6 +57,21 @@ struct clu_report_probe {
 	bool not_back;               /* a wait ran out (up-timeout) */
 };
 
+/*
+ * A group's interruption, as the plan predicted it (the plan the journal
+ * keeps with the run) against what the probes measured.
+ */
+struct clu_report_group {
+	char *group;
+	int64_t predicted_ms;        /* -1: the plan predicted none (an older journal) */
+	unsigned predicted_windows;
+	char *predicted_from;        /* "manifest", "journal" (clu_basis_name); NULL */
+	unsigned predicted_runs;     /* journal: learned from this many runs */
+	int64_t measured_ms;         /* the windows of the probe that saw the most
+					added up; -1: no probe watched the group */
+	unsigned measured_windows;   /* that probe's windows */
+};
+
 struct clu_report {
 	int64_t run_id;
 	char *update, *version, *strategy, *cluster, *state;
@@ -79,6 +94,13 @@ struct clu_report {
 	size_t n_probes;
 	char **nodes;                /* nodes with steps, in order of first step */
 	size_t n_nodes;
+	/* Predicted against measured: the run's duration (wall_ms) ... */
+	int64_t predicted_ms;        /* the plan's predicted duration; -1: none */
+	char *predicted_from;        /* "manifest", "journal"; NULL */
+	unsigned predicted_runs;
+	/* ... and each updated group's interruption (then any other probed group). */
+	struct clu_report_group *groups;
+	size_t n_groups;
 };
 
 /* Make the report of a run (0), or CLU_E_JOURNAL when its record is inconsistent. */
