@@ -140,9 +140,9 @@ check-fuzz: deps $(fuzz-replay)
 check-lab: deps all
 	@tests/run-lab build/clupdate
 
-# The long fault trials on the lab (tests/faults: SIGKILL at random
-# instants then resume; a node killed in every phase), apart from check;
-# .ci/run runs them too.
+# The long fault trials on the lab (tests/faults: a node killed in every
+# phase; SIGKILL at random instants then resume), apart from check so that
+# check stays the quick answer; .ci/run runs both.
 check-faults: deps all
 	@tests/run-lab build/clupdate faults
 
