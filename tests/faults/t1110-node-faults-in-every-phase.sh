@@ -25,13 +25,9 @@
 #    missing from the store (the demo's check-delivered on the owner).
 # Prints how many phases ran.
 #
-# Known failing (2026-12-07): 'install'. When the owner dies before its
-# installer migrated the store, resume plans from a group that runs
-# nowhere: every node is updated as a passive one, so no installer owns
-# the store, it stays at format 1, and maild 2 refuses to start on any
-# node ('not installed'). Resume must first let the group start again
-# where the guard allows (unpin the dead run's pin before planning), so
-# that the owner's install migrates the store.
+# 'install': when the owner dies under the pin, mail runs nowhere; resume
+# first unpins it so the engine starts it on that node again, then updates
+# that node as the owner (its installer migrates the store it finds there).
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t1110-$$" 3 --fencing lab
 sp2=$SRCDIR/build/demo/sp2/sp2.conf
