@@ -61,8 +61,8 @@ fi
 # shared by every lab on the machine (also other tests' and users', from
 # any copy of the lab) and removed by the last one's down. Left out of
 # the snapshots; checked at the end when no other lab is up.
-lab_host_dirs=(/var/lib/clupdate-lab /opt/clupdate-mail /usr/lib/ocf/resource.d/clupdate
-	/srv/clupdate-mail /srv/clupdate-mail2)
+lab_host_dirs=(/var/lib/clupdate-lab /opt/clupdate-mail /opt/clupdate-replica
+	/usr/lib/ocf/resource.d/clupdate /srv/clupdate-mail /srv/clupdate-mail2)
 other_labs() { compgen -G "/var/lib/clupdate-lab/*/lab.env" || true; }
 lab_dirs_before=$(ls -d "${lab_host_dirs[@]}" 2>/dev/null || true)
 
