@@ -93,8 +93,21 @@ snapshots_check() {
 		fail "$phase: the journal has no snapshots"
 }
 
-node_up() { [[ $(on n2 crm_mon --one-shot --output-as=xml 2>/dev/null ||
-	on n3 crm_mon --one-shot --output-as=xml 2>/dev/null) == *"<node name=\"$1\" id=\"${1#n}\" online=\"true\""* ]]; }
+# NODE is back: a member again (online, no longer pending), the partition
+# has quorum, and the coordinator idle. Online alone is too early: while
+# the node joins, an election runs and crm_mon may say there is no quorum,
+# which clupdate refuses to plan from (CI met it: "the cluster has no
+# quorum (only 3 of 3 nodes online)", n1 pending).
+node_up() {
+	local via xml dc
+	for via in n2 n3; do
+		xml=$(on "$via" crm_mon --one-shot --output-as=xml 2>/dev/null) && break
+	done
+	[[ $xml == *"<node name=\"$1\" id=\"${1#n}\" online=\"true\""* &&
+	   $xml != *'pending="true"'* && $xml == *'with_quorum="true"'* ]] || return 1
+	dc=$(on "$via" crmadmin --dc_lookup --quiet 2>/dev/null) && [[ -n $dc ]] || return 1
+	[[ $(on "$via" crmadmin --quiet --status "$dc" 2>&1) == *S_IDLE* ]]
+}
 
 # ---- one phase ----------------------------------------------------------------------
 
