@@ -140,9 +140,8 @@ check-fuzz: deps $(fuzz-replay)
 check-lab: deps all
 	@tests/run-lab build/clupdate
 
-# The long fault trials on the lab (tests/faults: a node killed in every
-# phase; SIGKILL at random instants then resume), apart from check so that
-# check stays the quick answer; .ci/run runs both.
+# The fault trials on the lab alone (tests/faults: a node killed in every
+# phase; SIGKILL at random instants then resume); check runs them last.
 check-faults: deps all
 	@tests/run-lab build/clupdate faults
 
