@@ -165,8 +165,8 @@ int exec_put_back(struct executor *x, const struct clu_change *c, struct clu_err
 	return ret;
 }
 
-static bool about(const struct executor *x, const struct clu_change *c, enum clu_verb verb,
-		  const char *group, const char *node)
+bool exec_change_about(const struct executor *x, const struct clu_change *c,
+		       enum clu_verb verb, const char *group, const char *node)
 {
 	return exec_verb_of(x, c) == verb && (!group || clu__streq(c->group, group)) &&
 	       (!node || clu__streq(c->node, node));
@@ -181,7 +181,7 @@ int exec_restore(struct executor *x, enum clu_verb verb, const char *group, cons
 
 	*found = false;
 	for (size_t i = 0; !ret && !*found && i < n; i++)
-		if (about(x, &changes[i], verb, group, node)) {
+		if (exec_change_about(x, &changes[i], verb, group, node)) {
 			*found = true;
 			ret = exec_put_back(x, &changes[i], err);
 		}
@@ -197,7 +197,7 @@ int exec_restore_all(struct executor *x, enum clu_verb verb, const char *group,
 	int ret = clu_journal_changes_open(x->journal, x->run_id, &changes, &n, err);
 
 	for (size_t i = 0; !ret && i < n; i++)
-		if (about(x, &changes[i], verb, group, NULL))
+		if (exec_change_about(x, &changes[i], verb, group, NULL))
 			ret = exec_put_back(x, &changes[i], err);
 	clu_changes_free(changes, n);
 	return ret;

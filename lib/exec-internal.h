@@ -116,6 +116,9 @@ int exec_change(struct executor *x, unsigned step, const struct clu_intent *inte
 int exec_journal_intent(struct executor *x, struct clu_change *c, struct clu_err *err);
 /* Which verb a journalled change is (the lock's kind is the executor's). */
 enum clu_verb exec_verb_of(const struct executor *x, const struct clu_change *c);
+/* Whether change c is of verb about group and node (NULL: any). */
+bool exec_change_about(const struct executor *x, const struct clu_change *c,
+		       enum clu_verb verb, const char *group, const char *node);
 /* Put a journalled change back and mark it restored. */
 int exec_put_back(struct executor *x, const struct clu_change *c, struct clu_err *err);
 /*

@@ -127,68 +127,65 @@ int exec_adopt_leftovers(struct executor *x, struct clu_err *err)
 }
 
 /*
- * Drains and pins by earlier runs: marked before planning, or undone (an
- * undrain; the unpin that lets the engine start a group again whose owner
- * died under an earlier run's pin).
+ * Drains and pins by earlier runs: marked before planning
+ * (clu_exec_mark_leftovers), or undone one at a time (exec_undo_leftover:
+ * an undrain; the unpin that lets the engine start a group again whose
+ * owner died under an earlier run's pin).
  */
-struct leftover_search {
+struct leftover_marks {
 	struct clu_backend *backend;
-	struct executor *x;             /* NULL: only mark (before planning) */
 	struct clu_cluster *cluster;
-	enum clu_verb verb;             /* undo: a drain of `node` or a pin of `group` */
-	const char *node;
-	const char *group;
-	bool found;
 };
 
-static void mark_leftover(struct leftover_search *s, const struct clu_change *c,
-			  enum clu_verb verb)
+static int mark_leftover(void *ctx, const struct clu_change *c, struct clu_err *err)
 {
-	struct clu_node *n = verb == CLU_VERB_DRAIN ? clu_cluster_node(s->cluster, c->node) : NULL;
-	struct clu_group *g = verb == CLU_VERB_PIN ? clu_cluster_group(s->cluster, c->group) : NULL;
+	struct leftover_marks *m = ctx;
+	enum clu_verb verb = m->backend->ops->verb_of(c);
+	struct clu_node *n = verb == CLU_VERB_DRAIN ? clu_cluster_node(m->cluster, c->node) : NULL;
+	struct clu_group *g = verb == CLU_VERB_PIN ? clu_cluster_group(m->cluster, c->group) : NULL;
 
+	(void)err;
 	if (n && n->standby)
 		n->drained_by_clupdate = true;
 	if (g && !g->managed && c->node)
 		clu_set_string(&g->pinned_by_clupdate, c->node);
-}
-
-static int find_leftover(void *ctx, const struct clu_change *c, struct clu_err *err)
-{
-	struct leftover_search *s = ctx;
-	enum clu_verb verb = s->backend->ops->verb_of(c);
-
-	if ((verb != CLU_VERB_DRAIN || !c->node) && (verb != CLU_VERB_PIN || !c->group))
-		return 0;
-	if (!s->x) {
-		mark_leftover(s, c, verb);
-		return 0;
-	}
-	if (verb != s->verb || s->found ||
-	    !clu__streq(verb == CLU_VERB_DRAIN ? c->node : c->group,
-			verb == CLU_VERB_DRAIN ? s->node : s->group))
-		return 0;
-	s->found = true;
-	return undo_leftover(s->x, c, err);
+	return 0;
 }
 
 int clu_exec_mark_leftovers(struct clu_backend *backend, struct clu_journal *journal,
 			    const struct clu_manifest *manifest, struct clu_cluster *cluster,
 			    struct clu_err *err)
 {
-	struct leftover_search s = { .backend = backend, .cluster = cluster };
+	struct leftover_marks m = { .backend = backend, .cluster = cluster };
 
-	return exec_each_leftover(journal, manifest, 0, find_leftover, &s, err);
+	return exec_each_leftover(journal, manifest, 0, mark_leftover, &m, err);
+}
+
+struct leftover_undo {
+	struct executor *x;
+	enum clu_verb verb;
+	const char *group;
+	const char *node;
+	bool found;
+};
+
+static int undo_first(void *ctx, const struct clu_change *c, struct clu_err *err)
+{
+	struct leftover_undo *u = ctx;
+
+	if (u->found || !exec_change_about(u->x, c, u->verb, u->group, u->node))
+		return 0;
+	u->found = true;
+	return undo_leftover(u->x, c, err);
 }
 
 int exec_undo_leftover(struct executor *x, enum clu_verb verb, const char *group,
 		       const char *node, bool *found, struct clu_err *err)
 {
-	struct leftover_search s = { .backend = x->backend, .x = x, .verb = verb,
-				     .group = group, .node = node };
-	int ret = exec_each_leftover(x->journal, x->manifest, x->run_id, find_leftover, &s, err);
+	struct leftover_undo u = { .x = x, .verb = verb, .group = group, .node = node };
+	int ret = exec_each_leftover(x->journal, x->manifest, x->run_id, undo_first, &u, err);
 
-	*found = s.found;
+	*found = u.found;
 	return ret;
 }
 
