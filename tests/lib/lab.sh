@@ -26,9 +26,29 @@ lab_stop() {
 	rc=${1:-$rc}
 	# The test's own background jobs (an apply, a sampler), by PID.
 	for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done
+	((rc == 0)) || lab_diagnose >&2
 	"$CLUPDATE" lab down --name "$LAB" >/dev/null 2>&1 || echo "warning: lab down failed" >&2
 	rm -rf "$WORK"
 	exit $rc
+}
+
+# lab_diagnose: what a failed test's reader needs to see of the lab as the
+# test left it (CI keeps no lab): the engine's view, clupdate's marks in the
+# CIB, and on each node the store mount and the tail of maild's log.
+lab_diagnose() {
+	local n
+	[[ -n ${LAB:-} && -d $LAB_ROOT/$LAB ]] || return 0
+	echo "---- lab '$LAB' as the failed test left it"
+	timeout 20 "$CLUPDATE" lab exec --name "$LAB" n1 -- crm_mon --one-shot --inactive 2>&1 | sed 's/^/   /' || true
+	timeout 20 "$CLUPDATE" lab exec --name "$LAB" n1 -- cibadmin --query --scope constraints 2>&1 | sed 's/^/   /' || true
+	for n in $(lab_nodes 2>/dev/null); do
+		echo "---- $n: store mounts, maild log"
+		timeout 10 "$CLUPDATE" lab exec --name "$LAB" "$n" -- sh -c \
+			'grep clupdate-mail /proc/self/mountinfo; tail -n 8 /run/clupdate-mail/maild.log /run/clupdate-mail/*/maild.log' \
+			2>&1 | sed 's/^/   /' || true
+	done
+	echo "---- host store directories"
+	ls -la "$LAB_ROOT/$LAB"/store* 2>&1 | sed 's/^/   /' || true
 }
 
 # on NODE CMD...: run CMD inside a node of the lab.
