@@ -11,6 +11,55 @@
 #include "clupdate/probe.h"
 #include "util.h"
 
+/* Between looks at a busy engine: an interruption ends the wait. */
+static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
+{
+	const struct clu_apply *a = ctx;
+
+	(void)unmet;
+	if (a->exec.interrupted && *a->exec.interrupted)
+		return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the engine "
+				   "to settle: nothing was changed");
+	return 0;
+}
+
+/*
+ * Stage 2: the live state, once the engine has settled. A node still
+ * joining, an election or a transition under way shows a state about to
+ * change (while a node joins, its partition reads as without quorum):
+ * planning from it would refuse for no reason, or plan for a placement
+ * that is passing. So the read waits, as a step does, until the engine is
+ * idle; an engine idle at once costs one look.
+ */
+static int read_settled(struct clu_apply *a, struct clu_err *err)
+{
+	struct clu_backend *b = a->target->backend;
+	struct clu_exec_options o = a->exec;
+	struct clu_settle how = { .manifest = a->manifest, .tick = settle_tick, .ctx = a,
+				  .last = &a->cluster };
+	bool idle = false;
+	int ret;
+
+	if (!a->target->live)
+		return clu_target_read(a->target, &a->cluster, err);
+	if ((ret = b->ops->idle(b, &idle, err)))
+		return ret;
+	if (idle)
+		return clu_target_read(a->target, &a->cluster, err);
+	clu_exec_options_defaults(&o);
+	how.timeout_ms = o.settle_timeout_ms;
+	how.poll_ms = o.poll_ms;
+	if (a->settling)
+		a->settling(a->ctx, how.timeout_ms);
+	ret = b->ops->settle(b, &how, err);
+	if (ret != CLU_E_STEP)
+		return ret;
+	/* No step has failed: the state to plan from could not be had. */
+	clu_err_prefix(err, "before planning (nothing was changed)");
+	err->code = CLU_E_CLUSTER;
+	return CLU_E_CLUSTER;
+}
+
 /* Stages 1-4: from the live state to a plan; nothing changes. */
 static int make_plan(struct clu_apply *a, struct clu_err *err)
 {
@@ -21,7 +70,7 @@ static int make_plan(struct clu_apply *a, struct clu_err *err)
 	if (!a->exec.break_stale_lock)
 		ret = clu_exec_check_lock(b, err);
 	if (!ret)
-		ret = clu_target_read(a->target, &a->cluster, err);
+		ret = read_settled(a, err);
 	/* A rollback: from here on, its manifest is the one that runs. */
 	if (!ret && a->rollback &&
 	    !(ret = clu_rollback_prepare(&a->rollback_decided, a->manifest, &a->cluster, err))) {

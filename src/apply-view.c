@@ -202,6 +202,13 @@ static void log_line(struct apply_view *v, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void show_settling(void *ctx, unsigned timeout_ms)
+{
+	log_line(ctx, "clupdate: the engine is busy (a node joining, an election or a "
+		 "transition): waiting up to %u s for it to settle before planning\n",
+		 timeout_ms / 1000);
+}
+
 static void show_check(void *ctx, const char *node)
 {
 	log_line(ctx, "clupdate: checking that node '%s' answers as itself\n", node);
@@ -362,7 +369,7 @@ void apply_view_init(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *
 			.interrupted = cmd_stop_on_signals(), .cluster_source = source,
 			.progress = show_progress, .progress_ctx = v,
 		},
-		.checking = show_check, .starting = show_start, .ctx = v,
+		.settling = show_settling, .checking = show_check, .starting = show_start, .ctx = v,
 	};
 	/* From the command's start: the operator's window, prompt included. */
 	if (o->deadline_ms)

@@ -66,6 +66,8 @@ const struct cmd cmd_apply_entry = {
 	.about =
 "Apply the service pack described by MANIFEST to a running cluster, in the\n"
 "order of the plan ('clupdate plan' shows it without changing anything).\n"
+"The plan is made once the engine is idle: while a node joins, an election\n"
+"or a transition runs, apply says so and waits (up to --settle-timeout).\n"
 "Before every step clupdate re-reads the cluster and checks the step's\n"
 "preconditions and the invariants; it records every change it makes in\n"
 "its journal before making it, and waits for the cluster to settle after.\n"
@@ -93,8 +95,8 @@ const struct cmd cmd_apply_entry = {
 "the same way, at a step boundary. SIGPIPE is ignored: a closed stdout or\n"
 "stderr loses progress lines, not the run.\n"
 "\n"
-"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable or a\n"
-"node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
+"exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable (or\n"
+"never idle before planning) or a node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
 "reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
 "9 a step failed, 10 locked by another run, 11 interrupted (a signal, an\n"
 "abort request, or the deadline).\n",

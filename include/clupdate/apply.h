@@ -4,7 +4,8 @@
  *
  *   1. lock     another run at work is named before anything is planned
  *               (unless the lock is to be broken: the executor does that)
- *   2. read     the live state of the target
+ *   2. read     the live state of the target, once the engine has settled
+ *               (a node joining, an election, a transition: waited for)
  *   3. recover  nodes an unfinished earlier run of this update drained are
  *               marked, so the plan updates and undrains them first
  *   4. plan     the ordered, checked plan (clu_plan_make; for a rollback,
@@ -45,6 +46,9 @@ struct clu_apply {
 	/* The plan is made: show it, return whether to go on (NULL: go on). */
 	bool (*confirm)(void *ctx, const struct clu_plan *plan,
 			const struct clu_manifest *manifest, const struct clu_cluster *cluster);
+	/* The engine is busy: the read waits for it to settle, at most
+	 * timeout_ms (may be NULL). */
+	void (*settling)(void *ctx, unsigned timeout_ms);
 	/* Before each node is checked, for progress (may be NULL). */
 	void (*checking)(void *ctx, const char *node);
 	/* Right before the first change (may be NULL). */

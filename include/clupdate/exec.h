@@ -97,6 +97,9 @@ struct clu_exec_options {
 	size_t n_probes;
 };
 
+/* Fill the options left 0 with their defaults (the values above). */
+void clu_exec_options_defaults(struct clu_exec_options *o);
+
 /* A change that stays in place after a stopped run, and why. */
 struct clu_remaining {
 	char *what;               /* "'mail' is pinned on 'n2'", "'n1' is in standby", ... */

@@ -10,7 +10,9 @@
 #    measured in bench/outage, not asserted); no acknowledged message lost;
 #  - the HTML report of the run renders in Chromium with both lanes visible
 #    (the steps' bars and the outage in red);
-#  - status and show tell the same story.
+#  - status and show tell the same story;
+#  - started while the engine is busy (a resource starting, as after a node
+#    joined), apply says it waits, and plans once the engine has settled.
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t1000-$$" 3
 state=$WORK/state
@@ -18,9 +20,22 @@ manifest=$SRCDIR/build/demo/sp2/sp2.conf
 owner=$(owner_of mail) || fail "mail is not running after lab up"
 note "mail runs on $owner"
 
+# The engine busy for a few seconds: a resource whose every operation takes
+# 4 s (Pacemaker's Dummy), started now; apply begins once the coordinator
+# is seen at work.
+on n1 cibadmin --create --scope resources --xml-text '<primitive id="busy" class="ocf"
+	provider="pacemaker" type="Dummy"><instance_attributes id="busy-params"><nvpair
+	id="busy-op_sleep" name="op_sleep" value="4"/></instance_attributes></primitive>' ||
+	fail "cannot add the busy resource"
+engine_busy() { ! on n1 sh -c 'crmadmin --quiet --status="$(crmadmin --dc_lookup --quiet)"' 2>&1 | grep -q S_IDLE; }
+wait_until 10 "the engine to act on the busy resource" engine_busy
+
 "$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes \
 	--output-as json >"$WORK/apply.json" 2>"$WORK/apply.err" ||
 	{ cat "$WORK/apply.err" >&2; fail "apply failed"; }
+grep -q "the engine is busy .*waiting up to [0-9]* s for it to settle before planning" "$WORK/apply.err" ||
+	fail "apply did not wait for the busy engine: $(cat "$WORK/apply.err")"
+on n1 cibadmin --delete --xml-text '<primitive id="busy"/>' || fail "cannot remove the busy resource"
 run=$(jq -r .run.id "$WORK/apply.json")
 [[ $(jq -r .run.state "$WORK/apply.json") == succeeded ]] || fail "run state"
 
