@@ -60,9 +60,10 @@ fi
 # The lab's host directories: empty mount points and its state root,
 # shared by every lab on the machine (also other tests' and users', from
 # any copy of the lab) and removed by the last one's down. Left out of
-# the snapshots; checked at the end when no other lab is up.
-lab_host_dirs=(/var/lib/clupdate-lab /opt/clupdate-mail /opt/clupdate-replica
-	/usr/lib/ocf/resource.d/clupdate /srv/clupdate-mail /srv/clupdate-mail2)
+# the snapshots; checked at the end when no other lab is up. The lab
+# names them: a list kept here missed one when the replica lab came.
+mapfile -t lab_host_dirs < <("$SRCDIR/lab/clupdate-lab" host-dirs)
+((${#lab_host_dirs[@]} >= 4)) || fail "the lab names only ${#lab_host_dirs[@]} host directories: ${lab_host_dirs[*]}"
 other_labs() { compgen -G "/var/lib/clupdate-lab/*/lab.env" || true; }
 lab_dirs_before=$(ls -d "${lab_host_dirs[@]}" 2>/dev/null || true)
 
