@@ -11,7 +11,7 @@
 #include "clupdate/probe.h"
 #include "util.h"
 
-/* Between looks at a busy engine: an interruption ends the wait. */
+/* Between looks at a busy engine: an interruption or the deadline ends the wait. */
 static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
 {
 	const struct clu_apply *a = ctx;
@@ -20,6 +20,25 @@ static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
 	if (a->exec.interrupted && *a->exec.interrupted)
 		return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the engine "
 				   "to settle: nothing was changed");
+	if (a->exec.deadline_mono_ms && clu_now_mono_ms() > a->exec.deadline_mono_ms)
+		return clu_err_set(err, CLU_E_ABORTED, "the deadline passed while waiting for the "
+				   "engine to settle: nothing was changed");
+	return 0;
+}
+
+/* Idle now, the state read, and idle still: the read saw no transition. */
+static int read_if_idle(struct clu_apply *a, bool *idle, struct clu_err *err)
+{
+	struct clu_backend *b = a->target->backend;
+	int ret = b->ops->idle(b, idle, err);
+
+	if (ret || !*idle)
+		return ret;
+	if ((ret = clu_target_read(a->target, &a->cluster, err)) ||
+	    (ret = b->ops->idle(b, idle, err)) || *idle)
+		return ret;
+	clu_cluster_release(&a->cluster);
+	memset(&a->cluster, 0, sizeof(a->cluster));
 	return 0;
 }
 
@@ -29,7 +48,7 @@ static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
  * change (while a node joins, its partition reads as without quorum):
  * planning from it would refuse for no reason, or plan for a placement
  * that is passing. So the read waits, as a step does, until the engine is
- * idle; an engine idle at once costs one look.
+ * idle; an engine idle before and after the read costs two idle looks.
  */
 static int read_settled(struct clu_apply *a, struct clu_err *err)
 {
@@ -37,27 +56,26 @@ static int read_settled(struct clu_apply *a, struct clu_err *err)
 	struct clu_exec_options o = a->exec;
 	struct clu_settle how = { .manifest = a->manifest, .tick = settle_tick, .ctx = a,
 				  .last = &a->cluster };
+	struct clu_err why = CLU_ERR_INIT;
 	bool idle = false;
 	int ret;
 
 	if (!a->target->live)
 		return clu_target_read(a->target, &a->cluster, err);
-	if ((ret = b->ops->idle(b, &idle, err)))
+	if ((ret = read_if_idle(a, &idle, err)) || idle)
 		return ret;
-	if (idle)
-		return clu_target_read(a->target, &a->cluster, err);
-	clu_exec_options_defaults(&o);
+	clu_exec_fill_defaults(&o);
 	how.timeout_ms = o.settle_timeout_ms;
 	how.poll_ms = o.poll_ms;
 	if (a->settling)
 		a->settling(a->ctx, how.timeout_ms);
-	ret = b->ops->settle(b, &how, err);
-	if (ret != CLU_E_STEP)
-		return ret;
-	/* No step has failed: the state to plan from could not be had. */
-	clu_err_prefix(err, "before planning (nothing was changed)");
-	err->code = CLU_E_CLUSTER;
-	return CLU_E_CLUSTER;
+	ret = b->ops->settle(b, &how, &why);
+	if (!ret)
+		return 0;
+	/* Timed out (no facts, so nothing to give up on): no state to plan from. */
+	return clu_err_set(err, ret == CLU_E_STEP ? CLU_E_CLUSTER : ret, "%s%s",
+			   ret == CLU_E_STEP ? "before planning (nothing was changed): " : "",
+			   why.msg);
 }
 
 /* Stages 1-4: from the live state to a plan; nothing changes. */

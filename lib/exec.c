@@ -320,7 +320,7 @@ static int begin_run(struct executor *x, struct clu_err *err)
 	return ret;
 }
 
-void clu_exec_options_defaults(struct clu_exec_options *o)
+void clu_exec_fill_defaults(struct clu_exec_options *o)
 {
 	if (!o->settle_timeout_ms)
 		o->settle_timeout_ms = 120000;
@@ -356,7 +356,7 @@ int clu_exec_run(const struct clu_plan *plan, const struct clu_manifest *manifes
 	int ret;
 
 	memset(result, 0, sizeof(*result));
-	clu_exec_options_defaults(&x.opt);
+	clu_exec_fill_defaults(&x.opt);
 	if ((ret = begin_run(&x, err))) {
 		executor_release(&x);
 		return ret;

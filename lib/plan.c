@@ -685,11 +685,10 @@ static int check_state(const struct clu_plan *plan, const struct clu_manifest *m
 		       const struct clu_cluster *c, unsigned step, bool closed,
 		       struct clu_err *err)
 {
-	if (!c->quorum && clu_cluster_online(c) == c->n_nodes)
+	if (!c->quorum && c->n_nodes && clu_cluster_online(c) == c->n_nodes)
 		return clu_err_set(err, CLU_E_REFUSED, "quorum: the cluster has no quorum although "
-				   "all %zu nodes are online: a node joining or an election under "
-				   "way? (apply waits for the engine to settle; a plan does not)",
-				   c->n_nodes);
+				   "all %zu nodes are online: a node joining, or an election under "
+				   "way?", c->n_nodes);
 	if (!c->quorum)
 		return clu_err_set(err, CLU_E_REFUSED,
 				   "quorum: the cluster has no quorum (only %zu of %zu nodes online)",

@@ -202,11 +202,15 @@ static void log_line(struct apply_view *v, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void show_settling(void *ctx, unsigned timeout_ms)
+void apply_view_settling(void *ctx, unsigned timeout_ms)
 {
-	log_line(ctx, "clupdate: the engine is busy (a node joining, an election or a "
-		 "transition): waiting up to %u s for it to settle before planning\n",
-		 timeout_ms / 1000);
+	struct apply_view *v = ctx;
+
+	if (v)
+		erase_area(v);
+	fprintf(stderr, "clupdate: the engine is busy (a node joining, an election or a "
+		"transition): waiting up to %u s for it to settle before planning\n",
+		timeout_ms / 1000);
 }
 
 static void show_check(void *ctx, const char *node)
@@ -369,7 +373,7 @@ void apply_view_init(struct apply_view *v, struct clu_apply *a, struct cmd_ctx *
 			.interrupted = cmd_stop_on_signals(), .cluster_source = source,
 			.progress = show_progress, .progress_ctx = v,
 		},
-		.settling = show_settling, .checking = show_check, .starting = show_start, .ctx = v,
+		.settling = apply_view_settling, .checking = show_check, .starting = show_start, .ctx = v,
 	};
 	/* From the command's start: the operator's window, prompt included. */
 	if (o->deadline_ms)

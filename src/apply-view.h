@@ -70,6 +70,10 @@ void apply_view_runbook(const struct clu_plan *plan, const struct clu_manifest *
  */
 bool apply_view_ask(const char *question);
 
+/* clu_apply's settling callback: one line, above the status area of the
+ * view ctx (NULL: a command without one, such as rollback --dry-run). */
+void apply_view_settling(void *ctx, unsigned timeout_ms);
+
 /* The target of the commands that start a run (`apply`, `rollback`). */
 #define APPLY_VIEW_OPTION_CLUSTER \
 	CMD_OPTION_CLUSTER("C", \
@@ -104,7 +108,8 @@ bool apply_view_ask(const char *question);
 	  "do not run the manifest's probes (no outage measured)" }
 #define APPLY_VIEW_OPTION_SETTLE_TIMEOUT \
 	{ "settle-timeout", 0, CMD_ARG_SECONDS, false, "S", 86400, CMD_FIELD(settle_timeout_ms), \
-	  0, "how long to wait for the cluster after a change (120)" }
+	  0, "how long to wait for the cluster after a change, and\n" \
+	  "for a busy engine before planning (120)" }
 /* The run's options after --state-dir, in the order --help shows them. */
 #define APPLY_VIEW_OPTIONS_RUN \
 	CMD_OPTION_SSH_CONFIG( \

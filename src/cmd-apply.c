@@ -96,9 +96,9 @@ const struct cmd cmd_apply_entry = {
 "stderr loses progress lines, not the run.\n"
 "\n"
 "exit status: 0 done, 2 usage, 3 bad manifest, 4 cluster unreadable (or\n"
-"never idle before planning) or a node is not who it should be, 5 refused as unsafe, 6 a node cannot be\n"
-"reached (or a command cannot run), 7 a file cannot be read, 8 journal,\n"
-"9 a step failed, 10 locked by another run, 11 interrupted (a signal, an\n"
-"abort request, or the deadline).\n",
+"never idle before planning) or a node is not who it should be, 5 refused\n"
+"as unsafe, 6 a node cannot be reached (or a command cannot run), 7 a file\n"
+"cannot be read, 8 journal, 9 a step failed, 10 locked by another run, 11\n"
+"interrupted (a signal, an abort request, or the deadline).\n",
 	.run = run_apply,
 };

@@ -178,8 +178,8 @@ const struct cmd cmd_resume_entry = {
 "\n"
 "exit status: as apply's: 0 done, 2 usage, or nothing to resume (no run,\n"
 "or the last run succeeded or was aborted), 3 the manifest changed since\n"
-"the run began (or is invalid), 4 cluster unreadable or a node is not who\n"
-"it should be, 5 refused as unsafe, 6 a node cannot be reached (or a\n"
+"the run began (or is invalid), 4 cluster unreadable (or never idle before\n"
+"planning) or a node is not who it should be, 5 refused as unsafe, 6 a node cannot be reached (or a\n"
 "command cannot run), 7 the manifest file cannot be read, 8 journal, 9 a\n"
 "step failed, 10 the run is still at work (the cluster is locked), 11\n"
 "interrupted (a signal, an abort request, or the deadline).\n",

@@ -46,13 +46,22 @@ static bool show_plan(void *ctx, const struct clu_plan *plan, const struct clu_m
 	return false;
 }
 
+/* A busy engine before planning: said, with no view to draw above. */
+static void dry_run_settling(void *ctx, unsigned timeout_ms)
+{
+	(void)ctx;
+	apply_view_settling(NULL, timeout_ms);
+}
+
 static int dry_run(struct cmd_ctx *ctx, struct clu_apply *a)
 {
 	struct dry_run d = { clu_output_new(ctx->opt.format, stdout, "plan") };
 	struct clu_err err = CLU_ERR_INIT;
 	int ret;
 
-	/* The pipeline stops at the question: no other callback is reached. */
+	/* The pipeline stops at the question: the callbacks reached before it
+	 * (the wait for a busy engine, the question) get d, not the view. */
+	a->settling = dry_run_settling;
 	a->confirm = show_plan;
 	a->ctx = &d;
 	ret = clu_apply_run(a, &err);
@@ -122,7 +131,7 @@ const struct cmd cmd_rollback_entry = {
 "  clupdate rollback sp2.conf --dry-run\n"
 "\n"
 "exit status: as apply: 0 done, 2 usage, 3 bad manifest, 4 cluster\n"
-"unreadable, 5 refused (migrated data without a down-migration, no\n"
+"unreadable (or never idle before planning), 5 refused (migrated data without a down-migration, no\n"
 "rollback command, no previous version, or unsafe), 6 a node cannot be\n"
 "reached, 7 a file cannot be read, 8 journal, 9 a step failed, 10 locked\n"
 "by another run, 11 interrupted.\n",

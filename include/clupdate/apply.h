@@ -77,7 +77,9 @@ struct clu_apply {
 /*
  * Run the pipeline. Returns 0 when every step is done (or the operator
  * declined), else the first error: the lock (CLU_E_LOCKED), the cluster's
- * state, the plan (CLU_E_REFUSED), a node check, the probes, or the
+ * state (CLU_E_CLUSTER, also when the engine did not settle before
+ * planning; CLU_E_ABORTED when interrupted or past the deadline while it
+ * waited), the plan (CLU_E_REFUSED), a node check, the probes, or the
  * executor's (see clu_exec_run()). *a's out fields say how far it got.
  */
 int clu_apply_run(struct clu_apply *a, struct clu_err *err);

@@ -97,8 +97,9 @@ struct clu_exec_options {
 	size_t n_probes;
 };
 
-/* Fill the options left 0 with their defaults (the values above). */
-void clu_exec_options_defaults(struct clu_exec_options *o);
+/* Fill the options left 0 with their defaults (the values above), as the
+ * executor does; for a front end's wait that should match a step's. */
+void clu_exec_fill_defaults(struct clu_exec_options *o);
 
 /* A change that stays in place after a stopped run, and why. */
 struct clu_remaining {

@@ -16,7 +16,20 @@ sim_lab
 grep -q "the engine is busy .*waiting up to 120 s for it to settle before planning" err.txt ||
 	fail "apply did not say it waits for the engine: $(cat err.txt)"
 [[ $(jq -r .run.state out.json) == succeeded ]] || fail "state: $(jq -c .run out.json)"
-grep -q '^busy = 0$' lab.ini.state || fail "apply planned before the engine settled: $(grep busy lab.ini.state)"
+# The run (its lock first) began once the 30 busy looks were over: each is
+# at least a poll of 100 ms on the simulation's clock.
+locked=$(sed -n 's/^t=\([0-9]*\) lock taken .*/\1/p' lab.ini.state.log | head -1)
+[[ -n $locked ]] || fail "no lock in the simulation's log: $(cat lab.ini.state.log)"
+((locked >= 3000)) || fail "the run began at t=$locked ms, before the engine settled (30 looks)"
+
+# rollback --dry-run (a front end with no status area) says it too, and
+# only that: no stray terminal sequences.
+sed -i 's/^busy = 0$/busy = 30/' lab.ini.state
+rc=0
+"$CLUPDATE" rollback "$SRCDIR/demo/sp2/sp2.conf" --dry-run --cluster sim:lab.ini --state-dir state \
+	>out.txt 2>err.txt || rc=$?
+grep -q "the engine is busy .*before planning" err.txt || fail "rollback --dry-run did not say it waits: $(cat err.txt)"
+! grep -q $'\e' err.txt || fail "rollback --dry-run wrote terminal sequences: $(cat -A err.txt)"
 
 # Never settles: refused before planning, exit 4 (no cluster state to plan
 # from), nothing changed.
@@ -27,7 +40,7 @@ expect_status 4 "$CLUPDATE" apply "$SRCDIR/demo/sp2/sp2.conf" --cluster sim:lab.
 	--yes >out.txt 2>err.txt
 grep -q "before planning (nothing was changed): the cluster did not settle within 120 s" err.txt ||
 	fail "the refusal does not say why: $(cat err.txt)"
-[[ ! -s out.txt ]] || fail "a plan was printed: $(cat out.txt)"
+[[ ! -s out.txt ]] || fail "output was printed: $(cat out.txt)"
 ! grep -Eq " (pin|drain|ban|prefer|lock) " lab.ini.state.log ||
 	fail "the cluster was changed: $(cat lab.ini.state.log)"
 exit 0

@@ -370,8 +370,7 @@ static void test_refuse_quorum(void **state)
 	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), CLU_E_REFUSED);
 	assert_string_equal(err.msg, "the cluster is not safe to update as it is: quorum: "
 			    "the cluster has no quorum although all 3 nodes are online: a "
-			    "node joining or an election under way? (apply waits for the "
-			    "engine to settle; a plan does not)");
+			    "node joining, or an election under way?");
 	clu_cluster_release(&c);
 	/* A node down (banned, so it is no reason to refuse): the plain reason. */
 	make_cluster(&c, "n1:1 n2:1 n3:1:offline", "mail@n2!n3");
