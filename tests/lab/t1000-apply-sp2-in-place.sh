@@ -27,7 +27,10 @@ on n1 cibadmin --create --scope resources --xml-text '<primitive id="busy" class
 	provider="pacemaker" type="Dummy"><instance_attributes id="busy-params"><nvpair
 	id="busy-op_sleep" name="op_sleep" value="4"/></instance_attributes></primitive>' ||
 	fail "cannot add the busy resource"
-engine_busy() { ! on n1 sh -c 'crmadmin --quiet --status="$(crmadmin --dc_lookup --quiet)"' 2>&1 | grep -q S_IDLE; }
+# The coordinator's state, S_IDLE when idle (empty when it cannot be asked).
+dc_state() { on n1 sh -c 'crmadmin --quiet --status="$(crmadmin --dc_lookup --quiet)"' 2>&1 | grep -o 'S_[A-Z_]*'; }
+engine_busy() { local s; s=$(dc_state) && [[ -n $s && $s != S_IDLE ]]; }
+engine_idle() { [[ $(dc_state) == S_IDLE ]]; }
 wait_until 10 "the engine to act on the busy resource" engine_busy
 
 "$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes \
@@ -36,6 +39,7 @@ wait_until 10 "the engine to act on the busy resource" engine_busy
 grep -q "the engine is busy .*waiting up to [0-9]* s for it to settle before planning" "$WORK/apply.err" ||
 	fail "apply did not wait for the busy engine: $(cat "$WORK/apply.err")"
 on n1 cibadmin --delete --xml-text '<primitive id="busy"/>' || fail "cannot remove the busy resource"
+wait_until 30 "the busy resource to stop" engine_idle
 run=$(jq -r .run.id "$WORK/apply.json")
 [[ $(jq -r .run.state "$WORK/apply.json") == succeeded ]] || fail "run state"
 

@@ -63,7 +63,10 @@ fi
 # the snapshots; checked at the end when no other lab is up. The lab
 # names them: a list kept here missed one when the replica lab came.
 mapfile -t lab_host_dirs < <("$SRCDIR/lab/clupdate-lab" host-dirs)
-((${#lab_host_dirs[@]} >= 4)) || fail "the lab names only ${#lab_host_dirs[@]} host directories: ${lab_host_dirs[*]}"
+for d in /var/lib/clupdate-lab /opt/clupdate-mail /opt/clupdate-replica /usr/lib/ocf/resource.d/clupdate \
+	/srv/clupdate-mail /srv/clupdate-mail2; do
+	[[ " ${lab_host_dirs[*]} " == *" $d "* ]] || fail "the lab does not name $d among its host directories: ${lab_host_dirs[*]}"
+done
 other_labs() { compgen -G "/var/lib/clupdate-lab/*/lab.env" || true; }
 lab_dirs_before=$(ls -d "${lab_host_dirs[@]}" 2>/dev/null || true)
 
