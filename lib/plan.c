@@ -1551,76 +1551,85 @@ static size_t *count_bans(const struct clu_manifest *m, const struct clu_cluster
 	return banned_by;
 }
 
-static int classify_nodes(struct builder *b, struct clu_err *err)
+/* Refused when n is newer than the update (older than a rollback's target). */
+static int check_direction(const struct builder *b, const struct clu_node *n, int cmp,
+			   struct clu_err *err)
 {
 	const struct clu_manifest *m = b->manifest;
-	const struct clu_cluster *c = b->cluster;
-	size_t *banned_by;
 
-	for (size_t i = 0; i < m->n_groups; i++)
-		if (!clu_cluster_group(c, m->groups[i])) {
-			clu_err_set(err, CLU_E_CLUSTER, "group '%s' named in '%s' is not in the cluster",
-				    m->groups[i], m->path ? m->path : "the manifest");
-			return CLU_E_CLUSTER;
-		}
-	map_hosting(b);
-	banned_by = count_bans(m, c);
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		const struct clu_node *n = &c->nodes[i];
-		struct clu__strv hosted = { 0 };
-		int cmp = clu_version_cmp(n->version, m->version);
-		bool may_host_any = banned_by[i] < m->n_groups;
+	if (b->rollback && cmp < 0)
+		return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, older than the "
+				   "version %s rolls back to (%s)", n->name,
+				   n->version ? n->version : "unknown", m->name, m->version);
+	if (!b->rollback && cmp > 0)
+		return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, newer than %s's "
+				   "%s: clupdate does not downgrade", n->name, n->version, m->name,
+				   m->version);
+	return 0;
+}
 
-		if (b->rollback ? cmp < 0 : cmp > 0) {
-			free(banned_by);
-			if (b->rollback)
-				return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, "
-						   "older than the version %s rolls back to (%s)",
-						   n->name, n->version ? n->version : "unknown",
-						   m->name, m->version);
-			return clu_err_set(err, CLU_E_REFUSED, "node '%s' has version %s, newer than "
-					   "%s's %s: clupdate does not downgrade", n->name, n->version,
-					   m->name, m->version);
-		}
-		if (cmp == 0) {
-			set_add(b->verified, n->name);
-			if (n->standby && n->drained_by_clupdate) {
-				clu__strv_push(&b->undrain, n->name);
-				add_note(b->plan, "'%s' already has version %s but an earlier run left it "
-					 "drained: it is undrained first", n->name, m->version);
-			} else {
-				add_note(b->plan, "'%s' already has version %s: nothing to install there",
-					 n->name, m->version);
-			}
-			continue;
-		}
-		if (n->maintenance) {
-			free(banned_by);
-			return clu_err_set(err, CLU_E_REFUSED, "node '%s' is in maintenance mode: the "
-					   "engine does not manage it, so clupdate cannot update it "
-					   "safely; end maintenance first", n->name);
-		}
-		if (!n->online) {
-			if (may_host_any) {
-				free(banned_by);
-				return clu_err_set(err, CLU_E_REFUSED, "node '%s' is offline: it cannot be "
-						   "updated, and on its return with version %s it could "
-						   "host an updated group; bring it online, or ban the "
-						   "groups from it", n->name, n->version ? n->version : "unknown");
-			}
-			add_note(b->plan, "'%s' is offline and banned from every updated group: "
-				 "skipped; update it before lifting the bans", n->name);
-			set_add(b->verified, n->name);   /* nothing more to do there */
-			continue;
-		}
-		groups_on(b, n->name, &hosted);
-		if (hosted.n) {
-			clu__strv_push(&b->owners, n->name);
-			set_add(b->owner_set, n->name);
-		}
-		clu__strv_release(&hosted);
+/* A node already at the version: verified, and undrained first if a run left it drained. */
+static void classify_done(struct builder *b, const struct clu_node *n)
+{
+	set_add(b->verified, n->name);
+	if (n->standby && n->drained_by_clupdate) {
+		clu__strv_push(&b->undrain, n->name);
+		add_note(b->plan, "'%s' already has version %s but an earlier run left it "
+			 "drained: it is undrained first", n->name, b->manifest->version);
+	} else {
+		add_note(b->plan, "'%s' already has version %s: nothing to install there",
+			 n->name, b->manifest->version);
 	}
-	free(banned_by);
+}
+
+/*
+ * One node: at the version already (verified), refused (newer, in
+ * maintenance, offline where it could host an updated group), skipped
+ * (offline and banned from every updated group), or to update, as an
+ * owner when it hosts a group under work.
+ */
+static int classify_node(struct builder *b, const struct clu_node *n, bool may_host_any,
+			 struct clu_err *err)
+{
+	struct clu__strv hosted = { 0 };
+	int cmp = clu_version_cmp(n->version, b->manifest->version);
+	int ret = check_direction(b, n, cmp, err);
+
+	if (ret)
+		return ret;
+	if (cmp == 0) {
+		classify_done(b, n);
+		return 0;
+	}
+	if (n->maintenance)
+		return clu_err_set(err, CLU_E_REFUSED, "node '%s' is in maintenance mode: the "
+				   "engine does not manage it, so clupdate cannot update it "
+				   "safely; end maintenance first", n->name);
+	if (!n->online && may_host_any)
+		return clu_err_set(err, CLU_E_REFUSED, "node '%s' is offline: it cannot be "
+				   "updated, and on its return with version %s it could "
+				   "host an updated group; bring it online, or ban the "
+				   "groups from it", n->name, n->version ? n->version : "unknown");
+	if (!n->online) {
+		add_note(b->plan, "'%s' is offline and banned from every updated group: "
+			 "skipped; update it before lifting the bans", n->name);
+		set_add(b->verified, n->name);   /* nothing more to do there */
+		return 0;
+	}
+	groups_on(b, n->name, &hosted);
+	if (hosted.n) {
+		clu__strv_push(&b->owners, n->name);
+		set_add(b->owner_set, n->name);
+	}
+	clu__strv_release(&hosted);
+	return 0;
+}
+
+/* The nodes to update that host no group under work; those already drained first. */
+static void order_passives(struct builder *b)
+{
+	const struct clu_cluster *c = b->cluster;
+
 	/* Passives already drained go first: updating them costs no availability. */
 	for (int drained = 1; drained >= 0; drained--)
 		for (size_t i = 0; i < c->n_nodes; i++) {
@@ -1630,6 +1639,29 @@ static int classify_nodes(struct builder *b, struct clu_err *err)
 			    !set_has(b->verified, n->name))
 				clu__strv_push(&b->passives, n->name);
 		}
+}
+
+static int classify_nodes(struct builder *b, struct clu_err *err)
+{
+	const struct clu_manifest *m = b->manifest;
+	const struct clu_cluster *c = b->cluster;
+	size_t *banned_by;
+	int ret = 0;
+
+	for (size_t i = 0; i < m->n_groups; i++)
+		if (!clu_cluster_group(c, m->groups[i])) {
+			clu_err_set(err, CLU_E_CLUSTER, "group '%s' named in '%s' is not in the cluster",
+				    m->groups[i], m->path ? m->path : "the manifest");
+			return CLU_E_CLUSTER;
+		}
+	map_hosting(b);
+	banned_by = count_bans(m, c);
+	for (size_t i = 0; !ret && i < c->n_nodes; i++)
+		ret = classify_node(b, &c->nodes[i], banned_by[i] < m->n_groups, err);
+	free(banned_by);
+	if (ret)
+		return ret;
+	order_passives(b);
 	for (size_t i = 0; i < m->n_groups; i++) {
 		const struct clu_group *g = clu_cluster_group(c, m->groups[i]);
 
