@@ -336,16 +336,49 @@ static bool set_names(struct clu__ini *ini, const struct clu__ini_section *sec,
 	return true;
 }
 
+/* What is wrong with a number that did not parse; NULL when it did. */
+static const char *number_problem(enum clu__ini_number rc, const char *invalid)
+{
+	switch (rc) {
+	case CLU__INI_NUMBER_OK:
+		return NULL;
+	case CLU__INI_NUMBER_INVALID:
+		return invalid;
+	case CLU__INI_NUMBER_RANGE:
+		return "is out of range";
+	}
+	return invalid;
+}
+
+/* One of key's words, stored as its value; else a did-you-mean. */
+static bool set_choice(struct clu__ini *ini, const struct clu__ini_section *sec,
+		       const struct clu__ini_key *key, const char *text, int *field,
+		       const char *expected)
+{
+	struct suggestion suggestion = { 0 };
+	char hint[128];
+
+	for (const struct clu__ini_choice *c = key->choices; c->word; c++) {
+		if (strcmp(text, c->word) == 0) {
+			*field = c->value;
+			return true;
+		}
+		consider(&suggestion, text, c->word);
+	}
+	return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not a %s%s (expected %s)",
+			     text, key->noun, did_you_mean(&suggestion, hint, sizeof(hint)), expected);
+}
+
 /* Check text against key and store it in the section's struct. */
 static bool set_value(struct clu__ini *ini, const struct clu__ini_section *sec,
 		      const struct clu__ini_key *key, const char *text)
 {
 	char *fields = ini->format->fields(ini, sec);
 	void *field = fields + key->offset;
-	char expected_buf[256], hint[128];
+	char expected_buf[256];
 	const char *expected = clu__ini_expected(key, expected_buf, sizeof(expected_buf));
-	struct suggestion suggestion = { 0 };
 	const char *what = NULL;
+	bool keep_text = false;   /* a string kind: the field holds the text itself */
 	int yes;
 
 	if (!*text)
@@ -353,77 +386,44 @@ static bool set_value(struct clu__ini *ini, const struct clu__ini_section *sec,
 				     "(expected %s)", expected);
 
 	switch (key->kind) {
-	case CLU__INI_NAME:
-		if (!is_name(text, strlen(text)))
-			return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not "
-					     "a valid name (expected %s)", text, expected);
-		*(char **)field = clu__xstrdup(text);
-		return true;
 	case CLU__INI_NAMES:
 		return set_names(ini, sec, key, text, fields);
-	case CLU__INI_VERSION:
-		if (!is_version(text))
-			return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not "
-					     "a valid version (expected %s)", text, expected);
-		*(char **)field = clu__xstrdup(text);
-		return true;
-	case CLU__INI_COMMAND:
-		*(char **)field = clu__xstrdup(text);
-		return true;
+	case CLU__INI_CHOICE:
+		return set_choice(ini, sec, key, text, field, expected);
 	case CLU__INI_BOOL:
-		yes = parse_bool(text);
-		if (yes < 0)
-			return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not "
-					     "a boolean (expected %s)", text, expected);
-		*(bool *)field = yes;
-		return true;
+		if ((yes = parse_bool(text)) >= 0)
+			*(bool *)field = yes;
+		what = yes < 0 ? "is not a boolean" : NULL;
+		break;
 	case CLU__INI_UINT:
-		switch (clu__ini_parse_uint(text, key->min, key->max, field)) {
-		case CLU__INI_NUMBER_OK:
-			return true;
-		case CLU__INI_NUMBER_INVALID:
-			what = "is not a whole number";
-			break;
-		case CLU__INI_NUMBER_RANGE:
-			what = "is out of range";
-			break;
-		}
+		what = number_problem(clu__ini_parse_uint(text, key->min, key->max, field),
+				      "is not a whole number");
 		break;
 	case CLU__INI_DURATION:
-		switch (clu__ini_parse_duration(text, field)) {
-		case CLU__INI_NUMBER_OK:
-			return true;
-		case CLU__INI_NUMBER_INVALID:
-			what = "is not a duration";
-			break;
-		case CLU__INI_NUMBER_RANGE:
-			what = "is out of range";
-			break;
-		}
+		what = number_problem(clu__ini_parse_duration(text, field), "is not a duration");
 		break;
-	case CLU__INI_CHOICE:
-		for (const struct clu__ini_choice *c = key->choices; c->word; c++) {
-			if (strcmp(text, c->word) == 0) {
-				*(int *)field = c->value;
-				return true;
-			}
-			consider(&suggestion, text, c->word);
-		}
-		return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' is not a %s%s "
-				     "(expected %s)", text, key->noun,
-				     did_you_mean(&suggestion, hint, sizeof(hint)), expected);
+	case CLU__INI_NAME:
+		what = is_name(text, strlen(text)) ? NULL : "is not a valid name";
+		keep_text = true;
+		break;
+	case CLU__INI_VERSION:
+		what = is_version(text) ? NULL : "is not a valid version";
+		keep_text = true;
+		break;
 	case CLU__INI_CHECKED:
 		what = key->check(text);
-		if (!what) {
-			*(char **)field = clu__xstrdup(text);
-			return true;
-		}
+		keep_text = true;
+		break;
+	case CLU__INI_COMMAND:
+		keep_text = true;
 		break;
 	}
-	if (!what)
-		BUG("key '%s' of kind %d", key->name, (int)key->kind);
-	return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' %s (expected %s)",
-			     text, what, expected);
+	if (what)
+		return clu__ini_fail(ini, ini->lineno, sec, key->name, "'%s' %s (expected %s)",
+				     text, what, expected);
+	if (keep_text)
+		*(char **)field = clu__xstrdup(text);
+	return true;
 }
 
 static bool unknown_key(struct clu__ini *ini, const struct clu__ini_section *sec,
