@@ -503,90 +503,114 @@ static bool check_header(struct clu__ini *ini, const struct clu__ini_section_spe
 }
 
 /*
- * A "[word]" or "[word \"NAME\"]" header, from '[' at s to end (trimmed).
- * Becomes the current section.
+ * What is between '[' at s and ']' of a header ending at end (trimmed),
+ * into *inner and *inner_end, trimmed too; false (failed) when there is
+ * no ']' or something follows it.
  */
-static void open_section(struct clu__ini *ini, const char *s, const char *end)
+static bool header_inner(struct clu__ini *ini, const char *s, const char *end,
+			 const char **inner, const char **inner_end)
 {
 	const struct clu__ini_format *format = ini->format;
-	const char *close = memchr(s, ']', (size_t)(end - s));
-	const char *inner = s + 1, *inner_end, *word_end, *name = NULL;
+	const char *close = memchr(s, ']', (size_t)(end - s)), *tail;
+
+	if (!close)
+		return clu__ini_fail(ini, ini->lineno, NULL, NULL, "section header without ']' "
+				     "(expected %s)", format->header_expected);
+	*inner = s + 1;
+	*inner_end = close;
+	while (*inner < *inner_end && isspace((unsigned char)**inner))
+		(*inner)++;
+	while (*inner_end > *inner && isspace((unsigned char)(*inner_end)[-1]))
+		(*inner_end)--;
+	if (close + 1 == end)
+		return true;
+	for (tail = close + 1; !format->header_tail_raw && isspace((unsigned char)*tail); tail++)
+		;
+	return clu__ini_fail(ini, ini->lineno, NULL, NULL, "[%.*s] followed by '%.*s' "
+			     "(expected nothing after ']': comments go on lines of their own)",
+			     (int)(*inner_end - *inner), *inner, (int)(end - tail), tail);
+}
+
+/* The section kind named by the header's first word (ending at *word_end); NULL: failed. */
+static const struct clu__ini_section_spec *header_spec(struct clu__ini *ini, const char *inner,
+							const char *inner_end,
+							const char **word_end)
+{
+	const struct clu__ini_format *format = ini->format;
 	const struct clu__ini_section_spec *spec = NULL;
 	struct suggestion suggestion = { 0 };
-	struct clu__ini_section *sec;
-	gpointer first;
-	char *key;
-	size_t name_len = 0;
 	char word[65], hint[128];
-	int inner_len;
 
-	if (!close) {
-		clu__ini_fail(ini, ini->lineno, NULL, NULL, "section header without ']' "
-			      "(expected %s)", format->header_expected);
-		return;
-	}
-	inner_end = close;
-	while (inner < inner_end && isspace((unsigned char)*inner))
-		inner++;
-	while (inner_end > inner && isspace((unsigned char)inner_end[-1]))
-		inner_end--;
-	inner_len = (int)(inner_end - inner);
-	if (close + 1 != end) {
-		const char *tail = close + 1;
-
-		while (!format->header_tail_raw && isspace((unsigned char)*tail))
-			tail++;
-		clu__ini_fail(ini, ini->lineno, NULL, NULL, "[%.*s] followed by '%.*s' "
-			      "(expected nothing after ']': comments go on lines of their own)",
-			      inner_len, inner, (int)(end - tail), tail);
-		return;
-	}
-
-	for (word_end = inner; word_end < inner_end && !isspace((unsigned char)*word_end) &&
-	     *word_end != '"'; word_end++)
+	for (*word_end = inner; *word_end < inner_end && !isspace((unsigned char)**word_end) &&
+	     **word_end != '"'; (*word_end)++)
 		;
-	snprintf(word, sizeof(word), "%.*s", (int)(word_end - inner), inner);
+	snprintf(word, sizeof(word), "%.*s", (int)(*word_end - inner), inner);
 	for (size_t k = 0; k < format->n_sections; k++) {
 		if (strcmp(word, format->sections[k].word) == 0)
 			spec = &format->sections[k];
 		consider(&suggestion, word, format->sections[k].word);
 	}
-	if (!spec) {
+	if (!spec)
 		clu__ini_fail(ini, ini->lineno, NULL, NULL, "unknown section [%.*s]%s (expected "
-			      "%s)", inner_len, inner, did_you_mean(&suggestion, hint, sizeof(hint)),
-			      format->sections_expected);
-		return;
-	}
-	if (!check_header(ini, spec, inner, inner_end, word_end, &name, &name_len))
-		return;
+			      "%s)", (int)(inner_end - inner), inner,
+			      did_you_mean(&suggestion, hint, sizeof(hint)), format->sections_expected);
+	return spec;
+}
 
-	/* Each section's kind and name, to find a second one in constant time. */
-	key = clu__xasprintf("%u\t%.*s", (unsigned)(spec - format->sections),
-			     name ? (int)name_len : 0, name ? name : "");
+/*
+ * Whether a section of spec's kind and this name came before (failed,
+ * naming its line); else it is remembered as the next section. Each
+ * section's kind and name are a key, to find a second one in constant time.
+ */
+static bool seen_before(struct clu__ini *ini, const struct clu__ini_section_spec *spec,
+			const char *name, size_t name_len, const char *inner, const char *inner_end)
+{
+	const struct clu__ini_format *format = ini->format;
+	char *key = clu__xasprintf("%u\t%.*s", (unsigned)(spec - format->sections),
+				   name ? (int)name_len : 0, name ? name : "");
+	const struct clu__ini_section *old;
+	gpointer first;
+
 	if (!ini->seen)
 		ini->seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
 	first = g_hash_table_lookup(ini->seen, key);
-	if (first) {
-		const struct clu__ini_section *old = &ini->sections[GPOINTER_TO_SIZE(first) - 1];
-
-		free(key);
-		if (!spec->named)
-			clu__ini_fail(ini, ini->lineno, NULL, NULL, "duplicate section [%s], first "
-				      "on line %d (expected each section once)", spec->word,
-				      old->line);
-		else
-			format->duplicate_name(ini, old, inner, (size_t)inner_len);
-		return;
+	if (!first) {
+		g_hash_table_insert(ini->seen, key, GSIZE_TO_POINTER(ini->n_sections + 1));
+		return false;
 	}
-	g_hash_table_insert(ini->seen, key, GSIZE_TO_POINTER(ini->n_sections + 1));
+	free(key);
+	old = &ini->sections[GPOINTER_TO_SIZE(first) - 1];
+	if (!spec->named)
+		clu__ini_fail(ini, ini->lineno, NULL, NULL, "duplicate section [%s], first "
+			      "on line %d (expected each section once)", spec->word, old->line);
+	else
+		format->duplicate_name(ini, old, inner, (size_t)(inner_end - inner));
+	return true;
+}
 
+/*
+ * A "[word]" or "[word \"NAME\"]" header, from '[' at s to end (trimmed).
+ * Becomes the current section.
+ */
+static void open_section(struct clu__ini *ini, const char *s, const char *end)
+{
+	const struct clu__ini_section_spec *spec;
+	const char *inner = NULL, *inner_end = NULL, *word_end = NULL, *name = NULL;
+	struct clu__ini_section *sec;
+	size_t name_len = 0;
+
+	if (!header_inner(ini, s, end, &inner, &inner_end) ||
+	    !(spec = header_spec(ini, inner, inner_end, &word_end)) ||
+	    !check_header(ini, spec, inner, inner_end, word_end, &name, &name_len) ||
+	    seen_before(ini, spec, name, name_len, inner, inner_end))
+		return;
 	CLU_ALLOC_GROW(ini->sections, ini->n_sections + 1, ini->sections_alloc);
 	sec = &ini->sections[ini->n_sections++];
-	sec->kind = (unsigned)(spec - format->sections);
+	sec->kind = (unsigned)(spec - ini->format->sections);
 	sec->name = name ? clu__xstrndup(name, name_len) : NULL;
 	sec->line = ini->lineno;
-	if (format->open)
-		format->open(ini, sec);
+	if (ini->format->open)
+		ini->format->open(ini, sec);
 	ini->prev_key = NULL;
 }
 
