@@ -30,11 +30,13 @@ unlocked lab.ini.state >b.txt
 diff -u a.txt b.txt >&2 || fail "a run stopped before its first step changed the cluster"
 
 # The 3rd change of the simulated cluster (one rename of its state file
-# each) takes 4 s, the deadline is 2 s: the run stops at the next boundary.
+# each) takes 8 s, the deadline is 5 s: the run stops at the next boundary.
+# (The first two changes must come within the deadline: under ASan on a
+# loaded machine 2 s may not be enough, and the run would stop before step 1.)
 # (LeakSanitizer cannot run under ptrace.)
 got=0
-ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -qq -o /dev/null -e trace=rename -e inject=rename:delay_enter=4000000:when=3 \
-	"$CLUPDATE" resume --state-dir state --yes --deadline 2s --output-as json \
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -qq -o /dev/null -e trace=rename -e inject=rename:delay_enter=8000000:when=3 \
+	"$CLUPDATE" resume --state-dir state --yes --deadline 5s --output-as json \
 	>out.json 2>err.txt || got=$?
 ((got == 11)) || fail "a deadline in the middle: exit $got: $(cat err.txt)"
 msg=$(jq -r '.run.message' out.json)
