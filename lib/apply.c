@@ -47,16 +47,20 @@ static int read_if_idle(struct clu_apply *a, bool *idle, struct clu_err *err)
  * joining, an election or a transition under way shows a state about to
  * change (while a node joins, its partition reads as without quorum):
  * planning from it would refuse for no reason, or plan for a placement
- * that is passing. So the read waits, as a step does, until the engine is
- * idle; an engine idle before and after the read costs two idle looks.
+ * that is passing. So the read waits until the engine is idle before and
+ * after it (an engine idle at once costs two idle looks). Not idle twice
+ * in a row, as after a step: an engine that a stream of small changes
+ * keeps busy for moments (another host renewing its lock, attributes
+ * updated) has idle moments enough for a read, and none may be that long.
  */
 static int read_settled(struct clu_apply *a, struct clu_err *err)
 {
 	struct clu_backend *b = a->target->backend;
 	struct clu_exec_options o = a->exec;
-	struct clu_settle how = { .manifest = a->manifest, .tick = settle_tick, .ctx = a,
-				  .last = &a->cluster };
+	struct clu_settle how = { .manifest = a->manifest, .looks = 1, .tick = settle_tick,
+				  .ctx = a, .last = &a->cluster };
 	struct clu_err why = CLU_ERR_INIT;
+	int64_t until;
 	bool idle = false;
 	int ret;
 
@@ -65,16 +69,28 @@ static int read_settled(struct clu_apply *a, struct clu_err *err)
 	if ((ret = read_if_idle(a, &idle, err)) || idle)
 		return ret;
 	clu_exec_fill_defaults(&o);
-	how.timeout_ms = o.settle_timeout_ms;
 	how.poll_ms = o.poll_ms;
+	until = clu_now_mono_ms() + o.settle_timeout_ms;
 	if (a->settling)
-		a->settling(a->ctx, how.timeout_ms);
-	ret = b->ops->settle(b, &how, &why);
+		a->settling(a->ctx, o.settle_timeout_ms);
+	do {
+		int64_t left = until - clu_now_mono_ms();
+
+		/* Read at the first idle look; kept if the engine is idle still. */
+		how.timeout_ms = left > 1 ? (unsigned)left : 1;
+		if ((ret = b->ops->settle(b, &how, &why)))
+			break;
+		if ((ret = b->ops->idle(b, &idle, err)) || idle)
+			return ret;
+		clu_cluster_release(&a->cluster);
+		memset(&a->cluster, 0, sizeof(a->cluster));
+	} while (clu_now_mono_ms() < until);
 	if (!ret)
-		return 0;
+		clu_err_set(&why, CLU_E_STEP, "the cluster did not settle within %u s (a "
+			    "transition is still running)", o.settle_timeout_ms / 1000);
 	/* Timed out (no facts, so nothing to give up on): no state to plan from. */
-	return clu_err_set(err, ret == CLU_E_STEP ? CLU_E_CLUSTER : ret, "%s%s",
-			   ret == CLU_E_STEP ? "before planning (nothing was changed): " : "",
+	return clu_err_set(err, why.code == CLU_E_STEP ? CLU_E_CLUSTER : why.code, "%s%s",
+			   why.code == CLU_E_STEP ? "before planning (nothing was changed): " : "",
 			   why.msg);
 }
 
@@ -82,13 +98,23 @@ static int read_settled(struct clu_apply *a, struct clu_err *err)
 static int make_plan(struct clu_apply *a, struct clu_err *err)
 {
 	struct clu_backend *b = a->target->backend;
+	struct clu_err holder = CLU_ERR_INIT;
+	bool held = false;
 	int ret = 0;
 
 	/* Another run at work: say so now, not after a plan (break-lock: later). */
 	if (!a->exec.break_stale_lock)
 		ret = clu_exec_check_lock(b, err);
+	else
+		held = clu_exec_check_lock(b, &holder) == CLU_E_LOCKED;
+	/*
+	 * With --break-lock and the lock held, the executor watches its holder
+	 * before any change, and refuses or takes over. A live holder keeps
+	 * the engine busy with its renewals: waiting for the engine first
+	 * would outwait the holder, so the state is read as it is.
+	 */
 	if (!ret)
-		ret = read_settled(a, err);
+		ret = held ? clu_target_read(a->target, &a->cluster, err) : read_settled(a, err);
 	/* A rollback: from here on, its manifest is the one that runs. */
 	if (!ret && a->rollback &&
 	    !(ret = clu_rollback_prepare(&a->rollback_decided, a->manifest, &a->cluster, err))) {

@@ -183,7 +183,7 @@ int clu_backend_settle_poll(struct clu_backend *b, const struct clu_settle *how,
 	int ret;
 
 	while (!(ret = look(b, how, start, &l, err))) {
-		if (l.good >= 2)
+		if (l.good >= (how->looks ? (int)how->looks : 2))
 			break;
 		if (l.given_up >= 3) {
 			ret = clu_err_set(err, CLU_E_STEP, "%s", l.why);

@@ -70,7 +70,7 @@ static int sim_settle(struct clu_backend *b, const struct clu_settle *how, struc
 		free(unmet);
 		unmet = first_unmet(how, &sim->cluster);
 		good = idle && !unmet ? good + 1 : 0;
-		if (good >= 2)
+		if (good >= (how->looks ? (int)how->looks : 2))
 			break;
 		if (sim->now_ms - start > (int64_t)how->timeout_ms) {
 			ret = clu_err_set(err, CLU_E_STEP, "the cluster did not settle within %u s%s%s",

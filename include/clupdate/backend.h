@@ -127,7 +127,8 @@ struct clu_node_command {
 
 /*
  * How to wait until the engine has settled: idle (no transition running
- * or pending) with every fact true, seen twice in a row. tick is called
+ * or pending) with every fact true, seen `looks` times in a row (twice
+ * when 0). tick is called
  * between looks (it renews the lock, tells progress, notices an
  * interruption): a non-zero return stops the wait with that error. unmet
  * describes the first fact still false (NULL when all hold and only the
@@ -139,6 +140,7 @@ struct clu_settle {
 	const struct clu_manifest *manifest;
 	unsigned timeout_ms;
 	unsigned poll_ms;
+	unsigned looks;               /* 0: 2 */
 	/* The engine's failures recorded before the step: not news. */
 	const char *const *failures_before;
 	size_t n_failures_before;

@@ -492,7 +492,7 @@ static void test_fault_settle_never(void **state)
 	struct clu_sim *sim = open_text(three_nodes);
 	struct clu_sim_fault never = { CLU_SIM_SETTLE_NEVER, NULL, NULL, 0, 0, 0, 0 };
 	struct clu_fact fact = { CLU_FACT_GROUP_ON, (char *)"n1", (char *)"mail", NULL };
-	struct clu_settle how = { &fact, 1, NULL, 60000, 1000, NULL, 0, NULL, NULL, NULL };
+	struct clu_settle how = { .facts = &fact, .n_facts = 1, .timeout_ms = 60000, .poll_ms = 1000 };
 	struct clu_err err = CLU_ERR_INIT;
 
 	(void)state;
