@@ -2,6 +2,12 @@
 # on failure. A test that cannot get its lab fails: it never passes
 # silently. Needs CLUPDATE and SRCDIR (tests/run-lab sets them).
 set -euo pipefail
+# A command of the test itself that fails unguarded ends the test (set -e)
+# with no word of why; it now names itself, with its file and line. (Only
+# in the test's own shell: a command substitution or a background job is
+# not ended by a failure, so it does not say FAIL.) CI met such an exit.
+set -E
+trap '__clu_rc=$?; ((BASH_SUBSHELL)) || echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $__clu_rc" >&2' ERR
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*" >&2; }
