@@ -165,14 +165,19 @@ assert_sp2_done() {
 # caller acts in the window SQL names. APPLY_PID: the apply, still
 # running; APPLY_RUN: its run.
 apply_until() {
-	local manifest=$1 sql=$2 run hit
+	local manifest=$1 sql=$2 run hit before
 	shift 2
+	# Only this apply's run: an earlier run of the journal may hold SQL
+	# already (t1200 met it here: it killed an apply still planning, as
+	# the rollback run before it had a verify done at step 3).
+	before=$(sqlite3 "$state/journal.db" "SELECT coalesce(max(id), 0) FROM runs" 2>/dev/null || echo 0)
 	"$CLUPDATE" apply "$manifest" --cluster "lab:$LAB" --state-dir "$state" --yes \
 		--output-as json "$@" >"$WORK/until.json" 2>"$WORK/until.err" &
 	APPLY_PID=$!
 	for ((i = 0; i < 2400; i++)); do
-		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs" 2>/dev/null || true)
-		hit=$(sqlite3 "$state/journal.db" "${sql//RUN/${run:-0}}" 2>/dev/null || echo 0)
+		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs WHERE id > ${before:-0}" 2>/dev/null || true)
+		hit=0
+		[[ -z $run ]] || hit=$(sqlite3 "$state/journal.db" "${sql//RUN/$run}" 2>/dev/null || echo 0)
 		[[ $hit == 1 ]] && break
 		kill -0 "$APPLY_PID" 2>/dev/null || fail "apply ended before the window: $(cat "$WORK/until.err")"
 		sleep 0.05
