@@ -8,7 +8,6 @@
  *   - an engine that never settles is CLU_E_CLUSTER "before planning".
  * An idle engine is not waited for (the callback is not called).
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "scratch-dir.h"
 
 #include "clupdate/apply.h"
 #include "clupdate/journal.h"
@@ -192,19 +193,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
 	clu_journal_close(f->journal);
 	clu_manifest_release(&f->m);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -19,7 +19,6 @@
  *     measured duration and outage;
  *   - medians and the remainder during a run, on figures built by hand.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +29,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "scratch-dir.h"
 
 #include "clupdate/apply.h"
 #include "clupdate/history.h"
@@ -118,19 +119,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
 	clu_journal_close(f->journal);
 	clu_manifest_release(&f->m);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -30,6 +29,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "scratch-dir.h"
+
 #include <sqlite3.h>
 
 #include "clupdate/journal.h"
@@ -42,14 +43,6 @@ struct fixture {
 };
 
 /* ---- helpers ---- */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -74,7 +67,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	clu_journal_close(f->journal);
-	nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(f->base);
 	free(f);
 	return 0;
 }

@@ -20,7 +20,6 @@
  * into a journal in DIR and exits 0 (tests/cli/t0300-report-html.sh uses
  * it); without arguments it runs the tests.
  */
-#include <ftw.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "scratch-dir.h"
 
 #include <sqlite3.h>
 
@@ -193,14 +194,6 @@ struct fixture {
 	struct clu_report report;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The synthetic run, written, loaded back and reported on. */
 static int setup_journal(void **state)
 {
@@ -238,7 +231,7 @@ static int teardown_journal(void **state)
 
 	clu_report_release(&f->report);
 	clu_run_record_release(&f->run);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(f->dir);
 	free(f);
 	return 0;
 }
