@@ -93,11 +93,12 @@ static char *new_failures(const struct clu_settle *how, const struct clu_cluster
 }
 
 /*
- * Why the engine, idle, will not bring about fact (a group on a node),
- * with what it did instead; NULL while it may still. It has given up when
- * one of the group's members failed since the step began, the group is in
- * trouble (a member failed, blocked, or stopped while others run), or it
- * runs whole on another node.
+ * Why the engine, idle, will not bring about fact (a group on a node,
+ * whole or in part), with what it did instead; NULL while it may still.
+ * It has given up when the fact does not hold and one of the group's
+ * members failed since the step began, the group is in trouble (a member
+ * failed, blocked, or stopped while others run), or it runs whole on
+ * another node.
  */
 static char *gave_up_on(const struct clu_settle *how, const struct clu_cluster *live,
 			const struct clu_fact *fact)
@@ -105,8 +106,8 @@ static char *gave_up_on(const struct clu_settle *how, const struct clu_cluster *
 	const struct clu_group *g = clu_cluster_group(live, fact->group);
 	char *why, *list;
 
-	if (fact->kind != CLU_FACT_GROUP_ON || !g || !g->managed ||
-	    clu__streq(g->owner, fact->node))
+	if ((fact->kind != CLU_FACT_GROUP_ON && fact->kind != CLU_FACT_GROUP_PLACED_ON) ||
+	    !g || !g->managed || clu_fact_holds(fact, live, how->manifest))
 		return NULL;
 	list = new_failures(how, live, g);
 	if (!list && !g->trouble && !g->owner)

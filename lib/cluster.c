@@ -45,6 +45,7 @@ static void group_release(struct clu_group *group)
 	free_strings(group->members, group->n_members);
 	free(group->owner);
 	free(group->trouble);
+	free(group->partly_on);
 	free_strings(group->banned, group->n_banned);
 	free(group->data_version);
 	free(group->address);
@@ -255,6 +256,7 @@ void clu_cluster_copy(struct clu_cluster *dst, const struct clu_cluster *src)
 		d->members = copy_strings(s->members, s->n_members);
 		d->owner = clu__xstrdup_or_null(s->owner);
 		d->trouble = clu__xstrdup_or_null(s->trouble);
+		d->partly_on = clu__xstrdup_or_null(s->partly_on);
 		d->banned = copy_strings(s->banned, s->n_banned);
 		d->data_version = clu__xstrdup_or_null(s->data_version);
 		d->address = clu__xstrdup_or_null(s->address);

@@ -48,6 +48,8 @@ struct executor {
 	struct clu_intent *pending;     /* bans applied with the move they go with */
 	size_t n_pending;
 	int64_t step_wait_ms;      /* time this step spent waiting for the engine */
+	char *step_note;           /* how the step went, when it deserves a word: its
+				      journal message and progress when done */
 	bool runs_nothing;         /* the step's node ran no group as the step began */
 	struct clu_prober *prober;
 	struct clu__strv failed_nodes;  /* passive nodes given up (max-failed-nodes) */

@@ -513,6 +513,24 @@ static int end_attempt(struct executor *x, const struct clu_step *s, unsigned at
 }
 
 /*
+ * After a stranded group's restart: the engine may have started it only
+ * in part on an owner whose install is done again (add_restarts in
+ * plan.c), and the operator should hear why the run goes on with it so.
+ */
+static void note_in_part(struct executor *x, const struct clu_step *s,
+			 const struct clu_cluster *seen)
+{
+	const struct clu_group *g = clu_cluster_group(seen, s->group);
+
+	if (!g || g->owner || !g->trouble)
+		return;
+	free(x->step_note);
+	x->step_note = clu__xasprintf("'%s' runs on '%s' only in part (%s): the install there, "
+				      "done again, restarts the rest", s->group, s->node, g->trouble);
+	exec_event(x, clu_now_mono_ms(), "group-in-part", s->node, s->group, x->step_note);
+}
+
+/*
  * One attempt: the checks before (first attempt only), the action, the
  * wait for the engine, the checks after, the guards that end here.
  */
@@ -539,6 +557,8 @@ static int attempt_step(struct executor *x, const struct clu_step *s, unsigned a
 		ret = settle(x, s->post, s->n_post, &seen, err);
 		settled = !ret;
 	}
+	if (settled && clu_step_restarts(x->plan, s))
+		note_in_part(x, s, &seen);
 	/* The wait saw the state after the step last: the check uses it. */
 	if (!ret && !*deferred)
 		ret = check_live(x, s, true, settled ? &seen : NULL, err);
@@ -596,7 +616,7 @@ static int run_attempt(struct executor *x, const struct clu_step *s, const char 
 	ret = attempt_step(x, s, attempt, &proc, &deferred, err);
 	record_attempt(x, s, &proc);
 	ret = end_attempt(x, s, attempt, &proc, deferred ? "applied with the move that "
-			  "follows (one switchover)" : NULL, ret, err);
+			  "follows (one switchover)" : x->step_note, ret, err);
 	*again = retry(s, &proc, attempt, attempts, ret);
 	if (*again) {
 		exec_progress(x, CLU_EXEC_STEP_RETRY, s, attempt, err->msg);
@@ -607,8 +627,10 @@ static int run_attempt(struct executor *x, const struct clu_step *s, const char 
 			x->result->failed_output = clu__xstrdup(proc.out.buf);
 		}
 		exec_progress(x, ret ? CLU_EXEC_STEP_FAILED : CLU_EXEC_STEP_DONE, s, attempt,
-			      ret ? err->msg : NULL);
+			      ret ? err->msg : x->step_note);
 	}
+	free(x->step_note);
+	x->step_note = NULL;
 	clu_proc_release(&proc);
 	return ret;
 }

@@ -25,6 +25,7 @@ static const char *fact_kind_name(enum clu_fact_kind kind)
 		[CLU_FACT_NODE_VERSION] = "node-version",
 		[CLU_FACT_NODE_HOSTS_NONE] = "node-hosts-none",
 		[CLU_FACT_GROUP_ON] = "group-on",
+		[CLU_FACT_GROUP_PLACED_ON] = "group-placed-on",
 		[CLU_FACT_GROUP_PINNED] = "group-pinned",
 		[CLU_FACT_GROUP_MANAGED] = "group-managed",
 		[CLU_FACT_GROUP_BANNED] = "group-banned",

@@ -381,8 +381,9 @@ static int read_member(struct reader *r, struct clu_group *group, const xmlNode 
 /*
  * A group's trouble, once its members are read: a member failed or
  * blocked, or stopped while others run. Such a group has no owner while
- * the engine manages it (a pinned group, which the engine leaves alone,
- * keeps the node where its running members are).
+ * the engine manages it, only the node its running members are on
+ * (partly_on); a pinned group, which the engine leaves alone, keeps that
+ * node as its owner.
  */
 static void set_trouble(struct clu_group *group, struct members *m)
 {
@@ -393,8 +394,10 @@ static void set_trouble(struct clu_group *group, struct members *m)
 		group->trouble = clu__xasprintf("'%s' is stopped while %zu of %zu members run on "
 						"'%s'", m->stopped, m->running, m->n, m->nodes.v[0]);
 	}
-	if (group->managed && m->running < m->n)
+	if (group->managed && m->running < m->n) {
+		clu_set_string(&group->partly_on, group->owner);
 		clu_set_string(&group->owner, NULL);
+	}
 }
 
 /*

@@ -63,6 +63,8 @@ char *clu_fact_describe(const struct clu_fact *f)
 		return clu__xasprintf("'%s' runs none of the updated groups", f->node);
 	case CLU_FACT_GROUP_ON:
 		return clu__xasprintf("'%s' runs on '%s'", f->group, f->node);
+	case CLU_FACT_GROUP_PLACED_ON:
+		return clu__xasprintf("'%s' runs on '%s', whole or in part", f->group, f->node);
 	case CLU_FACT_GROUP_PINNED:
 		return clu__xasprintf("'%s' is pinned (unmanaged)", f->group);
 	case CLU_FACT_GROUP_MANAGED:
@@ -106,6 +108,9 @@ bool clu_fact_holds(const struct clu_fact *f, const struct clu_cluster *c,
 		return true;
 	case CLU_FACT_GROUP_ON:
 		return group && clu__streq(group->owner, f->node);
+	case CLU_FACT_GROUP_PLACED_ON:
+		return group && (clu__streq(group->owner, f->node) ||
+				 clu__streq(group->partly_on, f->node));
 	case CLU_FACT_GROUP_PINNED:
 		return group && !group->managed;
 	case CLU_FACT_GROUP_MANAGED:
@@ -275,6 +280,9 @@ struct builder {
 	size_t steps_alloc, guards_alloc;   /* room in plan->steps, plan->guards */
 	unsigned wave;               /* the wave steps are added to */
 	size_t wave_size;            /* passive nodes that may be updated together */
+	GHashTable *in_part;         /* stranded groups restarted on an owner whose
+					install is done again: they may run there in
+					part until it is (a set; add_restarts) */
 };
 
 /* A set of strings that outlive it. */
@@ -561,7 +569,8 @@ static void add_owner_in_place(struct builder *b, const char *node)
 	b->wave++;
 	for (size_t i = 0; i < hosted.n; i++) {
 		s = add_step(b, CLU_ACTION_PIN, node, hosted.v[i]);
-		PRE(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
+		PRE(s, set_has(b->in_part, hosted.v[i]) ? CLU_FACT_GROUP_PLACED_ON :
+		    CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
 		POST(s, CLU_FACT_GROUP_PINNED, NULL, hosted.v[i], NULL);
 		POST(s, CLU_FACT_GROUP_ON, node, hosted.v[i], NULL);
 	}
@@ -1764,6 +1773,13 @@ static bool restarted(const struct clu_manifest *m, const struct clu_cluster *c,
  * placed keep it off older nodes); the plan goes on from there as from
  * its owner, whose interrupted install is done again with the group in
  * place (an installer migrates the data it finds there).
+ *
+ * An owner that died in the middle of its installer may have the new
+ * binaries and the old data: there, a member of the group cannot start
+ * until the installer has run again. So on an owner to be updated, the
+ * group may come back in part (what starts, starts there, as the bans
+ * keep it): enough for its installer, which finds the data mounted, and
+ * whose restart the unpin after it hands back to the engine whole.
  */
 static void add_restarts(struct builder *b, const struct clu_cluster *live)
 {
@@ -1772,14 +1788,19 @@ static void add_restarts(struct builder *b, const struct clu_cluster *live)
 	b->wave++;
 	for (size_t i = 0; i < b->manifest->n_groups; i++) {
 		const struct clu_group *g = clu_cluster_group(live, b->manifest->groups[i]);
+		const char *node = g ? g->pinned_by_clupdate : NULL;
+		bool in_part;
 		struct clu_step *s;
 
 		if (!stranded(g))
 			continue;
-		s = add_step(b, CLU_ACTION_UNPIN, g->pinned_by_clupdate, g->name);
+		in_part = needs_update(b, node);
+		if (in_part)
+			set_add(b->in_part, g->name);
+		s = add_step(b, CLU_ACTION_UNPIN, node, g->name);
 		PRE(s, CLU_FACT_GROUP_PINNED, NULL, g->name, NULL);
 		POST(s, CLU_FACT_GROUP_MANAGED, NULL, g->name, NULL);
-		POST(s, CLU_FACT_GROUP_ON, g->pinned_by_clupdate, g->name, NULL);
+		POST(s, in_part ? CLU_FACT_GROUP_PLACED_ON : CLU_FACT_GROUP_ON, node, g->name, NULL);
 	}
 	b->wave -= b->plan->n_steps == before;
 }
@@ -1790,7 +1811,7 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 {
 	struct builder b = { .plan = plan, .manifest = m, .cluster = c, .rollback = rollback,
 			     .owner_set = set_new(), .verified = set_new(),
-			     .open_guards = indexes_new() };
+			     .in_part = set_new(), .open_guards = indexes_new() };
 	struct clu__strv moved = { 0 };
 	size_t *placed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
 	struct clu_cluster start;
@@ -1849,6 +1870,7 @@ out:
 	g_hash_table_destroy(b.open_guards);
 	g_hash_table_destroy(b.owner_set);
 	g_hash_table_destroy(b.verified);
+	g_hash_table_destroy(b.in_part);
 	clu__strv_release(&moved);
 	clu__strv_release(&b.owners);
 	clu__strv_release(&b.passives);

@@ -305,6 +305,21 @@ echo "$SP_VERSION" >"$prefix/.VERSION.new" && mv -f "$prefix/.VERSION.new" "$pre
 	die "cannot write '$prefix/VERSION'"
 say "maild $SP_VERSION installed in $prefix"
 
+# A real installer spends time with the service down (registering the new
+# version, its post-install steps); the demo's own swap takes a few
+# milliseconds. This pause stands for that work, so that the outage the
+# probes see is realistic and longer than their interval (50 ms).
+# MAIL_SERVICE_PAUSE_MS=0 measures the bare swap. It comes between the new
+# maild and the migration of the store, as a real pack's work would: a
+# node that loses its power here has maild $SP_VERSION and the old store,
+# which that maild refuses until this installer has run again (t1110 kills
+# the owner in this window).
+if [[ " ${inst_pending[*]} " == *" yes "* ]]; then
+	pause_ms=${MAIL_SERVICE_PAUSE_MS:-${SP_SERVICE_PAUSE_MS:-300}}
+	[[ $pause_ms =~ ^[0-9]+$ ]] || die "MAIL_SERVICE_PAUSE_MS='$pause_ms' is not a number of milliseconds"
+	((pause_ms == 0)) || sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
+fi
+
 for i in "${!inst_dirs[@]}"; do
 	[[ ${inst_migrate[i]} == yes ]] || continue
 	load_instance "${inst_dirs[i]}"
@@ -315,22 +330,10 @@ for i in "${!inst_dirs[@]}"; do
 	say "$out"
 done
 
-paused=no
 for i in "${!inst_dirs[@]}"; do
 	dir=${inst_dirs[i]}
 	[[ ${inst_pending[i]} == yes ]] || continue
 	load_instance "$dir"
-	if [[ $paused == no ]]; then
-		# A real installer spends time with the service down (registering the
-		# new version, its post-install steps); the demo's own swap takes a few
-		# milliseconds. This pause stands for that work, so that the outage the
-		# probes see is realistic and longer than their interval (50 ms).
-		# MAIL_SERVICE_PAUSE_MS=0 measures the bare swap.
-		pause_ms=${MAIL_SERVICE_PAUSE_MS:-${SP_SERVICE_PAUSE_MS:-300}}
-		[[ $pause_ms =~ ^[0-9]+$ ]] || die "MAIL_SERVICE_PAUSE_MS='$pause_ms' is not a number of milliseconds"
-		((pause_ms == 0)) || sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
-		paused=yes
-	fi
 	[[ ${param[binary]} -ef $prefix/bin/maild ]] ||
 		echo "$pack: warning: maild was started from '${param[binary]}', not" \
 			"'$prefix/bin/maild'; restarting it the same way" >&2

@@ -35,6 +35,9 @@ struct clu_group {
 	char *trouble;       /* NULL, or why it is not whole: a member failed,
 				blocked, or stopped while others run (e.g. "'maild'
 				is stopped while 2 of 3 members run on 'n2'") */
+	char *partly_on;     /* a managed group in trouble whose running members
+				are on one node: that node (it has no owner);
+				NULL otherwise */
 	bool managed;        /* false: pinned (is-managed=false) */
 	char **banned;       /* nodes it may not run on (location -INFINITY) */
 	size_t n_banned;

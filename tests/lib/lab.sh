@@ -162,8 +162,9 @@ assert_sp2_done() {
 # the lab (journal in $state, JSON result in $WORK/until.json, progress in
 # $WORK/until.err) and return once the journal query SQL, with RUN the
 # newest run's id, returns 1. Driven by the journal, not by sleeps: the
-# caller acts in the window SQL names. APPLY_PID: the apply, still
-# running; APPLY_RUN: its run.
+# caller acts in the window SQL names. With UNTIL_ALSO set, the command it
+# names must succeed too (a window narrower than a step). APPLY_PID: the
+# apply, still running; APPLY_RUN: its run.
 apply_until() {
 	local manifest=$1 sql=$2 run hit before
 	shift 2
@@ -178,6 +179,7 @@ apply_until() {
 		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs WHERE id > ${before:-0}" 2>/dev/null || true)
 		hit=0
 		[[ -z $run ]] || hit=$(sqlite3 "$state/journal.db" "${sql//RUN/$run}" 2>/dev/null || echo 0)
+		[[ $hit == 1 && -n ${UNTIL_ALSO:-} ]] && ! "$UNTIL_ALSO" && hit=0
 		[[ $hit == 1 ]] && break
 		kill -0 "$APPLY_PID" 2>/dev/null || fail "apply ended before the window: $(cat "$WORK/until.err")"
 		sleep 0.05

@@ -211,6 +211,7 @@ static void test_rules(void **state)
 	assert_string_equal(g->members[1], "mail-store");
 	/* Partly started: running nowhere whole, and the trouble named. */
 	assert_null(g->owner);
+	assert_string_equal(g->partly_on, "a");
 	assert_string_equal(g->trouble, "'mail-ip' is stopped while 1 of 2 members run on 'a'");
 	assert_true(g->managed);
 	assert_null(g->data_version);
@@ -722,6 +723,7 @@ static void test_failures_and_partial_groups(void **state)
 					  "mail-version", &err), 0);
 	mail = clu_cluster_group(&c, "mail");
 	assert_string_equal(mail->owner, "n3");
+	assert_null(mail->partly_on);
 	assert_null(mail->trouble);
 	assert_int_equal(c.n_failures, 1);
 	text = clu_failure_describe(&c.failures[0]);
@@ -736,6 +738,7 @@ static void test_failures_and_partial_groups(void **state)
 					  "mail-version", &err), 0);
 	mail = clu_cluster_group(&c, "mail");
 	assert_null(mail->owner);
+	assert_string_equal(mail->partly_on, "n2");
 	assert_string_equal(mail->trouble, "'maild' is stopped while 2 of 3 members run on 'n2'");
 	assert_int_equal(c.n_failures, 2);
 	assert_string_equal(c.failures[1].node, "n3");

@@ -578,7 +578,9 @@ static void test_resume_after_crash(void **state)
  * The owner died under an earlier run's pin: the group runs nowhere, still
  * pinned, banned from the older nodes. The plan starts it again where it
  * was pinned, then updates that node as its owner; the same unpin step, a
- * restart, is told apart from a pin's end.
+ * restart, is told apart from a pin's end. The restart may bring the group
+ * back there only in part (the owner may have died with the new binaries
+ * and the old data), up to the pin; not on an owner already updated.
  */
 static void test_resume_after_the_owner_died(void **state)
 {
@@ -602,7 +604,21 @@ static void test_resume_after_the_owner_died(void **state)
 	text = clu_step_describe(&plan.steps[0], &plan);
 	assert_non_null(strstr(text, "the engine starts it there again"));
 	free(text);
+	assert_int_equal(plan.steps[0].post[1].kind, CLU_FACT_GROUP_PLACED_ON);
+	assert_int_equal(plan.steps[1].pre[0].kind, CLU_FACT_GROUP_PLACED_ON);
+	assert_int_equal(plan.steps[1].post[1].kind, CLU_FACT_GROUP_ON);
+	assert_int_equal(plan.steps[4].post[1].kind, CLU_FACT_GROUP_ON);
 	clu_plan_release(&plan);
+
+	/* Its owner already updated: nothing to install there, so whole. */
+	clu_set_string(&c.nodes[0].version, "2");
+	clu_set_string(&c.groups[0].data_version, "2");
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.steps[0].action, CLU_ACTION_UNPIN);
+	assert_int_equal(plan.steps[0].post[1].kind, CLU_FACT_GROUP_ON);
+	clu_plan_release(&plan);
+	clu_set_string(&c.nodes[0].version, "1");
+	clu_set_string(&c.groups[0].data_version, NULL);
 
 	/* Where the engine would start it elsewhere, the plan says so. */
 	clu_set_string(&c.groups[0].pinned_by_clupdate, "n2");
