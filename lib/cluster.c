@@ -78,6 +78,22 @@ void clu_cluster_add_failure(struct clu_cluster *cluster, const struct clu_failu
 	failure_copy(&cluster->failures[cluster->n_failures++], failure);
 }
 
+bool clu_group_not_installed_on(const struct clu_cluster *cluster,
+				const struct clu_group *group, const char *node)
+{
+	if (!node || !clu__streq(group->partly_on, node))
+		return false;
+	for (size_t i = 0; i < cluster->n_failures; i++) {
+		const struct clu_failure *f = &cluster->failures[i];
+
+		if (clu__streq(f->node, node) && clu__streq(f->status, "not installed"))
+			for (size_t k = 0; k < group->n_members; k++)
+				if (clu__streq(f->resource, group->members[k]))
+					return true;
+	}
+	return false;
+}
+
 char *clu_failure_key(const struct clu_failure *f)
 {
 	return clu__xasprintf("%s %s %s %ld", f->node, f->resource, f->task, f->call);

@@ -522,11 +522,12 @@ static void note_in_part(struct executor *x, const struct clu_step *s,
 {
 	const struct clu_group *g = clu_cluster_group(seen, s->group);
 
-	if (!g || g->owner || !g->trouble)
+	if (!g || !clu__streq(g->partly_on, s->node))
 		return;
 	free(x->step_note);
-	x->step_note = clu__xasprintf("'%s' runs on '%s' only in part (%s): the install there, "
-				      "done again, restarts the rest", s->group, s->node, g->trouble);
+	x->step_note = clu__xasprintf("'%s' runs on '%s' only in part (%s): its install is done "
+				      "again there, then the unpin after it has the engine start "
+				      "the rest", s->group, s->node, g->trouble);
 	exec_event(x, clu_now_mono_ms(), "group-in-part", s->node, s->group, x->step_note);
 }
 

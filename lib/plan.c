@@ -64,7 +64,8 @@ char *clu_fact_describe(const struct clu_fact *f)
 	case CLU_FACT_GROUP_ON:
 		return clu__xasprintf("'%s' runs on '%s'", f->group, f->node);
 	case CLU_FACT_GROUP_PLACED_ON:
-		return clu__xasprintf("'%s' runs on '%s', whole or in part", f->group, f->node);
+		return clu__xasprintf("'%s' runs on '%s', whole or but for a member not "
+				      "installed there", f->group, f->node);
 	case CLU_FACT_GROUP_PINNED:
 		return clu__xasprintf("'%s' is pinned (unmanaged)", f->group);
 	case CLU_FACT_GROUP_MANAGED:
@@ -110,7 +111,7 @@ bool clu_fact_holds(const struct clu_fact *f, const struct clu_cluster *c,
 		return group && clu__streq(group->owner, f->node);
 	case CLU_FACT_GROUP_PLACED_ON:
 		return group && (clu__streq(group->owner, f->node) ||
-				 clu__streq(group->partly_on, f->node));
+				 clu_group_not_installed_on(c, group, f->node));
 	case CLU_FACT_GROUP_PINNED:
 		return group && !group->managed;
 	case CLU_FACT_GROUP_MANAGED:
@@ -281,8 +282,9 @@ struct builder {
 	unsigned wave;               /* the wave steps are added to */
 	size_t wave_size;            /* passive nodes that may be updated together */
 	GHashTable *in_part;         /* stranded groups restarted on an owner whose
-					install is done again: they may run there in
-					part until it is (a set; add_restarts) */
+					install is done again in place: they may run
+					there but for a member not installed until it
+					is (a set; add_restarts) */
 };
 
 /* A set of strings that outlive it. */
@@ -1775,11 +1777,12 @@ static bool restarted(const struct clu_manifest *m, const struct clu_cluster *c,
  * place (an installer migrates the data it finds there).
  *
  * An owner that died in the middle of its installer may have the new
- * binaries and the old data: there, a member of the group cannot start
- * until the installer has run again. So on an owner to be updated, the
- * group may come back in part (what starts, starts there, as the bans
- * keep it): enough for its installer, which finds the data mounted, and
- * whose restart the unpin after it hands back to the engine whole.
+ * binaries and the old data: there, a member of the group fails to start
+ * as "not installed" until the installer has run again. So on an owner
+ * to be updated in place, the group may come back but for such a member
+ * (what starts, starts there, as the bans keep it): enough for the
+ * installer, which finds the data; the unpin after it has the engine
+ * probe the group afresh and start the rest.
  */
 static void add_restarts(struct builder *b, const struct clu_cluster *live)
 {
@@ -1794,7 +1797,7 @@ static void add_restarts(struct builder *b, const struct clu_cluster *live)
 
 		if (!stranded(g))
 			continue;
-		in_part = needs_update(b, node);
+		in_part = b->plan->strategy == CLU_STRATEGY_IN_PLACE && needs_update(b, node);
 		if (in_part)
 			set_add(b->in_part, g->name);
 		s = add_step(b, CLU_ACTION_UNPIN, node, g->name);

@@ -275,15 +275,12 @@ static void show_area(struct apply_view *v, const struct clu_exec_progress *p)
 	if (p->event != CLU_EXEC_STEP_WAIT && p->event != CLU_EXEC_STEP_START) {
 		shown = clu_display(clu_step_label(s, label, sizeof(label)), 0);
 		seconds_text(took, sizeof(took), p->step_elapsed_ms);
-		if ((p->event == CLU_EXEC_STEP_DONE || p->event == CLU_EXEC_STEP_SKIPPED) &&
-		    !p->message) {
-			log_line(v, "[%u/%u] %s: %s in %s\n", s->index, p->n_steps, shown,
-				 p->event == CLU_EXEC_STEP_DONE ? "done" : "skipped", took);
-		} else if (p->event == CLU_EXEC_STEP_DONE) {
-			char *how = clu_display(p->message, 300);
+		if (p->event == CLU_EXEC_STEP_DONE || p->event == CLU_EXEC_STEP_SKIPPED) {
+			char *how = p->message ? clu_display(p->message, 300) : NULL;
 
-			log_line(v, "[%u/%u] %s: done in %s: %s\n", s->index, p->n_steps, shown,
-				 took, how);
+			log_line(v, "[%u/%u] %s: %s in %s%s%s\n", s->index, p->n_steps, shown,
+				 p->event == CLU_EXEC_STEP_DONE ? "done" : "skipped", took,
+				 how ? ": " : "", how ? how : "");
 			free(how);
 		} else {
 			char *why = clu_display(p->message ? p->message : "", 300);

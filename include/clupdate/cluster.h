@@ -112,6 +112,15 @@ bool clu_group_banned(const struct clu_group *group, const char *node);
  */
 bool clu_node_may_host(const struct clu_group *group, const struct clu_node *node);
 
+/*
+ * Whether group runs on node only in part because a member is not
+ * installed there (the agent said so: "not installed"), as on a node that
+ * lost its power in the middle of its installer: its running members are
+ * on node, and one of its members failed there so.
+ */
+bool clu_group_not_installed_on(const struct clu_cluster *cluster,
+				const struct clu_group *group, const char *node);
+
 /* Add or remove a ban of group from node (no-op if already so). */
 void clu_group_ban(struct clu_group *group, const char *node);
 void clu_group_unban(struct clu_group *group, const char *node);

@@ -69,8 +69,8 @@ enum clu_fact_kind {
 	CLU_FACT_NODE_VERSION,     /* node, version: node's installed version is version */
 	CLU_FACT_NODE_HOSTS_NONE,  /* node: runs none of the updated groups */
 	CLU_FACT_GROUP_ON,         /* group, node: group runs on node */
-	CLU_FACT_GROUP_PLACED_ON,  /* group, node: group runs on node, whole or in
-				      part (what runs of it runs there) */
+	CLU_FACT_GROUP_PLACED_ON,  /* group, node: group runs on node, whole, or in
+				      part as a member is not installed there */
 	CLU_FACT_GROUP_PINNED,     /* group: unmanaged */
 	CLU_FACT_GROUP_MANAGED,    /* group: managed */
 	CLU_FACT_GROUP_BANNED,     /* group, node: group may not run on node */

@@ -30,8 +30,9 @@
 #
 # 'install': when the owner dies under the pin, mail runs nowhere; resume
 # first unpins it so the engine starts it on that node again (only in part:
-# maild 2 refuses the store of format 1), then updates that node as the
-# owner (its installer migrates the store it finds there, and starts maild).
+# maild 2 refuses the store of format 1, "not installed"), then updates that
+# node as the owner (its installer migrates the store it finds there), and
+# its unpin has the engine start maild.
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t1110-$$" 3 --fencing lab
 sp2=$SRCDIR/build/demo/sp2/sp2.conf
@@ -114,7 +115,10 @@ node_up() {
 }
 
 # How many fences of NODE the lab's fence helper has carried out.
-fences_of() { grep -c " \(reboot\|off\) $1\$" "$LAB_ROOT/$LAB/fence/helper.log" 2>/dev/null || true; }
+fences_of() {
+	local log=$LAB_ROOT/$LAB/fence/helper.log
+	if [[ -f $log ]]; then grep -c " \(reboot\|off\) $1\$" "$log" || true; else echo 0; fi
+}
 
 # NODE, killed when it had had BEFORE fences, is fenced: the helper carried
 # out one more, and the engine (read on n3, never a victim) holds it
@@ -216,24 +220,32 @@ want drain && phase drain 1 n2 "$sp2" "$(running drain n2)"
 # n1 has maild 2, and the store is still at format 1: then the installer
 # is frozen there (a power loss is instant; the lab's kill takes longer
 # than the window may last), for the kill to find it so.
+STORE_FORMAT=$LAB_ROOT/$LAB/store/FORMAT
 half_installed() {
+	local frozen
 	[[ $(cat "$LAB_ROOT/$LAB/nodes/n1/opt-clupdate-mail/VERSION" 2>/dev/null) == 2 &&
-	   $(cat "$LAB_ROOT/$LAB/store/FORMAT" 2>/dev/null) == 1 ]] || return 1
-	freeze_installer "$APPLY_PID"
+	   $(cat "$STORE_FORMAT" 2>/dev/null) == 1 ]] || return 1
+	frozen=$(freeze_installer "$APPLY_PID")
+	((frozen > 0)) || fail "install: n1 is half-installed, but no installer of sp2 was found to freeze"
+	[[ $(cat "$STORE_FORMAT") == 1 ]] ||
+		fail "install: the installer migrated the store before it was frozen (window missed)"
 }
 
 # freeze_installer PID: SIGSTOP the sp2 installer among the processes
-# below PID (the test's apply), and everything below it, by PID.
+# below PID (the test's apply), and everything below it, by PID; prints
+# how many it stopped.
 freeze_installer() {
-	local pid found=${2:-no}
+	local pid under=${2:-no} n=0 cmdline
 	for pid in $(ps -o pid= --ppid "$1"); do
-		if [[ $found == yes ]] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '/sp2/install'; then
-			kill -STOP "$pid" 2>/dev/null || true
-			freeze_installer "$pid" yes
+		cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
+		if [[ $under == yes || $cmdline == *'/sp2/install'* ]]; then
+			kill -STOP "$pid" 2>/dev/null && n=$((n + 1))
+			n=$((n + $(freeze_installer "$pid" yes)))
 		else
-			freeze_installer "$pid" no
+			n=$((n + $(freeze_installer "$pid" no)))
 		fi
 	done
+	echo "$n"
 }
 
 # The resume found mail back on n1 only in part, and went on (the journal's
@@ -245,8 +257,10 @@ came_back_in_part() {
 		{ cat "$WORK/resume-install.err" >&2; fail "install: the resume did not find mail back in part: '$said'"; }
 	note "install: $said"
 }
-want install && UNTIL_ALSO=half_installed phase install 1 n1 "$sp2" "$(running install n1)" &&
+if want install; then
+	UNTIL_ALSO=half_installed phase install 1 n1 "$sp2" "$(running install n1)"
 	came_back_in_part
+fi
 want verify && phase verify 1 n2 "$sp2" "$(running verify n2)"
 want undrain && phase undrain 1 n2 "$sp2" "$(running undrain n2)"
 # sp3 rolling moves mail to the first node it updated: n2.

@@ -27,6 +27,7 @@
 #include "clupdate/pacemaker.h"
 #include "clupdate/proc.h"
 #include "clupdate/pacemaker-backend.h"
+#include "clupdate/plan.h"
 #include "clupdate/target.h"
 #include "util.h"
 
@@ -744,6 +745,16 @@ static void test_failures_and_partial_groups(void **state)
 	assert_string_equal(c.failures[1].node, "n3");
 	assert_string_equal(c.failures[1].reason, "store '/srv/clupdate-mail' has format 1, but "
 			    "this maild reads only format 2");
+	/* maild not installed on n2 (its start said so): placed there, in part. */
+	assert_true(clu_group_not_installed_on(&c, mail, "n2"));
+	assert_false(clu_group_not_installed_on(&c, mail, "n3"));   /* nothing runs there */
+	assert_true(clu_fact_holds(&(struct clu_fact){ CLU_FACT_GROUP_PLACED_ON, "n2", "mail", NULL },
+				   &c, NULL));
+	assert_false(clu_fact_holds(&(struct clu_fact){ CLU_FACT_GROUP_ON, "n2", "mail", NULL },
+				    &c, NULL));
+	/* Failed otherwise (not "not installed"): not placed. */
+	clu_set_string(&c.failures[0].status, "error");
+	assert_false(clu_group_not_installed_on(&c, mail, "n2"));
 	clu_cluster_release(&c);
 }
 
