@@ -52,14 +52,6 @@ void clu_lock_holder_release(struct clu_lock_holder *h)
 
 /* ---- when the engine gives up -------------------------------------- */
 
-static bool is_member(const struct clu_group *group, const char *resource)
-{
-	for (size_t i = 0; i < group->n_members; i++)
-		if (!strcmp(group->members[i], resource))
-			return true;
-	return false;
-}
-
 static bool seen_before(const struct clu_settle *how, const char *key)
 {
 	for (size_t i = 0; i < how->n_failures_before; i++)
@@ -79,7 +71,7 @@ static char *new_failures(const struct clu_settle *how, const struct clu_cluster
 		const struct clu_failure *f = &live->failures[i];
 		char *key = clu_failure_key(f);
 
-		if (is_member(g, f->resource) && !seen_before(how, key)) {
+		if (clu_group_has_member(g, f->resource) && !seen_before(how, key)) {
 			char *text = clu_failure_describe(f);
 
 			clu__strv_push(&failed, text);

@@ -78,6 +78,14 @@ void clu_cluster_add_failure(struct clu_cluster *cluster, const struct clu_failu
 	failure_copy(&cluster->failures[cluster->n_failures++], failure);
 }
 
+bool clu_group_has_member(const struct clu_group *group, const char *resource)
+{
+	for (size_t i = 0; i < group->n_members; i++)
+		if (clu__streq(group->members[i], resource))
+			return true;
+	return false;
+}
+
 bool clu_group_not_installed_on(const struct clu_cluster *cluster,
 				const struct clu_group *group, const char *node)
 {
@@ -86,10 +94,9 @@ bool clu_group_not_installed_on(const struct clu_cluster *cluster,
 	for (size_t i = 0; i < cluster->n_failures; i++) {
 		const struct clu_failure *f = &cluster->failures[i];
 
-		if (clu__streq(f->node, node) && clu__streq(f->status, "not installed"))
-			for (size_t k = 0; k < group->n_members; k++)
-				if (clu__streq(f->resource, group->members[k]))
-					return true;
+		if (clu__streq(f->node, node) && clu__streq(f->status, "not installed") &&
+		    clu_group_has_member(group, f->resource))
+			return true;
 	}
 	return false;
 }

@@ -112,6 +112,9 @@ bool clu_group_banned(const struct clu_group *group, const char *node);
  */
 bool clu_node_may_host(const struct clu_group *group, const struct clu_node *node);
 
+/* Whether resource is one of group's members. */
+bool clu_group_has_member(const struct clu_group *group, const char *resource);
+
 /*
  * Whether group runs on node only in part because a member is not
  * installed there (the agent said so: "not installed"), as on a node that
