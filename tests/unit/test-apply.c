@@ -61,6 +61,9 @@ static void settling(void *ctx, unsigned timeout_ms)
 
 	f->settling_calls++;
 	f->settling_timeout_ms = timeout_ms;
+	/* A front end's line takes its time (a slow terminal, a loaded CI
+	 * machine): the wait still names its whole length. */
+	usleep(5000);
 }
 
 /* One apply, as `clupdate apply --yes` makes it, with exec's options; its status. */
