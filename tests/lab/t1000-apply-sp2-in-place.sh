@@ -27,8 +27,6 @@ on n1 cibadmin --create --scope resources --xml-text '<primitive id="busy" class
 	provider="pacemaker" type="Dummy"><instance_attributes id="busy-params"><nvpair
 	id="busy-op_sleep" name="op_sleep" value="4"/></instance_attributes></primitive>' ||
 	fail "cannot add the busy resource"
-# The coordinator's state, S_IDLE when idle (empty when it cannot be asked).
-dc_state() { on n1 sh -c 'crmadmin --quiet --status="$(crmadmin --dc_lookup --quiet)"' 2>&1 | grep -o 'S_[A-Z_]*'; }
 engine_busy() { local s; s=$(dc_state) && [[ -n $s && $s != S_IDLE ]]; }
 engine_idle() { [[ $(dc_state) == S_IDLE ]]; }
 wait_until 10 "the engine to act on the busy resource" engine_busy

@@ -158,6 +158,13 @@ assert_sp2_done() {
 		"$(jq '.report.acknowledged' "$WORK/report.json") messages acknowledged, 0 lost"
 }
 
+# dc_state [VIA]: the cluster coordinator's state, as VIA (n1) asks it:
+# S_IDLE when it is idle; empty when it cannot be asked (none elected).
+dc_state() {
+	on "${1:-n1}" sh -c 'crmadmin --quiet --status="$(crmadmin --dc_lookup --quiet)"' 2>&1 |
+		grep -o 'S_[A-Z_]*'
+}
+
 # apply_until MANIFEST SQL [apply options]: start apply of MANIFEST on
 # the lab (journal in $state, JSON result in $WORK/until.json, progress in
 # $WORK/until.err) and return once the journal query SQL, with RUN the
