@@ -101,6 +101,15 @@ bool clu_group_not_installed_on(const struct clu_cluster *cluster,
 	return false;
 }
 
+const char *clu_group_placed_on(const struct clu_cluster *cluster,
+				const struct clu_group *group)
+{
+	if (group->owner)
+		return group->owner;
+	return clu_group_not_installed_on(cluster, group, group->partly_on) ?
+	       group->partly_on : NULL;
+}
+
 char *clu_failure_key(const struct clu_failure *f)
 {
 	return clu__xasprintf("%s %s %s %ld", f->node, f->resource, f->task, f->call);

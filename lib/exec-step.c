@@ -118,6 +118,36 @@ static bool runs_nothing(const struct clu_cluster *live, const char *node)
 }
 
 /*
+ * A group found running only in part on the step's node (add_restarts in
+ * plan.c): after a stranded group's restart, or at the pin of one an
+ * earlier run left so; its install is done again there, and the operator
+ * should hear why the run goes on with it so.
+ */
+static void note_in_part(struct executor *x, const struct clu_step *s,
+			 const struct clu_cluster *seen)
+{
+	const struct clu_group *g = clu_cluster_group(seen, s->group);
+
+	if (!g || !clu__streq(g->partly_on, s->node))
+		return;
+	free(x->step_note);
+	x->step_note = clu__xasprintf("'%s' runs on '%s' only in part (%s): its install is done "
+				      "again there, then the unpin after it has the engine start "
+				      "the rest", s->group, s->node, g->trouble);
+	exec_event(x, clu_now_mono_ms(), "group-in-part", s->node, s->group, x->step_note);
+}
+
+/* Whether the plan restarts s's group before s (that restart said it). */
+static bool restarted_before(const struct clu_plan *plan, const struct clu_step *s)
+{
+	for (size_t i = 0; i + 1 < s->index && i < plan->n_steps; i++)
+		if (clu__streq(plan->steps[i].group, s->group) &&
+		    clu_step_restarts(plan, &plan->steps[i]))
+			return true;
+	return false;
+}
+
+/*
  * Check a step's preconditions (after false) or postconditions (after true)
  * and the invariants on the live state (seen: as the wait for the engine
  * saw it last; NULL: read now), snapshotted into the journal. Before
@@ -149,6 +179,8 @@ static int check_live(struct executor *x, const struct clu_step *s, bool after,
 		clu_err_prefix(err, "step %u (%s): %s", s->index, clu_action_name(s->action),
 			       after ? "the cluster breaks an invariant after it"
 				     : "the live cluster breaks an invariant");
+	else if (!after && s->action == CLU_ACTION_PIN && !restarted_before(x->plan, s))
+		note_in_part(x, s, &live);
 	free(unmet);
 	clu_cluster_release(&live);
 	return ret;
@@ -510,25 +542,6 @@ static int end_attempt(struct executor *x, const struct clu_step *s, unsigned at
 		return jerr.code;
 	}
 	return ret;
-}
-
-/*
- * After a stranded group's restart: the engine may have started it only
- * in part on an owner whose install is done again (add_restarts in
- * plan.c), and the operator should hear why the run goes on with it so.
- */
-static void note_in_part(struct executor *x, const struct clu_step *s,
-			 const struct clu_cluster *seen)
-{
-	const struct clu_group *g = clu_cluster_group(seen, s->group);
-
-	if (!g || !clu__streq(g->partly_on, s->node))
-		return;
-	free(x->step_note);
-	x->step_note = clu__xasprintf("'%s' runs on '%s' only in part (%s): its install is done "
-				      "again there, then the unpin after it has the engine start "
-				      "the rest", s->group, s->node, g->trouble);
-	exec_event(x, clu_now_mono_ms(), "group-in-part", s->node, s->group, x->step_note);
 }
 
 /*

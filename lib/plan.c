@@ -104,14 +104,13 @@ bool clu_fact_holds(const struct clu_fact *f, const struct clu_cluster *c,
 	case CLU_FACT_NODE_HOSTS_NONE:
 		for (size_t i = 0; i < c->n_groups; i++)
 			if (is_updated_group(m, c->groups[i].name) &&
-			    clu__streq(c->groups[i].owner, f->node))
+			    clu__streq(clu_group_placed_on(c, &c->groups[i]), f->node))
 				return false;
 		return true;
 	case CLU_FACT_GROUP_ON:
 		return group && clu__streq(group->owner, f->node);
 	case CLU_FACT_GROUP_PLACED_ON:
-		return group && (clu__streq(group->owner, f->node) ||
-				 clu_group_not_installed_on(c, group, f->node));
+		return group && clu__streq(clu_group_placed_on(c, group), f->node);
 	case CLU_FACT_GROUP_PINNED:
 		return group && !group->managed;
 	case CLU_FACT_GROUP_MANAGED:
@@ -281,10 +280,10 @@ struct builder {
 	size_t steps_alloc, guards_alloc;   /* room in plan->steps, plan->guards */
 	unsigned wave;               /* the wave steps are added to */
 	size_t wave_size;            /* passive nodes that may be updated together */
-	GHashTable *in_part;         /* stranded groups restarted on an owner whose
-					install is done again in place: they may run
-					there but for a member not installed until it
-					is (a set; add_restarts) */
+	GHashTable *in_part;         /* groups an earlier run left unfinished on an
+					owner whose install is done again in place:
+					they may run there but for a member not
+					installed until it is (a set; add_restarts) */
 };
 
 /* A set of strings that outlive it. */
@@ -1192,6 +1191,10 @@ static int sim_apply(struct simulation *sim, size_t i, struct clu_err *err)
 		mark_node(sim, node);
 	switch (s->action) {
 	case CLU_ACTION_PIN:
+		/* Left in part on a half-installed owner (add_restarts): once
+		 * pinned, the engine's view of it is that node, its owner. */
+		if (!group->owner && clu__streq(clu_group_placed_on(&sim->model, group), s->node))
+			sim_set_owner(sim, group, s->node);
 		group->managed = false;
 		mark_group(sim, group);
 		break;
@@ -1746,24 +1749,39 @@ static bool stranded(const struct clu_group *g)
 }
 
 /*
- * The cluster the plan starts from once its stranded groups run again
- * where they were pinned: into start (a copy of c) when there are any.
+ * Where a group an earlier run left unfinished is to run first: where it
+ * was pinned, when stranded; or where it runs in part, but for a member
+ * not installed there (that run stopped after the group's restart on its
+ * half-installed owner, before the pin). NULL: anything else.
  */
-static bool restarted(const struct clu_manifest *m, const struct clu_cluster *c,
-		      struct clu_cluster *start)
+static const char *unfinished_on(const struct clu_cluster *c, const struct clu_group *g)
+{
+	if (stranded(g))
+		return g->pinned_by_clupdate;
+	return g && g->managed && !g->owner ? clu_group_placed_on(c, g) : NULL;
+}
+
+/*
+ * The cluster the plan starts from, into start (a copy of c) when it
+ * differs: each group an earlier run left unfinished runs on its node,
+ * as the plan's first steps have it (add_restarts).
+ */
+static bool start_view(const struct clu_manifest *m, const struct clu_cluster *c,
+		       struct clu_cluster *start)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < m->n_groups; i++) {
+		const char *node = unfinished_on(c, clu_cluster_group(c, m->groups[i]));
 		struct clu_group *g;
 
-		if (!stranded(clu_cluster_group(c, m->groups[i])))
+		if (!node)
 			continue;
 		if (!any)
 			clu_cluster_copy(start, c);
 		any = true;
 		g = clu_cluster_group(start, m->groups[i]);
-		clu_set_string(&g->owner, g->pinned_by_clupdate);
+		clu_set_string(&g->owner, node);
 		g->managed = true;
 	}
 	return any;
@@ -1782,7 +1800,8 @@ static bool restarted(const struct clu_manifest *m, const struct clu_cluster *c,
  * to be updated in place, the group may come back but for such a member
  * (what starts, starts there, as the bans keep it): enough for the
  * installer, which finds the data; the unpin after it has the engine
- * probe the group afresh and start the rest.
+ * probe the group afresh and start the rest. A group an earlier run left
+ * so (stopped before the pin) needs no restart: the pin takes it as it is.
  */
 static void add_restarts(struct builder *b, const struct clu_cluster *live)
 {
@@ -1791,15 +1810,17 @@ static void add_restarts(struct builder *b, const struct clu_cluster *live)
 	b->wave++;
 	for (size_t i = 0; i < b->manifest->n_groups; i++) {
 		const struct clu_group *g = clu_cluster_group(live, b->manifest->groups[i]);
-		const char *node = g ? g->pinned_by_clupdate : NULL;
+		const char *node = unfinished_on(live, g);
 		bool in_part;
 		struct clu_step *s;
 
-		if (!stranded(g))
+		if (!node)
 			continue;
 		in_part = b->plan->strategy == CLU_STRATEGY_IN_PLACE && needs_update(b, node);
 		if (in_part)
 			set_add(b->in_part, g->name);
+		if (!stranded(g))
+			continue;
 		s = add_step(b, CLU_ACTION_UNPIN, node, g->name);
 		PRE(s, CLU_FACT_GROUP_PINNED, NULL, g->name, NULL);
 		POST(s, CLU_FACT_GROUP_MANAGED, NULL, g->name, NULL);
@@ -1818,10 +1839,10 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 	struct clu__strv moved = { 0 };
 	size_t *placed = clu__xcalloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
 	struct clu_cluster start;
-	bool restarts = restarted(m, c, &start);
+	bool unfinished = start_view(m, c, &start);
 	int ret;
 
-	if (restarts)
+	if (unfinished)
 		b.cluster = &start;
 	memset(plan, 0, sizeof(*plan));
 	plan->update = clu__xstrdup(m->name);
@@ -1866,7 +1887,7 @@ static int build(struct clu_plan *plan, const struct clu_manifest *m,
 out:
 	free(placed);
 	free(b.load);
-	if (restarts)
+	if (unfinished)
 		clu_cluster_release(&start);
 	if (b.hosting)
 		g_hash_table_destroy(b.hosting);

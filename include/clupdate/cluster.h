@@ -124,6 +124,16 @@ bool clu_group_has_member(const struct clu_group *group, const char *resource);
 bool clu_group_not_installed_on(const struct clu_cluster *cluster,
 				const struct clu_group *group, const char *node);
 
+/*
+ * The node group is placed on: its owner, where it runs whole; or, when
+ * it runs only in part because a member is not installed there, that
+ * node (a half-installed owner, whose installer is to run again with the
+ * data it finds there). NULL: it runs nowhere, or in part for another
+ * reason.
+ */
+const char *clu_group_placed_on(const struct clu_cluster *cluster,
+				const struct clu_group *group);
+
 /* Add or remove a ban of group from node (no-op if already so). */
 void clu_group_ban(struct clu_group *group, const char *node);
 void clu_group_unban(struct clu_group *group, const char *node);

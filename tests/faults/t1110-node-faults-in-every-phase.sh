@@ -32,7 +32,10 @@
 # first unpins it so the engine starts it on that node again (only in part:
 # maild 2 refuses the store of format 1, "not installed"), then updates that
 # node as the owner (its installer migrates the store it finds there), and
-# its unpin has the engine start maild.
+# its unpin has the engine start maild. That first resume is killed between
+# the restart and the pin (frozen at its group-in-part event, by PID): the
+# next one finds mail managed and in part on n1, and takes it as it is
+# there (its pin first, no restart, no drain of n1 away from its data).
 source "$SRCDIR/tests/lib/lab.sh"
 lab_start "t1110-$$" 3 --fencing lab
 sp2=$SRCDIR/build/demo/sp2/sp2.conf
@@ -104,14 +107,13 @@ snapshots_check() {
 # which clupdate refuses to plan from (CI met it: "the cluster has no
 # quorum (only 3 of 3 nodes online)", n1 pending).
 node_up() {
-	local via xml dc
+	local via xml
 	for via in n2 n3; do
 		xml=$(on "$via" crm_mon --one-shot --output-as=xml 2>/dev/null) && break
 	done
 	[[ $xml == *"<node name=\"$1\" id=\"${1#n}\" online=\"true\""* &&
 	   $xml != *'pending="true"'* && $xml == *'with_quorum="true"'* ]] || return 1
-	dc=$(on "$via" crmadmin --dc_lookup --quiet 2>/dev/null) && [[ -n $dc ]] || return 1
-	[[ $(on "$via" crmadmin --quiet --status "$dc" 2>&1) == *S_IDLE* ]]
+	[[ $(dc_state "$via") == S_IDLE ]]
 }
 
 # How many fences of NODE the lab's fence helper has carried out.
@@ -168,6 +170,7 @@ phase() {
 	wait "$APPLY_PID" || rc=$?
 	after_kill "$name" "$rc"
 	power_on "$name" "$victim"
+	[[ -z ${BEFORE_RESUME:-} ]] || "$BEFORE_RESUME" "$name"
 	"$CLUPDATE" resume --state-dir "$state" --yes --output-as json \
 		>"$WORK/resume-$name.json" 2>"$WORK/resume-$name.err" ||
 		{ cat "$WORK/resume-$name.err" >&2; diagnose; fail "$name: resume failed"; }
@@ -248,17 +251,64 @@ freeze_installer() {
 	echo "$n"
 }
 
-# The resume found mail back on n1 only in part, and went on (the journal's
-# event of it).
+# signal_tree SIGNAL PID: SIGNAL to PID and every process below it, by
+# PID, parents first (stopped, none of them can start another).
+signal_tree() {
+	local child
+	kill "-$1" "$2" 2>/dev/null || return 0
+	for child in $(ps -o pid= --ppid "$2"); do signal_tree "$1" "$child"; done
+}
+
+in_part_events() {
+	sqlite3 "$state/journal.db" "SELECT count(*) FROM events WHERE run_id = $1 AND kind = 'group-in-part'"
+}
+
+# A resume killed between mail's restart on n1 and its pin: frozen with all
+# it runs as soon as the journal has its group-in-part event (the restart
+# is done), checked to be before the pin (mail managed), then killed.
+killed_before_the_pin() {
+	local name=$1 before pid run= i managed
+	before=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs")
+	"$CLUPDATE" resume --state-dir "$state" --yes --output-as json \
+		>"$WORK/resume-killed.json" 2>"$WORK/resume-killed.err" &
+	pid=$!
+	for ((i = 0; i < 12000; i++)); do
+		run=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs WHERE id > $before" 2>/dev/null || true)
+		[[ -n $run && $(in_part_events "$run" 2>/dev/null) -ge 1 ]] && break
+		kill -0 "$pid" 2>/dev/null ||
+			{ cat "$WORK/resume-killed.err" >&2; fail "$name: the resume ended before mail came back in part"; }
+		sleep 0.01
+	done
+	((i < 12000)) || fail "$name: mail never came back in part under the first resume"
+	signal_tree STOP "$pid"
+	signal_tree KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	managed=$(on n2 crm_mon --one-shot --output-as=xml |
+		xmllint --xpath "string(//group[@id='mail']/resource[1]/@managed)" -)
+	[[ $managed == true ]] ||
+		fail "$name: the first resume was killed after its pin of mail (window missed): managed=$managed"
+	note "$name: resume run $run killed with mail back in part on n1, before its pin"
+	FIRST_RESUME_RUN=$run
+}
+
+# The killed resume found mail back on n1 only in part after its restart;
+# the last one found it so at its pin, before any unpin (no restart), and
+# went on (the journal's events of it).
 came_back_in_part() {
-	local said
-	said=$(sqlite3 "$WORK/state-install/journal.db" "SELECT detail FROM events WHERE kind = 'group-in-part'")
-	[[ $said == *"'mail' runs on 'n1' only in part"* ]] ||
-		{ cat "$WORK/resume-install.err" >&2; fail "install: the resume did not find mail back in part: '$said'"; }
+	local last said first
+	last=$(sqlite3 "$state/journal.db" "SELECT max(id) FROM runs")
+	first=$(sqlite3 "$state/journal.db" "SELECT action FROM step_attempts WHERE run_id = $last
+		AND action IN ('pin', 'unpin') ORDER BY step, attempt LIMIT 1")
+	said=$(sqlite3 "$state/journal.db" "SELECT detail FROM events WHERE run_id = $last AND kind = 'group-in-part'")
+	[[ $said == *"'mail' runs on 'n1' only in part"* && $first == pin ]] ||
+		{ cat "$WORK/resume-install.err" >&2
+		  fail "install: the last resume did not take mail in part as it was (first step $first): '$said'"; }
+	(($(in_part_events "$FIRST_RESUME_RUN") == 1)) || fail "install: the killed resume's event is missing"
 	note "install: $said"
 }
 if want install; then
-	UNTIL_ALSO=half_installed phase install 1 n1 "$sp2" "$(running install n1)"
+	UNTIL_ALSO=half_installed BEFORE_RESUME=killed_before_the_pin \
+		phase install 1 n1 "$sp2" "$(running install n1)"
 	came_back_in_part
 fi
 want verify && phase verify 1 n2 "$sp2" "$(running verify n2)"

@@ -627,6 +627,51 @@ static void test_resume_after_the_owner_died(void **state)
 	clu_cluster_release(&c);
 }
 
+/*
+ * An earlier run stopped after the restart of a stranded group on its
+ * half-installed owner and before the pin: the engine runs the group on
+ * n1 but for maild, "not installed" there, and manages it again. The plan
+ * takes it as placed on n1: pin it as it is (no restart, no drain of n1
+ * away from its data), install there again. A member failed for another
+ * reason is not taken so: the group is in trouble, and the plan as before.
+ */
+static void test_resume_with_the_group_left_in_part(void **state)
+{
+	struct clu_failure not_installed = { .resource = "maild", .node = "n1", .task = "start",
+					     .status = "not installed", .call = 7 };
+	struct clu_cluster c;
+	struct clu_manifest m;
+	struct clu_plan plan;
+	struct clu_err err = CLU_ERR_INIT;
+	struct clu_group *g;
+	(void)state;
+
+	make_cluster(&c, "n1:1 n2:1 n3:1", "mail@-!n2,n3");
+	g = &c.groups[0];
+	clu_group_add_member(g, "maild");
+	clu_set_string(&g->partly_on, "n1");
+	clu_set_string(&g->trouble, "'maild' failed");
+	clu_cluster_add_failure(&c, &not_installed);
+	make_manifest(&m, 1);
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_plan(&plan, "pin mail@n1, install n1, verify n1, unpin mail@n1, "
+			   "drain n2, install n2, verify n2, undrain n2, "
+			   "drain n3, install n3, verify n3, undrain n3");
+	assert_int_equal(plan.steps[0].pre[0].kind, CLU_FACT_GROUP_PLACED_ON);
+	assert_true(clu_fact_holds(&plan.steps[0].pre[0], &c, &m));
+	assert_int_equal(plan.steps[0].post[1].kind, CLU_FACT_GROUP_ON);
+	for (size_t i = 0; i < plan.n_notes; i++)
+		assert_null(strstr(plan.notes[i], "is stopped"));
+	clu_plan_release(&plan);
+
+	/* maild failed there for another reason: not placed, not n1's to keep. */
+	clu_set_string(&c.failures[0].status, "error");
+	assert_int_equal(clu_plan_make(&plan, &m, &c, -1, &err), 0);
+	assert_int_equal(plan.steps[0].action, CLU_ACTION_DRAIN);
+	clu_plan_release(&plan);
+	clu_cluster_release(&c);
+}
+
 /* The executor's view: a live state that breaks an open guard is refused. */
 static void test_check_state_guards(void **state)
 {
@@ -908,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_hooks_around_install),
 		cmocka_unit_test(test_resume_after_crash),
 		cmocka_unit_test(test_resume_after_the_owner_died),
+		cmocka_unit_test(test_resume_with_the_group_left_in_part),
 		cmocka_unit_test(test_check_state_guards),
 		cmocka_unit_test(test_waves_one_at_a_time),
 		cmocka_unit_test(test_waves_in_place),
