@@ -11,12 +11,26 @@
 #include "clupdate/probe.h"
 #include "util.h"
 
-/* Between looks at a busy engine: an interruption or the deadline ends the wait. */
+/* apply's wait for a busy engine before planning (read_settled). */
+struct settle_wait {
+	struct clu_apply *apply;
+	unsigned timeout_ms;        /* the whole wait's */
+	bool told;                  /* the front end heard that apply waits */
+};
+
+/*
+ * Between looks at a busy engine: the front end hears once that apply
+ * waits; an interruption or the deadline ends the wait.
+ */
 static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
 {
-	const struct clu_apply *a = ctx;
+	struct settle_wait *w = ctx;
+	const struct clu_apply *a = w->apply;
 
 	(void)unmet;
+	if (!w->told && a->settling)
+		a->settling(a->ctx, w->timeout_ms);
+	w->told = true;
 	if (a->exec.interrupted && *a->exec.interrupted)
 		return clu_err_set(err, CLU_E_ABORTED, "interrupted while waiting for the engine "
 				   "to settle: nothing was changed");
@@ -26,39 +40,26 @@ static int settle_tick(void *ctx, const char *unmet, struct clu_err *err)
 	return 0;
 }
 
-/* Idle now, the state read, and idle still: the read saw no transition. */
-static int read_if_idle(struct clu_apply *a, bool *idle, struct clu_err *err)
-{
-	struct clu_backend *b = a->target->backend;
-	int ret = b->ops->idle(b, idle, err);
-
-	if (ret || !*idle)
-		return ret;
-	if ((ret = clu_target_read(a->target, &a->cluster, err)) ||
-	    (ret = b->ops->idle(b, idle, err)) || *idle)
-		return ret;
-	clu_cluster_release(&a->cluster);
-	memset(&a->cluster, 0, sizeof(a->cluster));
-	return 0;
-}
-
 /*
  * Stage 2: the live state, once the engine has settled. A node still
  * joining, an election or a transition under way shows a state about to
  * change (while a node joins, its partition reads as without quorum):
  * planning from it would refuse for no reason, or plan for a placement
- * that is passing. So the read waits until the engine is idle before and
- * after it (an engine idle at once costs two idle looks). Not idle twice
- * in a row, as after a step: an engine that a stream of small changes
- * keeps busy for moments (another host renewing its lock, attributes
- * updated) has idle moments enough for a read, and none may be that long.
+ * that is passing. So the state is read at the first look where the
+ * engine is idle, and kept if it is idle still after the read (an engine
+ * idle at once costs two idle looks and one read, and the front end
+ * hears nothing). Not idle twice in a row, as after a step: an engine
+ * that a stream of small changes keeps busy for moments (another host
+ * renewing its lock, attributes updated) has idle moments enough for a
+ * read, and none may be that long.
  */
 static int read_settled(struct clu_apply *a, struct clu_err *err)
 {
 	struct clu_backend *b = a->target->backend;
 	struct clu_exec_options o = a->exec;
+	struct settle_wait w = { .apply = a };
 	struct clu_settle how = { .manifest = a->manifest, .looks = 1, .tick = settle_tick,
-				  .ctx = a, .last = &a->cluster };
+				  .ctx = &w, .last = &a->cluster };
 	struct clu_err why = CLU_ERR_INIT;
 	int64_t until;
 	bool idle = false;
@@ -66,17 +67,13 @@ static int read_settled(struct clu_apply *a, struct clu_err *err)
 
 	if (!a->target->live)
 		return clu_target_read(a->target, &a->cluster, err);
-	if ((ret = read_if_idle(a, &idle, err)) || idle)
-		return ret;
 	clu_exec_fill_defaults(&o);
+	w.timeout_ms = o.settle_timeout_ms;
 	how.poll_ms = o.poll_ms;
 	until = clu_now_mono_ms() + o.settle_timeout_ms;
-	if (a->settling)
-		a->settling(a->ctx, o.settle_timeout_ms);
 	do {
 		int64_t left = until - clu_now_mono_ms();
 
-		/* Read at the first idle look; kept if the engine is idle still. */
 		how.timeout_ms = left > 1 ? (unsigned)left : 1;
 		if ((ret = b->ops->settle(b, &how, &why)))
 			break;

@@ -47,7 +47,7 @@ struct clu_apply {
 	bool (*confirm)(void *ctx, const struct clu_plan *plan,
 			const struct clu_manifest *manifest, const struct clu_cluster *cluster);
 	/* The engine is busy: the read waits for it to settle, at most
-	 * timeout_ms (may be NULL). */
+	 * timeout_ms; called once, at the first busy look (may be NULL). */
 	void (*settling)(void *ctx, unsigned timeout_ms);
 	/* Before each node is checked, for progress (may be NULL). */
 	void (*checking)(void *ctx, const char *node);
