@@ -113,10 +113,31 @@ static char *gave_up_on(const struct clu_settle *how, const struct clu_cluster *
 	return why;
 }
 
+/*
+ * Why node fact (online, or in service) will not come about in this step:
+ * the node is out of the cluster (powered off, fenced, its stack stopped)
+ * and the engine, idle, is done with it; NULL otherwise. A step does not
+ * wait for a node to rejoin: that takes its power, its fencing's reboot
+ * or its administrator, and then a resume.
+ */
+static char *node_gone(const struct clu_cluster *live, const struct clu_fact *fact)
+{
+	const struct clu_node *n = clu_cluster_node(live, fact->node);
+
+	if ((fact->kind != CLU_FACT_NODE_ONLINE && fact->kind != CLU_FACT_NODE_ACTIVE) ||
+	    !n || n->online)
+		return NULL;
+	return clu__xasprintf("'%s' left the cluster (offline, and the engine is done with it): "
+			      "it is back in service only once it has rejoined", n->name);
+}
+
 static char *engine_gave_up(const struct clu_settle *how, const struct clu_cluster *live)
 {
 	for (size_t i = 0; i < how->n_facts; i++) {
 		char *why = gave_up_on(how, live, &how->facts[i]);
+
+		if (!why)
+			why = node_gone(live, &how->facts[i]);
 
 		if (why)
 			return why;

@@ -185,6 +185,10 @@ after_kill() {
 		WHERE id = $APPLY_RUN")
 	[[ $rc == 9 || $rc == 6 ]] || { cat "$WORK/until.err" >&2; fail "$name: apply exited $rc ($message)"; }
 	[[ $message == failed:* ]] || fail "$name: the run is not failed: $message"
+	# Killed in its verify or undrain, n2 is not waited for (the step's
+	# settle-timeout) once the engine has fenced it: it is gone.
+	[[ $name != verify && $name != undrain || $message != *"did not settle within"* ]] ||
+		fail "$name: the run waited out its settle-timeout for n2, gone: $message"
 	note "$name: apply stopped (exit $rc): $message"
 }
 
