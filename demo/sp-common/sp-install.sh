@@ -42,6 +42,9 @@
 #                      SP_SERVICE_PAUSE_MS, else 300; 0: none)
 #   MAIL_ATTRIBUTE     default mail-version
 #   MAIL_NO_ATTRIBUTE  1: do not call crm_attribute (tests only)
+# A test's power loss in the half-installed window: while PREFIX/HOLD-
+# BEFORE-MIGRATION exists, the installer holds there (new maild, store not
+# migrated yet), with PREFIX/HELD-BEFORE-MIGRATION to say so (t1110).
 # It appends a line to PREFIX/where.log saying which machine ran it.
 #   CLU_VERSION        set by clupdate: must be SP_VERSION
 # Exit status: 0 installed (or already), 1 failed (the message says why).
@@ -318,6 +321,14 @@ if [[ " ${inst_pending[*]} " == *" yes "* ]]; then
 	pause_ms=${MAIL_SERVICE_PAUSE_MS:-${SP_SERVICE_PAUSE_MS:-300}}
 	[[ $pause_ms =~ ^[0-9]+$ ]] || die "MAIL_SERVICE_PAUSE_MS='$pause_ms' is not a number of milliseconds"
 	((pause_ms == 0)) || sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
+fi
+# A power loss is instant; a test's kill of the node takes longer than the
+# window, so a test has the installer hold in it (see the top).
+if [[ " ${inst_migrate[*]} " == *" yes "* && -e $prefix/HOLD-BEFORE-MIGRATION ]]; then
+	say "holding before the migration while '$prefix/HOLD-BEFORE-MIGRATION' exists"
+	: >"$prefix/HELD-BEFORE-MIGRATION"
+	while [[ -e $prefix/HOLD-BEFORE-MIGRATION ]]; do sleep 0.05; done
+	rm -f "$prefix/HELD-BEFORE-MIGRATION"
 fi
 
 for i in "${!inst_dirs[@]}"; do

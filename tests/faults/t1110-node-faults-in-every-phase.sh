@@ -4,7 +4,7 @@
 #   drain     sp2 in place, n2 killed while its drain step runs;
 #   install   sp2 in place, the owner n1 killed while its installer runs,
 #             between maild 2 in place and the store migrated (the demo
-#             installer's pause): n1 comes back with a maild that refuses
+#             installer holds there): n1 comes back with a maild that refuses
 #             the store until its installer has run again;
 #   verify    sp2 in place, n2 killed while its verify runs;
 #   undrain   sp2 in place, n2 killed while its undrain runs;
@@ -162,6 +162,7 @@ phase() {
 	to=$((from + 1))
 	"$CLUPDATE" lab reset --name "$LAB" --version "$from" >"$WORK/reset.log" 2>&1 ||
 		{ cat "$WORK/reset.log" >&2; fail "$name: lab reset failed"; }
+	[[ -z ${BEFORE_APPLY:-} ]] || "$BEFORE_APPLY" "$name"
 	state=$WORK/state-$name
 	sampler_start "$WORK/samples-$name"
 	apply_until "$manifest" "$sql" "$@"
@@ -224,35 +225,23 @@ running() { echo "SELECT count(*) FROM step_attempts WHERE run_id = RUN AND acti
 	AND node = '$2' AND state = 'running'"; }
 
 want drain && phase drain 1 n2 "$sp2" "$(running drain n2)"
-# n1 has maild 2, and the store is still at format 1: then the installer
-# is frozen there (a power loss is instant; the lab's kill takes longer
-# than the window may last), for the kill to find it so.
+# n1 has maild 2, and the store is still at format 1: the kill finds n1
+# so. A power loss is instant, the lab's kill takes longer than that
+# window, so n1's installer holds in it (the demo installer's hold point,
+# demo/README.md) until the node dies.
+N1_PREFIX=$LAB_ROOT/$LAB/nodes/n1/opt-clupdate-mail
 STORE_FORMAT=$LAB_ROOT/$LAB/store/FORMAT
+hold_n1() { : >"$N1_PREFIX/HOLD-BEFORE-MIGRATION"; }
 half_installed() {
-	local frozen
-	[[ $(cat "$LAB_ROOT/$LAB/nodes/n1/opt-clupdate-mail/VERSION" 2>/dev/null) == 2 &&
-	   $(cat "$STORE_FORMAT" 2>/dev/null) == 1 ]] || return 1
-	frozen=$(freeze_installer "$APPLY_PID")
-	((frozen > 0)) || fail "install: n1 is half-installed, but no installer of sp2 was found to freeze"
-	[[ $(cat "$STORE_FORMAT") == 1 ]] ||
-		fail "install: the installer migrated the store before it was frozen (window missed)"
+	[[ -e $N1_PREFIX/HELD-BEFORE-MIGRATION ]] || return 1
+	[[ $(cat "$N1_PREFIX/VERSION") == 2 && $(cat "$STORE_FORMAT") == 1 ]] ||
+		fail "install: n1's installer holds, but n1 is not half-installed:" \
+			"VERSION $(cat "$N1_PREFIX/VERSION"), store format $(cat "$STORE_FORMAT")"
 }
-
-# freeze_installer PID: SIGSTOP the sp2 installer among the processes
-# below PID (the test's apply), and everything below it, by PID; prints
-# how many it stopped.
-freeze_installer() {
-	local pid under=${2:-no} n=0 cmdline
-	for pid in $(ps -o pid= --ppid "$1"); do
-		cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
-		if [[ $under == yes || $cmdline == *'/sp2/install'* ]]; then
-			kill -STOP "$pid" 2>/dev/null && n=$((n + 1))
-			n=$((n + $(freeze_installer "$pid" yes)))
-		else
-			n=$((n + $(freeze_installer "$pid" no)))
-		fi
-	done
-	echo "$n"
+# Back, its installer runs to the end.
+release_n1() {
+	rm -f "$N1_PREFIX/HOLD-BEFORE-MIGRATION" "$N1_PREFIX/HELD-BEFORE-MIGRATION"
+	killed_before_the_pin "$1"
 }
 
 # signal_tree SIGNAL PID: SIGNAL to PID and every process below it, by
@@ -311,7 +300,7 @@ came_back_in_part() {
 	note "install: $said"
 }
 if want install; then
-	UNTIL_ALSO=half_installed BEFORE_RESUME=killed_before_the_pin \
+	BEFORE_APPLY=hold_n1 UNTIL_ALSO=half_installed BEFORE_RESUME=release_n1 \
 		phase install 1 n1 "$sp2" "$(running install n1)"
 	came_back_in_part
 fi
