@@ -138,7 +138,6 @@ static char *engine_gave_up(const struct clu_settle *how, const struct clu_clust
 
 		if (!why)
 			why = node_gone(live, &how->facts[i]);
-
 		if (why)
 			return why;
 	}
